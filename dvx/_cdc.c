@@ -1,0 +1,144 @@
+/*
+ * dvx._cdc: content-defined chunking (FastCDC with normalized chunking).
+ *
+ * Gear rolling hash fp = (fp << 1) + GEAR[byte]; a cut is made after the
+ * byte where (fp & mask) == 0. Normalized chunking (level 2): before the
+ * average size the mask has log2(avg)+2 bits (cuts are 4x rarer), after it
+ * log2(avg)-2 bits (4x likelier), which narrows the size distribution.
+ *
+ * Masks use bits 62..(63-n): in a gear hash bit k depends only on the last
+ * k+1 bytes, so high bits give a 63-byte window. Bit 63 is left out so the
+ * two-bytes-per-step loop (fp << 2, GEAR << 1, mask << 1) loses nothing and
+ * finds exactly the same cuts as the one-byte loop.
+ *
+ * GEAR is filled by splitmix64 from seed 0 (docs/format.md, "Chunking");
+ * changing it changes every chunk id, so it is part of the format.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+static uint64_t GEAR[256];
+static uint64_t GEAR_LS[256];
+
+static uint64_t splitmix64(uint64_t *state) {
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t make_mask(int bits) {
+    if (bits < 1) bits = 1;
+    if (bits > 62) bits = 62;
+    return (((uint64_t)1 << bits) - 1) << (63 - bits);
+}
+
+static int log2_floor(Py_ssize_t v) {
+    int b = 0;
+    while (v > 1) { v >>= 1; b++; }
+    return b;
+}
+
+/* Length of the first chunk of p[0:n]; 0 when it cannot be decided without
+ * more data (n < max_size and not eof). */
+static Py_ssize_t cut_one(const uint8_t *p, Py_ssize_t n, Py_ssize_t min_size,
+                          Py_ssize_t avg_size, Py_ssize_t max_size,
+                          uint64_t mask_s, uint64_t mask_l, int eof) {
+    if (n <= min_size) return eof ? n : 0;
+    Py_ssize_t limit = n < max_size ? n : max_size;
+    Py_ssize_t normal = avg_size < limit ? avg_size : limit;
+    uint64_t ms_ls = mask_s << 1, ml_ls = mask_l << 1;
+    uint64_t fp = 0;
+    Py_ssize_t i = min_size;
+    for (; i + 1 < normal; i += 2) {
+        fp = (fp << 2) + GEAR_LS[p[i]];
+        if (!(fp & ms_ls)) return i + 1;
+        fp += GEAR[p[i + 1]];
+        if (!(fp & mask_s)) return i + 2;
+    }
+    for (; i < normal; i++) {
+        fp = (fp << 1) + GEAR[p[i]];
+        if (!(fp & mask_s)) return i + 1;
+    }
+    for (; i + 1 < limit; i += 2) {
+        fp = (fp << 2) + GEAR_LS[p[i]];
+        if (!(fp & ml_ls)) return i + 1;
+        fp += GEAR[p[i + 1]];
+        if (!(fp & mask_l)) return i + 2;
+    }
+    for (; i < limit; i++) {
+        fp = (fp << 1) + GEAR[p[i]];
+        if (!(fp & mask_l)) return i + 1;
+    }
+    if (limit == max_size) return max_size;
+    return eof ? n : 0;
+}
+
+PyDoc_STRVAR(cut_points_doc,
+"cut_points(buffer, min_size, avg_size, max_size, eof) -> list[int]\n\n"
+"End offsets of the complete chunks of buffer. Without eof, a trailing part\n"
+"whose cut needs more data is left out; the caller keeps it and appends.");
+
+static PyObject *cut_points(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t min_size, avg_size, max_size;
+    int eof;
+    if (!PyArg_ParseTuple(args, "y*nnnp", &view, &min_size, &avg_size, &max_size, &eof))
+        return NULL;
+    if (min_size < 64 || avg_size <= min_size || max_size <= avg_size) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "need 64 <= min_size < avg_size < max_size");
+        return NULL;
+    }
+    int bits = log2_floor(avg_size);
+    uint64_t mask_s = make_mask(bits + 2), mask_l = make_mask(bits - 2);
+    PyObject *out = PyList_New(0);
+    if (!out) { PyBuffer_Release(&view); return NULL; }
+    const uint8_t *p = (const uint8_t *)view.buf;
+    Py_ssize_t n = view.len, pos = 0;
+    Py_ssize_t cap = 1024, count = 0;
+    Py_ssize_t *cuts = PyMem_RawMalloc(cap * sizeof(Py_ssize_t));
+    if (!cuts) { PyBuffer_Release(&view); Py_DECREF(out); return PyErr_NoMemory(); }
+    Py_BEGIN_ALLOW_THREADS
+    while (pos < n) {
+        Py_ssize_t len = cut_one(p + pos, n - pos, min_size, avg_size, max_size, mask_s, mask_l, eof);
+        if (len == 0) break;
+        pos += len;
+        if (count == cap) {
+            Py_ssize_t *grown = PyMem_RawRealloc(cuts, 2 * cap * sizeof(Py_ssize_t));
+            if (!grown) break;
+            cuts = grown; cap *= 2;
+        }
+        cuts[count++] = pos;
+    }
+    Py_END_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *v = PyLong_FromSsize_t(cuts[k]);
+        if (!v || PyList_Append(out, v) < 0) { Py_XDECREF(v); Py_DECREF(out); out = NULL; break; }
+        Py_DECREF(v);
+    }
+    PyMem_RawFree(cuts);
+    PyBuffer_Release(&view);
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"cut_points", cut_points, METH_VARARGS, cut_points_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "dvx._cdc", "Native FastCDC chunker for dvx.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__cdc(void) {
+    uint64_t state = 0;
+    for (int i = 0; i < 256; i++) {
+        GEAR[i] = splitmix64(&state);
+        GEAR_LS[i] = GEAR[i] << 1;
+    }
+    PyObject *m = PyModule_Create(&module);
+    if (m) PyModule_AddIntConstant(m, "GEAR_SEED", 0);
+    return m;
+}

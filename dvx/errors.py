@@ -1,0 +1,93 @@
+"""Errors the user sees: one line, an exit code and a hint naming the next step.
+
+Modelled on click's exceptions: each class carries its ``exit_code``; the CLI
+prints ``error: <message>`` (and ``hint: <hint>``) on stderr and exits with it.
+Exit code 1 is a failed check or operation, 2 a usage or configuration error.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class DvxError(Exception):
+    """Base class of every error dvx reports to a user."""
+
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def format_message(self) -> str:
+        """The single line printed for this error (hint appended after '; ')."""
+        if self.hint:
+            return f"{self.message} (hint: {self.hint})"
+        return self.message
+
+
+class UsageError(DvxError):
+    """The command was called wrongly (bad path, bad option combination)."""
+
+    exit_code = 2
+
+
+class ConfigError(DvxError):
+    """A configuration file, suite or binding is invalid."""
+
+    exit_code = 2
+
+
+class NotARepoError(UsageError):
+    """Not inside a git work tree, or dvx is not initialised there."""
+
+
+class PointerError(ConfigError):
+    """A pointer file ``PATH.dvx`` cannot be parsed (``file:line: what``)."""
+
+    def __init__(self, path: str, line: int | None, what: str, hint: str | None = None) -> None:
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {what}", hint)
+        self.path = path
+        self.line = line
+
+
+class ObjectMissingError(DvxError):
+    """An object a pointer or manifest names is not in the cache or remote."""
+
+
+class CorruptObjectError(DvxError):
+    """Stored bytes do not hash to the id that names them."""
+
+
+class FileReadError(DvxError):
+    """A workspace file cannot be read."""
+
+
+class WorkspaceChangedError(DvxError):
+    """Checkout would overwrite a local change that is not in the cache."""
+
+
+class LockTimeoutError(DvxError):
+    """Another dvx process holds the repository lock for too long."""
+
+
+class RemoteError(DvxError):
+    """A remote cannot be reached, is misconfigured or answered wrongly."""
+
+
+class RemoteConfigError(ConfigError):
+    """A remote is missing from, or invalid in, the configuration."""
+
+
+class CheckFailedError(DvxError):
+    """Validation or drift failed (exit 1); the report was already printed."""
+
+
+class DataGateError(CheckFailedError):
+    """Raised by ``dvx.require_valid`` when a dataset version fails its gate."""
+
+    def __init__(self, message: str, failures: list[str] | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.failures = list(failures or [])
