@@ -21,6 +21,7 @@ $(BIN)/python:
 $(VENV)/.runtime: $(BIN)/python requirements/runtime.lock pyproject.toml setup.py dvx/_cdc.c
 	$(UV) pip install -q --python $(BIN)/python --compile-bytecode -r requirements/runtime.lock
 	$(UV) pip install -q --python $(BIN)/python --compile-bytecode --no-deps -e .
+	$(BIN)/python -m compileall -q dvx
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements/dev.lock

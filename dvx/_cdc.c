@@ -17,6 +17,13 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static uint64_t GEAR[256];
 static uint64_t GEAR_LS[256];
@@ -123,8 +130,103 @@ static PyObject *cut_points(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* ---- scan_tree: one stat per regular file, in C ----------------------- */
+
+typedef struct { char *buf; size_t len, cap; int err; } outbuf;
+
+static int ob_put(outbuf *o, const void *p, size_t n) {
+    if (o->len + n > o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 1 << 16;
+        while (cap < o->len + n) cap *= 2;
+        char *b = realloc(o->buf, cap);
+        if (!b) { o->err = ENOMEM; return -1; }
+        o->buf = b; o->cap = cap;
+    }
+    memcpy(o->buf + o->len, p, n);
+    o->len += n;
+    return 0;
+}
+
+static int cmp_names(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Walk dirfd in sorted-name order; for each regular file (symlinks and
+ * special files skipped, ".git"/".dvx" folders skipped) append
+ * u32 len | rel path | u64 size | i64 mtime_ns | u64 ino | u32 mode. */
+static void scan_dir(int dirfd, char *rel, size_t rel_len, outbuf *o, int depth) {
+    if (depth > 256) { o->err = ELOOP; return; }
+    DIR *d = fdopendir(dirfd);
+    if (!d) { o->err = errno; close(dirfd); return; }
+    size_t n = 0, cap = 64;
+    char **names = malloc(cap * sizeof(char *));
+    struct dirent *e;
+    while (names && (e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (n == cap) { char **g = realloc(names, 2 * cap * sizeof(char *)); if (!g) break; names = g; cap *= 2; }
+        names[n++] = strdup(e->d_name);
+    }
+    if (!names) { o->err = ENOMEM; closedir(d); return; }
+    qsort(names, n, sizeof(char *), cmp_names);
+    int fd = dirfd;
+    for (size_t i = 0; i < n && !o->err; i++) {
+        struct stat st;
+        size_t nl = strlen(names[i]);
+        if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        size_t sub_len = rel_len + (rel_len ? 1 : 0) + nl;
+        char *sub = malloc(sub_len + 1);
+        if (!sub) { o->err = ENOMEM; break; }
+        if (rel_len) { memcpy(sub, rel, rel_len); sub[rel_len] = '/'; memcpy(sub + rel_len + 1, names[i], nl); }
+        else memcpy(sub, names[i], nl);
+        sub[sub_len] = 0;
+        if (S_ISDIR(st.st_mode)) {
+            if (strcmp(names[i], ".git") && strcmp(names[i], ".dvx")) {
+                int cfd = openat(fd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (cfd >= 0) scan_dir(cfd, sub, sub_len, o, depth + 1);
+            }
+        } else if (S_ISREG(st.st_mode)) {
+            uint32_t l = (uint32_t)sub_len;
+            uint64_t size = (uint64_t)st.st_size, ino = (uint64_t)st.st_ino;
+            int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+            uint32_t mode = (uint32_t)st.st_mode;
+            ob_put(o, &l, 4); ob_put(o, sub, sub_len); ob_put(o, &size, 8);
+            ob_put(o, &mt, 8); ob_put(o, &ino, 8); ob_put(o, &mode, 4);
+        }
+        free(sub);
+    }
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    closedir(d);
+}
+
+PyDoc_STRVAR(scan_tree_doc,
+"scan_tree(path: bytes) -> bytes\n\n"
+"Stat every regular file below path (sorted per folder, symlinks, special\n"
+"files, .git and .dvx skipped) and return the packed records\n"
+"u32 len | path | u64 size | i64 mtime_ns | u64 ino | u32 mode (native order).");
+
+static PyObject *scan_tree(PyObject *self, PyObject *args) {
+    const char *path;
+    if (!PyArg_ParseTuple(args, "y", &path)) return NULL;
+    outbuf o = {0};
+    Py_BEGIN_ALLOW_THREADS
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) o.err = errno;
+    else scan_dir(fd, "", 0, &o, 0);
+    Py_END_ALLOW_THREADS
+    if (o.err) {
+        free(o.buf);
+        errno = o.err;
+        return PyErr_SetFromErrnoWithFilename(PyExc_OSError, path);
+    }
+    PyObject *r = PyBytes_FromStringAndSize(o.buf ? o.buf : "", (Py_ssize_t)o.len);
+    free(o.buf);
+    return r;
+}
+
 static PyMethodDef methods[] = {
     {"cut_points", cut_points, METH_VARARGS, cut_points_doc},
+    {"scan_tree", scan_tree, METH_VARARGS, scan_tree_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,0 +1,114 @@
+"""The ``dvx`` command line: a lazy click group.
+
+Command modules are imported only when their command runs, so ``dvx --help``
+and hooks that touch no dataset stay fast (no pyarrow, fsspec, pandas or
+great_expectations at start-up). Every ``DvxError`` becomes one line on
+stderr and its exit code; a traceback is shown only with ``-v``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from dvx import __version__
+from dvx.errors import DvxError
+
+# name -> "module:attribute"; modules are imported on first use.
+COMMANDS: dict[str, str] = {
+    "init": "dvx.cli.data:init_cmd",
+    "add": "dvx.cli.data:add_cmd",
+    "checkout": "dvx.cli.data:checkout_cmd",
+    "status": "dvx.cli.data:status_cmd",
+    "ls": "dvx.cli.data:ls_cmd",
+}
+
+# Short help shown by `dvx --help` without importing the command modules.
+SHORT_HELP: dict[str, str] = {
+    "init": "Initialise dvx in this git repository.",
+    "add": "Store files or directories and write their pointer files.",
+    "checkout": "Make the workspace match the pointer files.",
+    "status": "Show which tracked paths changed.",
+    "ls": "List tracked paths.",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported when invoked (click docs, "Lazily Loading Subcommands")."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS:
+            import importlib
+
+            mod, _, attr = COMMANDS[name].partition(":")
+            return getattr(importlib.import_module(mod), attr)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(n, SHORT_HELP.get(n, "")) for n in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class State:
+    """Options every command sees (``-v``/``-q``)."""
+
+    def __init__(self, verbose: int = 0, quiet: bool = False) -> None:
+        self.verbose = verbose
+        self.quiet = quiet
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="dvx")
+@click.option("-v", "--verbose", count=True, help="More output; tracebacks on errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.option("-C", "chdir", metavar="DIR", help="Run as if started in DIR.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool, chdir: str | None) -> None:
+    """dvx: version, validate and monitor datasets beside your code in git."""
+    if chdir:
+        import os
+
+        try:
+            os.chdir(chdir)
+        except OSError as e:
+            raise click.UsageError(f"-C {chdir}: {e.strerror}") from e
+    ctx.obj = State(verbose, quiet)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point of the ``dvx`` script."""
+    verbose = any(a in ("-v", "--verbose", "-vv") for a in (argv if argv is not None else sys.argv[1:]))
+    try:
+        return cli.main(args=argv, prog_name="dvx", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except DvxError as e:
+        if verbose:
+            import traceback
+
+            traceback.print_exc()
+        click.echo(f"error: {e.format_message()}", err=True)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        click.echo("error: interrupted; run the command again to finish", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as e:  # an unanticipated failure is still one line without -v
+        if verbose:
+            raise
+        click.echo(f"error: {type(e).__name__}: {e} (run with -v for the traceback)", err=True)
+        sys.exit(1)

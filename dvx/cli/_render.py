@@ -1,0 +1,62 @@
+"""Output helpers: the only place that formats for humans."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+
+def human_size(n: float) -> str:
+    """1536 -> '1.5 KiB'."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    """A plain aligned text table."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def emit_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=2, sort_keys=False, default=str))
+
+
+class Progress:
+    """A one-line progress display on stderr, shown only when stdout is a
+    terminal and the work has taken more than about a second."""
+
+    def __init__(self, label: str, enabled: bool = True, delay: float = 1.0) -> None:
+        self.label = label
+        self.enabled = enabled and sys.stdout.isatty() and sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.delay = delay
+        self.shown = False
+        self.count = 0
+
+    def __call__(self, item: str, nbytes: int = 0) -> None:
+        self.count += 1
+        if not self.enabled:
+            return
+        elapsed = time.monotonic() - self.start
+        if elapsed < self.delay:
+            return
+        self.shown = True
+        sys.stderr.write(f"\r{self.label} {self.count}: {item[:60]:<60} {elapsed:5.1f}s")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * 90 + "\r")
+            sys.stderr.flush()

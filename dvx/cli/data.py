@@ -1,0 +1,101 @@
+"""Data commands: init, add, checkout, status, ls."""
+
+from __future__ import annotations
+
+import click
+
+from dvx import repo
+from dvx.cli import State
+from dvx.cli._render import Progress, emit_json, human_size, table
+
+pass_state = click.make_pass_decorator(State, ensure=True)
+
+
+@click.command("init")
+@click.option("--force", is_flag=True, help="Rewrite .dvx/config with the defaults.")
+@pass_state
+def init_cmd(state: State, force: bool) -> None:
+    """Initialise dvx in the enclosing git work tree: .dvx/ and expectations/."""
+    r = repo.init(".", force=force)
+    if not state.quiet:
+        click.echo(f"Initialised dvx in {r.dvx_dir}")
+        click.echo("hint: git add .dvx/config .dvx/.gitignore && git commit -m 'dvx init'")
+
+
+@click.command("add")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@pass_state
+def add_cmd(state: State, paths: tuple[str, ...]) -> None:
+    """Store files or directories in the cache and write PATH.dvx pointer files."""
+    prog = Progress("adding", enabled=not state.quiet)
+    try:
+        result = repo.add(list(paths), progress=prog)
+    finally:
+        prog.close()
+    if state.quiet:
+        return
+    for p in result.paths:
+        what = f"{p.pointer.files} files, " if p.pointer.kind == "dir" else ""
+        click.echo(f"{p.change:9} {p.path}  ({what}{human_size(p.pointer.size)}, {human_size(p.bytes_stored)} new in cache)")
+    staged = " ".join(result.to_stage)
+    click.echo(f"hint: git add {staged}")
+
+
+@click.command("checkout")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-f", "--force", is_flag=True, help="Overwrite local changes that are not in the cache.")
+@pass_state
+def checkout_cmd(state: State, paths: tuple[str, ...], force: bool) -> None:
+    """Make the workspace match the pointer files (all tracked paths by default)."""
+    prog = Progress("checking out", enabled=not state.quiet)
+    try:
+        r = repo.checkout(list(paths) or None, force=force, progress=prog)
+    finally:
+        prog.close()
+    if not state.quiet:
+        click.echo(
+            f"{len(r.restored)} restored, {len(r.removed)} removed, {r.unchanged} unchanged"
+            f" ({human_size(r.bytes_written)} written)"
+        )
+        if state.verbose:
+            for p in r.restored:
+                click.echo(f"restored {p}")
+            for p in r.removed:
+                click.echo(f"removed  {p}")
+
+
+@click.command("status")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def status_cmd(state: State, paths: tuple[str, ...], as_json: bool) -> None:
+    """Show tracked paths that are modified, deleted or not in the cache."""
+    r = repo.status(list(paths) or None)
+    if as_json:
+        emit_json({"clean": r.clean, "paths": [p.to_json() for p in r.paths]})
+        return
+    if not r.paths:
+        click.echo("no tracked paths")
+        return
+    changed = [p for p in r.paths if p.state != "unchanged" or not p.in_cache]
+    if not changed:
+        if not state.quiet:
+            click.echo(f"{len(r.paths)} tracked paths, all unchanged")
+        return
+    for p in changed:
+        states = [p.state] if p.state != "unchanged" else []
+        if not p.in_cache and p.state != "broken-pointer":
+            states.append("not in cache")
+        click.echo(f"{', '.join(states):24} {p.path}" + (f"  ({p.error})" if p.error else ""))
+
+
+@click.command("ls")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def ls_cmd(as_json: bool) -> None:
+    """List tracked paths with their size, number of files and id."""
+    entries = repo.ls()
+    if as_json:
+        emit_json([e.__dict__ for e in entries])
+        return
+    rows = [(e.path, e.kind, human_size(e.size), e.files, e.chunks, e.id[:12]) for e in entries]
+    click.echo(table(rows, ["path", "type", "size", "files", "chunks", "id"]))

@@ -1,0 +1,171 @@
+"""Repository configuration: ``.dvx/config`` (committed) and ``.dvx/config.local``.
+
+Both are TOML. The local file overrides the committed one key by key and is
+where secrets go (it is git-ignored). ``DVX_<SECTION>_<KEY>`` environment
+variables override both, for CI. Written back with a small TOML emitter that
+keeps key order stable so the file diffs well in git.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dvx._fsutil import atomic_write
+from dvx.errors import ConfigError
+
+CONFIG_NAME = "config"
+LOCAL_NAME = "config.local"
+
+# Written at `dvx init`; the chunking parameters must never change for a
+# repository afterwards or chunk ids stop matching (docs/format.md).
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "core": {"format": 1, "autostage": False},
+    "chunking": {
+        "algorithm": "fastcdc-gear-v1",
+        "min_size": 16384,
+        "avg_size": 65536,
+        "max_size": 262144,
+    },
+    "cache": {"compression": "zstd"},
+}
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _load_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from e
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}", "fix the file by hand") from e
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _fmt_key(k: str) -> str:
+    return k if _BARE_KEY.match(k) else _fmt_value(k)
+
+
+def _fmt_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        esc = v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'"{esc}"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_fmt_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def dumps_toml(data: Mapping[str, Any]) -> str:
+    """Serialise nested dicts of scalars/lists to TOML, tables after scalars."""
+    lines: list[str] = []
+
+    def emit(prefix: list[str], table: Mapping[str, Any]) -> None:
+        scalars = [(k, v) for k, v in table.items() if not isinstance(v, Mapping)]
+        tables = [(k, v) for k, v in table.items() if isinstance(v, Mapping)]
+        if prefix and (scalars or not tables):
+            if lines:
+                lines.append("")
+            lines.append("[" + ".".join(_fmt_key(p) for p in prefix) + "]")
+        for k, v in scalars:
+            lines.append(f"{_fmt_key(k)} = {_fmt_value(v)}")
+        for k, v in tables:
+            emit([*prefix, k], v)
+
+    emit([], data)
+    return "\n".join(lines) + "\n"
+
+
+class Config:
+    """The merged configuration of one repository's ``.dvx`` directory."""
+
+    def __init__(self, dvx_dir: str | os.PathLike[str]) -> None:
+        self.dir = Path(dvx_dir)
+        self.path = self.dir / CONFIG_NAME
+        self.local_path = self.dir / LOCAL_NAME
+        self.repo_data = _load_file(self.path)
+        self.local_data = _load_file(self.local_path)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """Defaults < committed < local < environment."""
+        merged = _merge(_merge(DEFAULTS, self.repo_data), self.local_data)
+        for name, value in os.environ.items():
+            if not name.startswith("DVX_") or name.count("_") < 2:
+                continue
+            section, _, key = name[4:].lower().partition("_")
+            if section in merged and isinstance(merged[section], dict) and key in merged[section]:
+                merged[section][key] = _coerce(value, merged[section][key])
+        return merged
+
+    def get(self, section: str, key: str, default: Any = None) -> Any:
+        """One value, ``default`` when absent."""
+        return self.data.get(section, {}).get(key, default)
+
+    def section(self, *names: str) -> dict[str, Any]:
+        """A (possibly nested) table, ``{}`` when absent."""
+        cur: Any = self.data
+        for n in names:
+            cur = cur.get(n, {}) if isinstance(cur, dict) else {}
+        return dict(cur) if isinstance(cur, dict) else {}
+
+    def set(self, names: list[str], value: Any, *, local: bool = False) -> None:
+        """Set ``a.b.c = value`` in the committed (or local) file and save it."""
+        data = self.local_data if local else self.repo_data
+        cur = data
+        for n in names[:-1]:
+            cur = cur.setdefault(n, {})
+        cur[names[-1]] = value
+        self.save(local=local)
+
+    def unset(self, names: list[str], *, local: bool = False) -> bool:
+        """Remove ``a.b.c``; True when something was removed."""
+        data = self.local_data if local else self.repo_data
+        cur = data
+        for n in names[:-1]:
+            cur = cur.get(n)
+            if not isinstance(cur, dict):
+                return False
+        if names[-1] not in cur:
+            return False
+        del cur[names[-1]]
+        self.save(local=local)
+        return True
+
+    def save(self, *, local: bool = False) -> None:
+        """Write the committed (or local) file atomically."""
+        target = self.local_path if local else self.path
+        atomic_write(target, dumps_toml(self.local_data if local else self.repo_data).encode())
+
+
+def _coerce(text: str, like: Any) -> Any:
+    if isinstance(like, bool):
+        return text.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(like, int):
+        try:
+            return int(text)
+        except ValueError:
+            return like
+    return text

@@ -1,0 +1,137 @@
+"""``add``: store files and directories in the cache and write their pointers."""
+
+from __future__ import annotations
+
+import os
+import stat as stat_mod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from dvx._fsutil import atomic_write
+from dvx.errors import FileReadError, PointerError, UsageError
+from dvx.hashing import to_hex
+from dvx.workspace import pointer as ptr
+from dvx.workspace._files import hash_file, hash_tree, tree_signature
+from dvx.workspace.core import Workspace
+from dvx.workspace.ignore import add_ignore
+
+
+@dataclass
+class AddedPath:
+    """One path given to ``add`` and what happened to it."""
+
+    path: str  # repo-relative
+    pointer_path: str
+    pointer: ptr.Pointer
+    change: str  # "added" (new), "modified" (new version), "unchanged"
+    bytes_stored: int = 0
+
+
+@dataclass
+class AddResult:
+    """What ``add`` did: one entry per path, and the files git should stage."""
+
+    paths: list[AddedPath] = field(default_factory=list)
+    to_stage: list[str] = field(default_factory=list)  # pointer files and changed .gitignore files
+
+    @property
+    def bytes_stored(self) -> int:
+        return sum(p.bytes_stored for p in self.paths)
+
+
+def check_addable(ws: Workspace, rel: str) -> str:
+    """'file' or 'dir' for a path ``add`` accepts; UsageError/FileReadError otherwise."""
+    ap = ws.abspath(rel)
+    shown = ws.display(rel)
+    if rel.endswith(ptr.SUFFIX):
+        raise UsageError(f"{shown}: is a dvx pointer file", f"add the data path `{shown[: -len(ptr.SUFFIX)]}` instead")
+    try:
+        st = os.lstat(ap)
+    except FileNotFoundError:
+        raise UsageError(f"{shown}: no such file or directory") from None
+    except OSError as e:
+        raise FileReadError(f"{shown}: cannot stat: {e.strerror}") from e
+    if stat_mod.S_ISLNK(st.st_mode):
+        raise UsageError(
+            f"{shown}: is a symbolic link; dvx stores regular files and directories",
+            "add the link's target instead",
+        )
+    # A parent directory that is a symlink could point outside the repository.
+    real = os.path.realpath(ap)
+    if not (real == str(ws.root) or real.startswith(str(ws.root.resolve()) + os.sep)):
+        raise UsageError(f"{shown}: resolves outside the repository (through a symlinked folder)")
+    parts = rel.split("/")
+    for i in range(1, len(parts)):
+        if os.path.exists(ws.abspath("/".join(parts[:i]) + ptr.SUFFIX)):
+            raise UsageError(f"{shown}: is inside the tracked directory {ws.display('/'.join(parts[:i]))}", "add the whole directory again")
+    if stat_mod.S_ISDIR(st.st_mode):
+        return "dir"
+    if stat_mod.S_ISREG(st.st_mode):
+        return "file"
+    raise UsageError(f"{shown}: is not a regular file or directory")
+
+
+def add(
+    ws: Workspace,
+    rels: Sequence[str],
+    progress: Callable[[str, int], None] | None = None,
+    on_pointer: Callable[[str, ptr.Pointer], ptr.Pointer] | None = None,
+) -> AddResult:
+    """Store each repo-relative path in the cache and write ``PATH.dvx``.
+
+    Packs and their index are written (the store's ``flush``) before the
+    pointer file, so a pointer never names an object the cache lacks. The
+    caller holds the repository lock. ``on_pointer`` may enrich a pointer
+    (the profile id) before it is written.
+    """
+    kinds = [check_addable(ws, rel) for rel in rels]
+    result = AddResult()
+    cache = ws.cache
+    statcache = ws.statcache
+    params = ws.chunker
+    try:
+        for rel, kind in zip(rels, kinds, strict=True):
+            if progress:
+                progress(rel, 0)
+            pp = ptr.pointer_path(rel)
+            old: ptr.Pointer | None = None
+            try:
+                old = ptr.load(ws.abspath(pp), ws.display(pp))
+            except FileNotFoundError:
+                pass
+            except PointerError:
+                old = None  # a broken pointer is replaced by a correct one
+            with cache.writer() as w:
+                known = cache.entries()
+                ap = os.fsencode(ws.abspath(rel))
+                key = os.fsencode(rel)
+                if kind == "file":
+                    h = hash_file(ap, key, params, statcache, w, known)
+                else:
+                    sig = tree_signature(ap)
+                    h, _tree = hash_tree(ap, key, params, statcache, w, known)
+                    statcache.put_tree(key, sig, h.oid)
+            stored = w.stats.bytes_stored
+            p = ptr.Pointer(kind, to_hex(h.oid), h.size, h.files, h.chunks)
+            if old is not None and old.oid == p.oid and old.profile:
+                p = ptr.Pointer(p.kind, p.oid, p.size, p.files, p.chunks, old.profile)
+            if on_pointer is not None:
+                p = on_pointer(rel, p)
+            change = "added" if old is None else ("unchanged" if old.oid == p.oid else "modified")
+            text = p.dumps(rel).encode("utf-8")
+            target = ws.abspath(pp)
+            try:
+                same = target.read_bytes() == text
+            except OSError:
+                same = False
+            if not same:
+                atomic_write(target, text)
+            result.paths.append(AddedPath(rel, pp, p, change, stored))
+            result.to_stage.append(pp)
+            add_ignore(ws.root, rel)
+            parent = rel.rpartition("/")[0]
+            result.to_stage.append(f"{parent}/.gitignore" if parent else ".gitignore")
+    finally:
+        statcache.save()
+    result.to_stage = list(dict.fromkeys(result.to_stage))
+    return result

@@ -1,0 +1,201 @@
+"""``Workspace``: paths, configuration and caches of one repository."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dvx._fsutil import atomic_write, is_within
+from dvx.chunking import ChunkerParams
+from dvx.config import DEFAULTS, Config, dumps_toml
+from dvx.errors import ConfigError, NotARepoError, UsageError
+from dvx.workspace.lock import repo_lock
+from dvx.workspace.statcache import StatCache
+
+if TYPE_CHECKING:
+    from dvx.store.store import ObjectStore
+
+DVX_DIR = ".dvx"
+_GITIGNORE = "# dvx: the object cache and temporary files stay out of git\n/cache/\n/tmp/\n/config.local\n"
+
+
+def find_git_root(start: str | os.PathLike[str]) -> Path | None:
+    """The nearest enclosing directory holding ``.git`` (a dir or a worktree file)."""
+    p = Path(start).absolute()
+    for d in (p, *p.parents):
+        if (d / ".git").exists():
+            return d
+    return None
+
+
+def init_workspace(start: str | os.PathLike[str] = ".", force: bool = False) -> Workspace:
+    """Create ``.dvx/`` (config, cache, tmp, .gitignore) and ``expectations/`` at the git root."""
+    root = find_git_root(start)
+    if root is None:
+        raise NotARepoError(f"{Path(start).absolute()}: not inside a git work tree", "run `git init` first")
+    dvx_dir = root / DVX_DIR
+    if (dvx_dir / "config").exists() and not force:
+        raise UsageError(f"{dvx_dir}: dvx is already initialised here", "use `dvx init --force` to rewrite the defaults")
+    for sub in ("cache", "tmp"):
+        (dvx_dir / sub).mkdir(parents=True, exist_ok=True)
+    atomic_write(dvx_dir / "config", dumps_toml(DEFAULTS).encode())
+    atomic_write(dvx_dir / ".gitignore", _GITIGNORE.encode())
+    (root / "expectations").mkdir(exist_ok=True)
+    keep = root / "expectations" / ".gitkeep"
+    if not any((root / "expectations").iterdir()):
+        keep.touch()
+    return Workspace(root)
+
+
+class Workspace:
+    """One git work tree with an initialised ``.dvx`` directory."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).absolute()
+        self.dvx_dir = self.root / DVX_DIR
+        if not (self.dvx_dir / "config").is_file():
+            raise NotARepoError(f"{self.root}: dvx is not initialised here", "run `dvx init`")
+
+    @classmethod
+    def find(cls, start: str | os.PathLike[str] = ".") -> Workspace:
+        """The workspace enclosing ``start`` (walks up to the git root)."""
+        p = Path(start).absolute()
+        for d in (p, *p.parents):
+            if (d / DVX_DIR / "config").is_file():
+                return cls(d)
+            if (d / ".git").exists():
+                break
+        if find_git_root(p) is None:
+            raise NotARepoError(f"{p}: not inside a git work tree", "run `git init` and `dvx init`")
+        raise NotARepoError(f"{p}: dvx is not initialised in this repository", "run `dvx init`")
+
+    @cached_property
+    def config(self) -> Config:
+        return Config(self.dvx_dir)
+
+    @cached_property
+    def chunker(self) -> ChunkerParams:
+        try:
+            return ChunkerParams.from_config(self.config.section("chunking"))
+        except (ValueError, TypeError) as e:
+            raise ConfigError(f"{self.dvx_dir / 'config'}: [chunking]: {e}") from e
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.dvx_dir / "cache"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.dvx_dir / "tmp"
+
+    @cached_property
+    def cache(self) -> ObjectStore:
+        """The local object cache (imports fsspec on first use)."""
+        from fsspec.implementations.local import LocalFileSystem
+
+        from dvx.store.store import ObjectStore
+
+        compression = self.config.get("cache", "compression", "zstd") or None
+        if compression == "none":
+            compression = None
+        return ObjectStore(LocalFileSystem(), str(self.cache_dir), compression=compression)
+
+    def cache_has(self, oid: bytes) -> bool:
+        """Whether the local cache's index names ``oid``, without loading the store.
+
+        Index records are fixed-size and sorted by id (docs/format.md), so a
+        binary search per index file answers without parsing 40k records or
+        importing fsspec; ``status`` needs only this.
+        """
+        if "cache" in self.__dict__:
+            return self.cache.has(oid)
+        from dvx.store.index import HEAD_SIZE, RECORD_SIZE
+
+        idx = self.cache_dir / "index"
+        try:
+            names = os.listdir(idx)
+        except FileNotFoundError:
+            return False
+        for name in names:
+            if name.startswith("."):
+                continue
+            try:
+                data = (idx / name).read_bytes()
+            except OSError:
+                continue
+            lo, hi = 0, (len(data) - HEAD_SIZE) // RECORD_SIZE
+            while lo < hi:
+                mid = (lo + hi) // 2
+                off = HEAD_SIZE + mid * RECORD_SIZE
+                key = data[off : off + 16]
+                if key == oid:
+                    return True
+                if key < oid:
+                    lo = mid + 1
+                else:
+                    hi = mid
+        return False
+
+    @cached_property
+    def statcache(self) -> StatCache:
+        return StatCache(self.tmp_dir / "statcache")
+
+    @contextlib.contextmanager
+    def lock(self, quiet: bool = False) -> Iterator[None]:
+        """Exclusive repository lock for commands that write."""
+        with repo_lock(self.tmp_dir / "lock", quiet=quiet):
+            yield
+
+    # Paths -----------------------------------------------------------------
+
+    def relpath(self, path: str | os.PathLike[str], cwd: str | os.PathLike[str] | None = None) -> str:
+        """Repo-relative '/'-separated path of a user-given path; UsageError outside the repo."""
+        base = Path(cwd) if cwd is not None else Path.cwd()
+        p = Path(path)
+        ap = Path(os.path.normpath(p if p.is_absolute() else base / p))
+        if not is_within(ap, self.root) or ap == self.root:
+            raise UsageError(f"{path}: outside the repository {self.root}", "give a path inside the repository")
+        rel = ap.relative_to(self.root).as_posix()
+        first = rel.split("/", 1)[0]
+        if first in (".git", DVX_DIR):
+            raise UsageError(f"{path}: inside {first}/, which dvx does not track")
+        return rel
+
+    def abspath(self, rel: str) -> Path:
+        return self.root / rel
+
+    def display(self, rel: str) -> str:
+        """A path as the user should read it (relative to the current directory)."""
+        try:
+            return os.path.relpath(self.root / rel)
+        except ValueError:
+            return rel
+
+    def find_pointers(self) -> list[str]:
+        """Every ``*.dvx`` pointer file in the work tree (repo-relative), sorted.
+
+        Walks the tree without entering ``.git``, ``.dvx``, tracked data
+        directories (``D`` beside ``D.dvx``) or common tool folders.
+        """
+        out: list[str] = []
+        skip = {".git", DVX_DIR, "node_modules", "__pycache__", ".venv", "venv"}
+        stack = [""]
+        while stack:
+            rel = stack.pop()
+            base = self.root / rel if rel else self.root
+            try:
+                entries = list(os.scandir(base))
+            except OSError:
+                continue
+            names = {e.name for e in entries}
+            for e in entries:
+                r = f"{rel}/{e.name}" if rel else e.name
+                if e.name.endswith(".dvx") and e.is_file(follow_symlinks=False):
+                    out.append(r)
+                elif e.is_dir(follow_symlinks=False) and e.name not in skip and e.name + ".dvx" not in names:
+                    stack.append(r)
+        return sorted(out)
