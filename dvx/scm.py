@@ -61,3 +61,48 @@ def stage(root: Path, rels: Sequence[str]) -> None:
     existing = [r for r in rels if (root / r).exists()]
     if existing:
         git(root, "add", "--", *existing)
+
+
+def toplevel(start: str | os.PathLike[str]) -> Path:
+    """The root of the git work tree enclosing ``start``."""
+    try:
+        out = git(start, "rev-parse", "--show-toplevel")
+    except GitError as e:
+        raise NotARepoError(f"{os.fspath(start)}: not inside a git work tree", "run `git init`") from e
+    return Path(out.decode("utf-8", "surrogateescape").strip())
+
+
+def resolve_rev(root: Path, rev: str) -> str:
+    """Full commit sha of ``rev`` (sha, branch, tag, HEAD~2, ...); UsageError when unknown."""
+    try:
+        out = git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    except GitError:
+        out = b""
+    sha = out.decode().strip()
+    if not sha:
+        raise UsageError(f"{rev}: unknown revision in {root}", "use a commit, branch or tag name (`git log --oneline`)")
+    return sha
+
+
+def read_at_rev(root: Path, rev: str, rel: str) -> bytes | None:
+    """Content of the repo-relative file ``rel`` at ``rev``; None when it does not exist there."""
+    sha = resolve_rev(root, rev)
+    cp = subprocess.run(["git", "-C", os.fspath(root), "cat-file", "blob", f"{sha}:{rel}"], capture_output=True)
+    if cp.returncode != 0:
+        return None
+    return cp.stdout
+
+
+def ls_files_at_rev(root: Path, rev: str, prefix: str = "") -> list[str]:
+    """Repo-relative paths of every file at ``rev`` (optionally below ``prefix``)."""
+    sha = resolve_rev(root, rev)
+    args = ["ls-tree", "-r", "-z", "--name-only", "--full-tree", sha]
+    if prefix:
+        args += ["--", prefix]
+    out = git(root, *args)
+    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def pointers_at_rev(root: Path, rev: str) -> list[str]:
+    """Repo-relative pointer files (``*.dvx``) committed at ``rev``."""
+    return [p for p in ls_files_at_rev(root, rev) if p.endswith(".dvx") and not p.startswith(".dvx/")]

@@ -64,6 +64,25 @@ class State:
         self.quiet = quiet
 
 
+def _set_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> None:
+    if value:
+        ctx.ensure_object(State).verbose += value
+
+
+def _set_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(State).quiet = True
+
+
+def common_options(f: Any) -> Any:
+    """``-v``/``-q`` accepted after any subcommand too (``dvx add -q x``)."""
+    f = click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_set_quiet, help="Only errors.")(f)
+    f = click.option(
+        "-v", "--verbose", count=True, expose_value=False, callback=_set_verbose, help="More output; tracebacks on errors."
+    )(f)
+    return f
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="dvx")
 @click.option("-v", "--verbose", count=True, help="More output; tracebacks on errors.")
@@ -79,12 +98,15 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, chdir: str | None) -> Non
             os.chdir(chdir)
         except OSError as e:
             raise click.UsageError(f"-C {chdir}: {e.strerror}") from e
-    ctx.obj = State(verbose, quiet)
+    state = ctx.ensure_object(State)
+    state.verbose += verbose
+    state.quiet = state.quiet or quiet
 
 
 def main(argv: list[str] | None = None) -> Any:
     """Entry point of the ``dvx`` script."""
-    verbose = any(a in ("-v", "--verbose", "-vv") for a in (argv if argv is not None else sys.argv[1:]))
+    args = argv if argv is not None else sys.argv[1:]
+    verbose = any(a in ("--verbose",) or (a.startswith("-v") and set(a[1:]) == {"v"}) for a in args)
     try:
         return cli.main(args=argv, prog_name="dvx", standalone_mode=False)
     except click.exceptions.Abort:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import click
 
 from dvx import repo
-from dvx.cli import State
+from dvx.cli import State, common_options
 from dvx.cli._render import Progress, emit_json, human_size, table
 
 pass_state = click.make_pass_decorator(State, ensure=True)
 
 
 @click.command("init")
+@common_options
 @click.option("--force", is_flag=True, help="Rewrite .dvx/config with the defaults.")
 @pass_state
 def init_cmd(state: State, force: bool) -> None:
@@ -23,7 +24,8 @@ def init_cmd(state: State, force: bool) -> None:
 
 
 @click.command("add")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@common_options
+@click.argument("paths", nargs=-1, required=True)
 @pass_state
 def add_cmd(state: State, paths: tuple[str, ...]) -> None:
     """Store files or directories in the cache and write PATH.dvx pointer files."""
@@ -42,7 +44,8 @@ def add_cmd(state: State, paths: tuple[str, ...]) -> None:
 
 
 @click.command("checkout")
-@click.argument("paths", nargs=-1, type=click.Path())
+@common_options
+@click.argument("paths", nargs=-1)
 @click.option("-f", "--force", is_flag=True, help="Overwrite local changes that are not in the cache.")
 @pass_state
 def checkout_cmd(state: State, paths: tuple[str, ...], force: bool) -> None:
@@ -65,7 +68,8 @@ def checkout_cmd(state: State, paths: tuple[str, ...], force: bool) -> None:
 
 
 @click.command("status")
-@click.argument("paths", nargs=-1, type=click.Path())
+@common_options
+@click.argument("paths", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
 def status_cmd(state: State, paths: tuple[str, ...], as_json: bool) -> None:
@@ -90,6 +94,7 @@ def status_cmd(state: State, paths: tuple[str, ...], as_json: bool) -> None:
 
 
 @click.command("ls")
+@common_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def ls_cmd(as_json: bool) -> None:
     """List tracked paths with their size, number of files and id."""
