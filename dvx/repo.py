@@ -122,3 +122,134 @@ def ls(cwd: str | None = None) -> list[LsEntry]:
         p = ptr.load(ws.abspath(pp), ws.display(pp))
         out.append(LsEntry(ptr.tracked_path(pp), p.kind, p.size, p.files, p.chunks, p.oid, p.profile))
     return out
+
+
+# Remotes -----------------------------------------------------------------
+
+
+def _roots(ws: Workspace, rels: Sequence[str]) -> list[tuple[bytes, object]]:
+    """(object id, type) of each tracked path's manifest and profile, from the pointer files."""
+    from dvx.hashing import from_hex
+    from dvx.store.objects import ObjectType
+
+    out: list[tuple[bytes, object]] = []
+    for rel in rels:
+        pp = ptr.pointer_path(rel)
+        p = ptr.load(ws.abspath(pp), ws.display(pp))
+        out.append((from_hex(p.oid), ObjectType.FILE if p.kind == "file" else ObjectType.TREE))
+        if p.profile:
+            out.append((from_hex(p.profile), ObjectType.PROFILE))
+    return out
+
+
+def _roots_at_revs(ws: Workspace, revs: Sequence[str]) -> list[tuple[bytes, object]]:
+    """Roots named by every pointer file committed at each of ``revs``."""
+    from dvx.errors import PointerError
+    from dvx.hashing import from_hex
+    from dvx.store.objects import ObjectType
+
+    seen: dict[bytes, object] = {}
+    for rev in revs:
+        for pp in scm.pointers_at_rev(ws.root, rev):
+            raw = scm.read_at_rev(ws.root, rev, pp)
+            if raw is None:
+                continue
+            try:
+                p = ptr.parse(raw.decode("utf-8", "replace"), f"{rev}:{pp}")
+            except PointerError:
+                continue  # a broken pointer at an old revision names nothing to push
+            seen.setdefault(from_hex(p.oid), ObjectType.FILE if p.kind == "file" else ObjectType.TREE)
+            if p.profile:
+                seen.setdefault(from_hex(p.profile), ObjectType.PROFILE)
+    return list(seen.items())
+
+
+def push(
+    paths: Sequence[str] | None = None,
+    remote: str | None = None,
+    jobs: int | None = None,
+    cwd: str | None = None,
+    revs: Sequence[str] | None = None,
+    progress: Callable[[str, int], None] | None = None,
+):
+    """Upload what the remote lacks of the tracked paths (or of every pointer at ``revs``)."""
+    from dvx.errors import ObjectMissingError
+    from dvx.remote import open_remote
+    from dvx.remote.transfer import push as _push
+
+    ws = Workspace.find(cwd or ".")
+    roots = _roots_at_revs(ws, revs) if revs else _roots(ws, resolve_tracked(ws, paths, cwd))
+    rem = open_remote(ws.config, remote, jobs=jobs)
+    result = _push(ws.cache, rem, roots, jobs=jobs, progress=progress)
+    if result.missing:
+        raise ObjectMissingError(
+            f"{len(result.missing)} objects are neither in the cache nor on remote {rem.label}; nothing of them was pushed",
+            "run `dvx add` on the data again (or `dvx fetch` from another remote)",
+        )
+    return result
+
+
+def fetch(
+    paths: Sequence[str] | None = None,
+    remote: str | None = None,
+    jobs: int | None = None,
+    cwd: str | None = None,
+    progress: Callable[[str, int], None] | None = None,
+):
+    """Download into the cache what the tracked paths need and the cache lacks."""
+    from dvx.errors import ObjectMissingError
+    from dvx.remote import open_remote
+    from dvx.remote.transfer import fetch as _fetch
+
+    ws = Workspace.find(cwd or ".")
+    roots = _roots(ws, resolve_tracked(ws, paths, cwd))
+    rem = open_remote(ws.config, remote, jobs=jobs)
+    with ws.lock():
+        result = _fetch(rem, ws.cache, roots, jobs=jobs, progress=progress)
+    if result.missing:
+        raise ObjectMissingError(
+            f"{len(result.missing)} objects are missing from remote {rem.label}",
+            "push them from a clone that has them (`dvx push`)",
+        )
+    return result
+
+
+@dataclass
+class PullResult:
+    fetch: object
+    checkout: CheckoutResult
+
+
+def pull(
+    paths: Sequence[str] | None = None,
+    remote: str | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    cwd: str | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> PullResult:
+    """fetch + checkout."""
+    f = fetch(paths, remote, jobs, cwd, progress)
+    c = checkout(paths, force=force, cwd=cwd)
+    return PullResult(f, c)
+
+
+@dataclass
+class CloudStatus:
+    path: str
+    missing_objects: int
+
+
+def cloud_status(paths: Sequence[str] | None = None, remote: str | None = None, cwd: str | None = None) -> list[CloudStatus]:
+    """Per tracked path, how many of its objects the remote lacks."""
+    from dvx.remote import open_remote
+    from dvx.remote.transfer import cloud_status as _cloud
+
+    ws = Workspace.find(cwd or ".")
+    rels = resolve_tracked(ws, paths, cwd)
+    rem = open_remote(ws.config, remote)
+    out: list[CloudStatus] = []
+    for rel in rels:
+        miss = _cloud(ws.cache, rem, _roots(ws, [rel]))
+        out.append(CloudStatus(rel, sum(len(m) for m in miss)))
+    return out

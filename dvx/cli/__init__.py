@@ -23,6 +23,10 @@ COMMANDS: dict[str, str] = {
     "checkout": "dvx.cli.data:checkout_cmd",
     "status": "dvx.cli.data:status_cmd",
     "ls": "dvx.cli.data:ls_cmd",
+    "remote": "dvx.cli.remote:remote_group",
+    "push": "dvx.cli.remote:push_cmd",
+    "fetch": "dvx.cli.remote:fetch_cmd",
+    "pull": "dvx.cli.remote:pull_cmd",
 }
 
 # Short help shown by `dvx --help` without importing the command modules.
@@ -32,6 +36,10 @@ SHORT_HELP: dict[str, str] = {
     "checkout": "Make the workspace match the pointer files.",
     "status": "Show which tracked paths changed.",
     "ls": "List tracked paths.",
+    "remote": "Configure remotes (add, modify, list, remove, default).",
+    "push": "Upload what the remote lacks.",
+    "fetch": "Download what the cache lacks.",
+    "pull": "fetch, then checkout.",
 }
 
 

@@ -71,9 +71,22 @@ def checkout_cmd(state: State, paths: tuple[str, ...], force: bool) -> None:
 @common_options
 @click.argument("paths", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("-c", "--cloud", is_flag=True, help="Compare the cache with the remote instead: what is not pushed yet.")
+@click.option("-r", "--remote", help="Remote for --cloud (default: core.remote).")
 @pass_state
-def status_cmd(state: State, paths: tuple[str, ...], as_json: bool) -> None:
-    """Show tracked paths that are modified, deleted or not in the cache."""
+def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool, remote: str | None) -> None:
+    """Show tracked paths that are modified, deleted or not in the cache (or, with --cloud, not on the remote)."""
+    if cloud:
+        rows = repo.cloud_status(list(paths) or None, remote)
+        if as_json:
+            emit_json([{"path": c.path, "missing_objects": c.missing_objects, "pushed": c.missing_objects == 0} for c in rows])
+            return
+        todo = [c for c in rows if c.missing_objects]
+        if not todo:
+            click.echo(f"{len(rows)} tracked paths, all on the remote")
+        for c in todo:
+            click.echo(f"not pushed ({c.missing_objects} objects)  {c.path}")
+        return
     r = repo.status(list(paths) or None)
     if as_json:
         emit_json({"clean": r.clean, "paths": [p.to_json() for p in r.paths]})

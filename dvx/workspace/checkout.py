@@ -35,7 +35,10 @@ def _write_file(ws: Workspace, target: str, m: FileManifest, executable: bool) -
     # when forced; the caller checked that.
     if os.path.isdir(target) and not os.path.islink(target):
         shutil.rmtree(target)
-    with atomic_open(target) as f:
+    # No fsync per file: the cache is the durable copy and a rerun of
+    # checkout repairs the workspace; fsync per file made a 200-file
+    # checkout 5x slower.
+    with atomic_open(target, fsync=False) as f:
         for ref in m.chunks:
             f.write(cache.get(ref.oid))
         f.flush()
