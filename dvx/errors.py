@@ -91,3 +91,31 @@ class DataGateError(CheckFailedError):
     def __init__(self, message: str, failures: list[str] | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint)
         self.failures = list(failures or [])
+
+
+class DataFormatError(DvxError):
+    """A dataset file cannot be read as a table (corrupt Parquet, ragged CSV).
+
+    Exit 1, not 2: the data failed its check; the configuration is fine.
+    Message: ``file[:line]: what``.
+    """
+
+    def __init__(self, path: str, what: str, line: int | None = None, hint: str | None = None) -> None:
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"{where}: {what}", hint)
+        self.path = str(path)
+        self.line = line
+
+
+class SuiteError(ConfigError):
+    """A suite, schema or binding file is invalid (``file[:line]: what``, exit 2)."""
+
+    def __init__(self, path: str, what: str, line: int | None = None, hint: str | None = None) -> None:
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"{where}: {what}", hint)
+        self.path = str(path)
+        self.line = line
+
+
+class StoreWriteError(DvxError):
+    """Writing a pack or index to an object store failed; that writer is unusable."""

@@ -102,7 +102,8 @@ class Workspace:
         compression = self.config.get("cache", "compression", "zstd") or None
         if compression == "none":
             compression = None
-        return ObjectStore(LocalFileSystem(), str(self.cache_dir), compression=compression)
+        fsync = bool(self.config.get("cache", "fsync", False))
+        return ObjectStore(LocalFileSystem(), str(self.cache_dir), compression=compression, fsync=fsync)
 
     def cache_has(self, oid: bytes) -> bool:
         """Whether the local cache's index names ``oid``, without loading the store.

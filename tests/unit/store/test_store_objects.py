@@ -111,3 +111,11 @@ def test_tree_manifest_decode_rejects_non_canonical_and_damaged() -> None:
     bad_mode[24 + 24] = 0x80
     with pytest.raises(ValueError, match="mode bits"):
         TreeManifest.decode(bytes(bad_mode))
+
+
+def test_tree_manifest_sizes_must_fit_64_bits() -> None:
+    with pytest.raises(ValueError, match="invalid tree entry"):
+        TreeManifest((TreeEntry(b"a", _oid(1), 1 << 64, False),))
+    two = TreeManifest((TreeEntry(b"a", _oid(1), 1 << 63, False), TreeEntry(b"b", _oid(1), 1 << 63, False)))
+    with pytest.raises(ValueError, match="does not fit"):
+        two.encode()

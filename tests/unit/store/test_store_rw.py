@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
 
+from storekit import local_store, make_store, memory_root  # noqa: F401 - pytest fixtures
+
 from dvx.errors import CorruptObjectError, ObjectMissingError, StoreWriteError
 from dvx.hashing import hash_bytes
 from dvx.store import ChunkRef, FileManifest, ObjectStore, ObjectType, TreeEntry, TreeManifest, walk

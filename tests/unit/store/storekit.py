@@ -1,4 +1,8 @@
-"""Fixtures for the object store tests: real stores in tmp_path."""
+"""Fixtures for the object store tests: real stores in tmp_path.
+
+Imported by name from the test modules (a conftest.py here would shadow the
+``conftest`` other test folders import).
+"""
 
 from __future__ import annotations
 

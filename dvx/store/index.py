@@ -1,0 +1,175 @@
+"""Pack index files (docs/format.md, "Index format") and the merged in-memory index.
+
+An index file names, for each object it lists, the pack holding it and where.
+Records are fixed-size and sorted by object id, so a file parses with one
+``struct.iter_unpack`` (300k entries load in well under 0.2 s) and the
+merged index keeps the raw tuples, building ``IndexEntry`` objects only when
+someone asks for one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import struct
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from operator import itemgetter
+
+from dvx.hashing import ID_BYTES
+from dvx.store.objects import ObjectType
+
+INDEX_MAGIC = b"DVXINDEX"
+INDEX_VERSION = 1
+FLAG_ZSTD = 0x01
+
+# magic 8s | version u32 | count u32
+_HEAD = struct.Struct("<8sII")
+# id 16s | pack id 16s | offset u64 | stored length u32 | raw length u32 | otype u8 | flags u8
+_REC = struct.Struct("<16s16sQIIBB")
+HEAD_SIZE = _HEAD.size
+RECORD_SIZE = _REC.size
+
+# (id, pack, offset, stored length, raw length, otype, flags): the raw record.
+Record = tuple[bytes, bytes, int, int, int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """Where one object lives: pack id, byte offset and stored length in it, raw length, type."""
+
+    pack: bytes
+    offset: int
+    length: int
+    raw_length: int
+    otype: ObjectType
+    compressed: bool
+
+
+def entry_of(rec: Record) -> IndexEntry:
+    """The ``IndexEntry`` of a raw record."""
+    return IndexEntry(rec[1], rec[2], rec[3], rec[4], ObjectType(rec[5]), bool(rec[6] & FLAG_ZSTD))
+
+
+def encode_index(records: Iterable[Record]) -> bytes:
+    """An index file listing ``records``, sorted by object id (duplicates dropped, first kept)."""
+    by_id: dict[bytes, Record] = {}
+    for r in records:
+        by_id.setdefault(r[0], r)
+    pack = _REC.pack
+    body = [pack(*by_id[k]) for k in sorted(by_id)]
+    return _HEAD.pack(INDEX_MAGIC, INDEX_VERSION, len(body)) + b"".join(body)
+
+
+def check_index(data: bytes | bytearray | memoryview) -> int:
+    """Record count of an index file; ValueError when its header or length is wrong."""
+    return _check_head(data)
+
+
+def _check_head(data: bytes | bytearray | memoryview) -> int:
+    if len(data) < _HEAD.size:
+        raise ValueError(f"index: {len(data)} bytes is shorter than the {_HEAD.size}-byte header")
+    magic, version, count = _HEAD.unpack_from(data, 0)
+    if magic != INDEX_MAGIC:
+        raise ValueError(f"index: bad magic {bytes(magic)!r}, expected {INDEX_MAGIC!r}")
+    if version != INDEX_VERSION:
+        raise ValueError(f"index: version {version} is not supported (this dvx reads {INDEX_VERSION})")
+    if len(data) - _HEAD.size != count * _REC.size:
+        raise ValueError(f"index: {count} records need {count * _REC.size} bytes, got {len(data) - _HEAD.size}")
+    return int(count)
+
+
+def decode_index(data: bytes | bytearray | memoryview) -> dict[bytes, Record]:
+    """Parse an index file into ``{object id: record}``; ValueError saying what is wrong."""
+    _check_head(data)
+    return {r[0]: r for r in _REC.iter_unpack(memoryview(data)[_HEAD.size :])}
+
+
+# Only the id of each record: the merged index maps id -> where its record is
+# and unpacks the record on lookup (0.09 s instead of 0.15 s for 300k entries).
+_ID_ONLY = struct.Struct(f"<16s{RECORD_SIZE - ID_BYTES}x")
+_PACK_ONLY = struct.Struct(f"<{ID_BYTES}x16s{RECORD_SIZE - ID_BYTES - 16}x")
+_FILE_SHIFT = 40
+_OFFSET_MASK = (1 << _FILE_SHIFT) - 1
+
+
+class MergedIndex(Mapping[bytes, IndexEntry]):
+    """The union of index files; the first index added wins for an id listed twice."""
+
+    __slots__ = ("_bufs", "_pos")
+
+    def __init__(self) -> None:
+        self._bufs: list[bytes] = []
+        # id -> file number << 40 | byte offset of its record in that file
+        self._pos: dict[bytes, int] = {}
+
+    def add_file(self, data: bytes) -> int:
+        """Add one index file's bytes (ValueError when malformed); return its record count."""
+        return self.add_files([data])
+
+    def add_files(self, files: list[bytes]) -> int:
+        """Add index files, earlier ones winning over later ones and all losing to ids
+        already present; ValueError (and nothing added) when one is malformed."""
+        counts = [_check_head(d) for d in files]
+        merged: dict[bytes, int] = {}
+        n0 = len(self._bufs)
+        # dict.update in reverse order: the first file's entry is the one kept,
+        # at C speed (a per-record setdefault loop took 0.2 s for 30 x 10k).
+        for k in range(len(files) - 1, -1, -1):
+            ids = map(itemgetter(0), _ID_ONLY.iter_unpack(memoryview(files[k])[_HEAD.size :]))
+            start = ((n0 + k) << _FILE_SHIFT) + _HEAD.size
+            merged.update(zip(ids, itertools.count(start, _REC.size), strict=False))
+        self._bufs.extend(files)
+        if not self._pos:
+            self._pos = merged
+        elif len(merged) * 4 < len(self._pos):  # a writer's new index: loop over the small one
+            setdefault = self._pos.setdefault
+            for k, v in merged.items():
+                setdefault(k, v)
+        else:
+            merged.update(self._pos)  # entries already present win
+            self._pos = merged
+        return sum(counts)
+
+    def record(self, oid: bytes) -> Record | None:
+        """The raw record of ``oid``, or None."""
+        p = self._pos.get(oid)
+        if p is None:
+            return None
+        rec = _REC.unpack_from(self._bufs[p >> _FILE_SHIFT], p & _OFFSET_MASK)
+        return rec  # type: ignore[return-value]
+
+    def records(self) -> Iterator[Record]:
+        """Every raw record (first one for an id listed twice)."""
+        mask = _OFFSET_MASK
+        bufs = self._bufs
+        unpack = _REC.unpack_from
+        for p in self._pos.values():
+            yield unpack(bufs[p >> _FILE_SHIFT], p & mask)  # type: ignore[misc]
+
+    def pack_ids(self) -> set[bytes]:
+        """Every pack some index file names (C-speed: one iter_unpack per file)."""
+        out: set[bytes] = set()
+        for buf in self._bufs:
+            out.update(map(itemgetter(0), _PACK_ONLY.iter_unpack(memoryview(buf)[_HEAD.size :])))
+        return out
+
+    def __contains__(self, oid: object) -> bool:
+        return oid in self._pos
+
+    def __getitem__(self, oid: bytes) -> IndexEntry:
+        rec = self.record(oid)
+        if rec is None:
+            raise KeyError(oid)
+        return entry_of(rec)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._pos)
+
+    def __len__(self) -> int:
+        return len(self._pos)
+
+
+def check_id(oid: bytes) -> None:
+    """ValueError unless ``oid`` is a 16-byte id."""
+    if not isinstance(oid, bytes) or len(oid) != ID_BYTES:
+        raise ValueError(f"object id must be {ID_BYTES} bytes, got {oid!r}")

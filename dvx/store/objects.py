@@ -1,0 +1,218 @@
+"""Object kinds and the two manifest encodings (docs/format.md, "Manifests").
+
+A file is a list of chunk references (``FileManifest``); a directory is a
+sorted list of files (``TreeManifest``). Both encode to a small, versioned,
+magic-prefixed binary form whose xxh3-128 is their object id, so equal
+content always gets the same id.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from dataclasses import dataclass
+from itertools import starmap
+
+from dvx.hashing import ID_BYTES, hash_bytes
+
+FILE_MAGIC = b"DVXF"
+TREE_MAGIC = b"DVXT"
+MANIFEST_VERSION = 1
+
+# magic 4s | version u16 | flags u16 | count u64 | total size u64
+_MANIFEST_HEAD = struct.Struct("<4sHHQQ")
+# FileManifest record: chunk id 16s | chunk size u32 (chunks are <= max_size, far below 4 GiB)
+_CHUNK_REC = struct.Struct("<16sI")
+# TreeManifest record head: file id 16s | size u64 | mode u8 | path length u32; then the path
+_TREE_REC = struct.Struct("<16sQBI")
+_MODE_EXEC = 0x01
+_U32_MAX = 0xFFFFFFFF
+_U64_MAX = 0xFFFFFFFFFFFFFFFF
+
+
+class ObjectType(enum.IntEnum):
+    """What an object is; stored in pack headers and indexes (one byte)."""
+
+    CHUNK = 0
+    FILE = 1
+    TREE = 2
+    PROFILE = 3
+    RESULT = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRef:
+    """One chunk of a file: its id (xxh3-128 of its raw bytes) and length."""
+
+    oid: bytes
+    size: int
+
+
+@dataclass(frozen=True)
+class FileManifest:
+    """The chunks of one file, in order; the file is their concatenation."""
+
+    chunks: tuple[ChunkRef, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.chunks, tuple):
+            object.__setattr__(self, "chunks", tuple(self.chunks))
+
+    @property
+    def size(self) -> int:
+        """Length of the file in bytes (sum of the chunk sizes)."""
+        return sum(c.size for c in self.chunks)
+
+    def encode(self) -> bytes:
+        """The canonical binary form (docs/format.md, "FileManifest")."""
+        chunks = self.chunks
+        for c in chunks:
+            if len(c.oid) != ID_BYTES or not 0 <= c.size <= _U32_MAX:
+                raise ValueError(f"invalid chunk reference {c!r}")
+        head = _MANIFEST_HEAD.pack(FILE_MAGIC, MANIFEST_VERSION, 0, len(chunks), self.size)
+        pack = _CHUNK_REC.pack
+        return head + b"".join([pack(c.oid, c.size) for c in chunks])
+
+    @classmethod
+    def decode(cls, data: bytes | bytearray | memoryview) -> FileManifest:
+        """Parse ``encode()``'s output; ValueError saying what is wrong."""
+        count, total = _decode_head(data, FILE_MAGIC, "file manifest")
+        body = memoryview(data)[_MANIFEST_HEAD.size :]
+        if len(body) != count * _CHUNK_REC.size:
+            raise ValueError(
+                f"file manifest: {count} chunks need {count * _CHUNK_REC.size} bytes, got {len(body)}"
+            )
+        chunks = tuple(starmap(ChunkRef, _CHUNK_REC.iter_unpack(body)))
+        m = cls(chunks)
+        if m.size != total:
+            raise ValueError(f"file manifest: size field {total} != sum of chunk sizes {m.size}")
+        return m
+
+    @property
+    def oid(self) -> bytes:
+        """The object id: xxh3-128 of ``encode()``."""
+        return hash_bytes(self.encode())
+
+
+@dataclass(frozen=True, slots=True)
+class TreeEntry:
+    """One file of a tree: relative b"/"-separated path (os.fsencode'd), its manifest id, size, x bit."""
+
+    path: bytes
+    file_oid: bytes
+    size: int
+    executable: bool
+
+
+def _check_path(p: bytes) -> None:
+    if not isinstance(p, bytes):
+        raise ValueError(f"tree path must be bytes, got {type(p).__name__}")
+    if not p or p.startswith(b"/") or b"\x00" in p:
+        raise ValueError(f"invalid tree path {p!r}: must be relative, non-empty, without NUL")
+    for part in p.split(b"/"):
+        if part in (b"", b".", b".."):
+            raise ValueError(f"invalid tree path {p!r}: empty, '.' or '..' component")
+
+
+@dataclass(frozen=True)
+class TreeManifest:
+    """The files of a directory, sorted by path bytes; duplicates are rejected."""
+
+    entries: tuple[TreeEntry, ...]
+
+    def __post_init__(self) -> None:
+        entries = tuple(sorted(self.entries, key=lambda e: e.path))
+        paths = [e.path for e in entries]
+        for e in entries:
+            _check_path(e.path)
+            if len(e.file_oid) != ID_BYTES or not 0 <= e.size <= _U64_MAX:
+                raise ValueError(f"invalid tree entry {e!r}")
+        files = set(paths)
+        if len(files) != len(paths):
+            dup = next(a for a, b in zip(paths, paths[1:], strict=False) if a == b)
+            raise ValueError(f"duplicate tree path {dup!r}")
+        # A path cannot be both a file and a directory ("a" and "a/b").
+        dirs: set[bytes] = set()
+        for p in paths:
+            i = p.rfind(b"/")
+            while i > 0:
+                d = p[:i]
+                if d in dirs:  # its parents were added with it
+                    break
+                dirs.add(d)
+                i = p.rfind(b"/", 0, i)
+        clash = files & dirs
+        if clash:
+            raise ValueError(f"tree path {min(clash)!r} is both a file and a directory")
+        object.__setattr__(self, "entries", entries)
+
+    @property
+    def size(self) -> int:
+        """Total bytes of all files."""
+        return sum(e.size for e in self.entries)
+
+    @property
+    def nfiles(self) -> int:
+        """Number of files."""
+        return len(self.entries)
+
+    def encode(self) -> bytes:
+        """The canonical binary form (docs/format.md, "TreeManifest")."""
+        total = self.size
+        if total > _U64_MAX:
+            raise ValueError(f"tree manifest: total size {total} does not fit in 64 bits")
+        head = _MANIFEST_HEAD.pack(TREE_MAGIC, MANIFEST_VERSION, 0, len(self.entries), total)
+        rec = _TREE_REC.pack
+        parts = [head]
+        for e in self.entries:
+            parts.append(rec(e.file_oid, e.size, _MODE_EXEC if e.executable else 0, len(e.path)))
+            parts.append(e.path)
+        return b"".join(parts)
+
+    @classmethod
+    def decode(cls, data: bytes | bytearray | memoryview) -> TreeManifest:
+        """Parse ``encode()``'s output; ValueError saying what is wrong."""
+        count, total = _decode_head(data, TREE_MAGIC, "tree manifest")
+        buf = bytes(data)
+        pos = _MANIFEST_HEAD.size
+        unpack = _TREE_REC.unpack_from
+        rsize = _TREE_REC.size
+        entries = []
+        for i in range(count):
+            if pos + rsize > len(buf):
+                raise ValueError(f"tree manifest: truncated at entry {i} of {count}")
+            oid, size, mode, plen = unpack(buf, pos)
+            pos += rsize
+            if mode & ~_MODE_EXEC:
+                raise ValueError(f"tree manifest: entry {i} has unknown mode bits {mode:#x}")
+            if pos + plen > len(buf):
+                raise ValueError(f"tree manifest: truncated path at entry {i} of {count}")
+            entries.append(TreeEntry(buf[pos : pos + plen], oid, size, bool(mode & _MODE_EXEC)))
+            pos += plen
+        if pos != len(buf):
+            raise ValueError(f"tree manifest: {len(buf) - pos} trailing bytes after {count} entries")
+        paths = [e.path for e in entries]
+        if any(a >= b for a, b in zip(paths, paths[1:], strict=False)):
+            raise ValueError("tree manifest: entries are not sorted by path or have duplicates")
+        m = cls(tuple(entries))
+        if m.size != total:
+            raise ValueError(f"tree manifest: size field {total} != sum of entry sizes {m.size}")
+        return m
+
+    @property
+    def oid(self) -> bytes:
+        """The object id: xxh3-128 of ``encode()``."""
+        return hash_bytes(self.encode())
+
+
+def _decode_head(data: bytes | bytearray | memoryview, magic: bytes, what: str) -> tuple[int, int]:
+    if len(data) < _MANIFEST_HEAD.size:
+        raise ValueError(f"{what}: {len(data)} bytes is shorter than the {_MANIFEST_HEAD.size}-byte header")
+    got, version, flags, count, total = _MANIFEST_HEAD.unpack_from(data, 0)
+    if got != magic:
+        raise ValueError(f"{what}: bad magic {bytes(got)!r}, expected {magic!r}")
+    if version != MANIFEST_VERSION:
+        raise ValueError(f"{what}: version {version} is not supported (this dvx reads {MANIFEST_VERSION})")
+    if flags:
+        raise ValueError(f"{what}: unknown flags {flags:#x}")
+    return count, total

@@ -1,0 +1,79 @@
+"""The store's bytes pinned as hex (docs/format.md shows the same examples).
+
+A change to any encoding (manifest, pack, index) fails here: bump the format
+version and describe it in docs/format.md "Changes per version" instead.
+Compression is off so the bytes do not depend on the zstd build.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fsspec.implementations.local import LocalFileSystem
+
+from dvx.hashing import hash_bytes
+from dvx.store import ChunkRef, FileManifest, ObjectStore, ObjectType, TreeEntry, TreeManifest
+from dvx.store.index import decode_index
+from dvx.store.pack import records_from_pack
+
+C1, C2 = b"hello, dvx\n", b"chunk two\n"
+FILE = FileManifest((ChunkRef(hash_bytes(C1), len(C1)), ChunkRef(hash_bytes(C2), len(C2))))
+TREE = TreeManifest(
+    (
+        TreeEntry(b"data/b\xff.bin", FILE.oid, FILE.size, True),
+        TreeEntry(b"data/a.csv", FILE.oid, FILE.size, False),
+    )
+)
+
+FILE_HEX = (
+    "44565846" "0100" "0000" "0200000000000000" "1500000000000000"
+    "4aa95dc70f12830fb31dec516748e077" "0b000000"
+    "f5b74914380d8d2f5e2ea5cb24843605" "0a000000"
+)
+FILE_OID = "4eaf49f32f007bdb1fb3805796ffa4c7"
+TREE_HEX = (
+    "44565854" "0100" "0000" "0200000000000000" "2a00000000000000"
+    "4eaf49f32f007bdb1fb3805796ffa4c7" "1500000000000000" "00" "0a000000" "646174612f612e637376"
+    "4eaf49f32f007bdb1fb3805796ffa4c7" "1500000000000000" "01" "0b000000" "646174612f62ff2e62696e"
+)
+TREE_OID = "6741484722c4581c624fdcd82e2f0236"
+PACK_ID = "2cfab81e8c0f934623b61761e75cdafb"
+PACK_HEX = (
+    "68656c6c6f2c206476780a" "6368756e6b2074776f0a" + FILE_HEX + TREE_HEX
+    + "00" "00" "0b000000" "0b000000" "4aa95dc70f12830fb31dec516748e077"
+    + "00" "00" "0a000000" "0a000000" "f5b74914380d8d2f5e2ea5cb24843605"
+    + "01" "00" "40000000" "40000000" "4eaf49f32f007bdb1fb3805796ffa4c7"
+    + "02" "00" "67000000" "67000000" "6741484722c4581c624fdcd82e2f0236"
+    + "68000000" "4456585041434b31"
+)
+INDEX_ID = "03bb286eb48a2bfc4fdfc1390d0eef16"
+INDEX_HEX = (
+    "445658494e444558" "01000000" "04000000"
+    "4aa95dc70f12830fb31dec516748e077" + PACK_ID + "0000000000000000" "0b000000" "0b000000" "00" "00"
+    "4eaf49f32f007bdb1fb3805796ffa4c7" + PACK_ID + "1500000000000000" "40000000" "40000000" "01" "00"
+    "6741484722c4581c624fdcd82e2f0236" + PACK_ID + "5500000000000000" "67000000" "67000000" "02" "00"
+    "f5b74914380d8d2f5e2ea5cb24843605" + PACK_ID + "0b00000000000000" "0a000000" "0a000000" "00" "00"
+)
+
+
+def test_manifest_encodings_are_pinned() -> None:
+    assert FILE.encode().hex() == FILE_HEX and FILE.oid.hex() == FILE_OID
+    assert TREE.encode().hex() == TREE_HEX and TREE.oid.hex() == TREE_OID
+    assert FileManifest.decode(bytes.fromhex(FILE_HEX)) == FILE
+    assert TreeManifest.decode(bytes.fromhex(TREE_HEX)) == TREE
+
+
+def test_pack_and_index_bytes_are_pinned(tmp_path: Path) -> None:
+    store = ObjectStore(LocalFileSystem(), str(tmp_path), compression=None)
+    with store.writer() as w:
+        w.put(hash_bytes(C1), ObjectType.CHUNK, C1)
+        w.put(hash_bytes(C2), ObjectType.CHUNK, C2)
+        assert w.put_manifest(FILE).hex() == FILE_OID
+        assert w.put_manifest(TREE).hex() == TREE_OID
+    pack = tmp_path / "packs" / PACK_ID[:2] / PACK_ID
+    assert pack.read_bytes().hex() == PACK_HEX
+    index = tmp_path / "index" / INDEX_ID
+    assert index.read_bytes().hex() == INDEX_HEX
+    assert sorted(decode_index(bytes.fromhex(INDEX_HEX)).values()) == sorted(
+        records_from_pack(bytes.fromhex(PACK_HEX), bytes.fromhex(PACK_ID))
+    )
