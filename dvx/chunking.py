@@ -8,7 +8,7 @@ the chunks around it, so a 1% append or mid-file edit re-stores ~1% of a file
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -57,24 +57,126 @@ def cut_points(data: bytes | bytearray | memoryview, params: ChunkerParams) -> l
 def iter_chunks(stream: BinaryIO, params: ChunkerParams, read_size: int = READ_SIZE) -> Iterator[memoryview]:
     """Yield the chunks of ``stream`` in order, reading ``read_size`` at a time.
 
-    Each chunk is a memoryview over an immutable ``bytes`` block, so it stays
-    valid after the next chunk is produced. Memory is bounded by
-    ``read_size + max_size``. Boundaries are identical to ``cut_points`` over
-    the whole stream.
+    Each chunk is a memoryview into one reused buffer: it is valid only until
+    the next chunk is requested (copy it, or write it out, before then).
+    Reusing the buffer matters here: reading into fresh 8 MiB blocks spent
+    more time in first-touch page faults than in the chunker itself (0.69 s
+    of 2.3 s for a 294 MiB CSV). Memory is bounded by ``read_size +
+    max_size``. Boundaries are identical to ``cut_points`` over the whole
+    stream.
     """
-    tail = b""
     mn, avg, mx = params.min_size, params.avg_size, params.max_size
-    while True:
-        block = stream.read(read_size)
-        eof = not block
-        data = tail + block if tail else block
-        if not data:
+    buf = bytearray(read_size + mx)
+    view = memoryview(buf)
+    filled = 0  # bytes of buf holding data not yet cut
+    readinto = getattr(stream, "readinto", None)
+    eof = False
+    while not eof:
+        if readinto is not None:
+            n = readinto(view[filled:])
+        else:
+            block = stream.read(len(buf) - filled)
+            n = len(block)
+            view[filled : filled + n] = block
+        if not n:
+            eof = True
+        filled += n or 0
+        if filled == 0:
             return
-        view = memoryview(data)
+        if not eof and filled < len(buf):
+            continue  # a short read (pipe, socket): fill the buffer first
         start = 0
-        for end in _cdc.cut_points(view, mn, avg, mx, eof):
+        for end in _cdc.cut_points(view[:filled], mn, avg, mx, eof):
             yield view[start:end]
             start = end
         if eof:
             return
-        tail = data[start:]
+        # Keep the uncut tail (< max_size) at the front; overlapping copy is a memmove.
+        tail = filled - start
+        buf[:tail] = view[start:filled]
+        filled = tail
+
+
+def iter_chunk_blocks(
+    stream: BinaryIO,
+    params: ChunkerParams,
+    digest: Callable[[memoryview], bytes],
+    read_size: int = READ_SIZE,
+    depth: int = 3,
+) -> Iterator[tuple[memoryview, list[tuple[int, int, bytes]]]]:
+    """Like ``iter_chunks``, with reading, cutting and hashing on a second thread.
+
+    Yields ``(block, [(start, end, digest), ...])`` per read block; the block
+    is valid until the next one is requested. The producer thread owns
+    ``depth`` rotating buffers, so reading, ``cut_points`` and xxhash (which
+    release the GIL) overlap with the consumer storing the previous block: on
+    2 cores a large ``add`` costs max(read + cut, store) instead of their sum.
+    """
+    import queue
+    import threading
+
+    mn, avg, mx = params.min_size, params.avg_size, params.max_size
+    size = read_size + mx
+    bufs = [bytearray(size) for _ in range(depth)]
+    free: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for i in range(depth):
+        free.put(i)
+    ready: queue.Queue[tuple[int, int, list[tuple[int, int, bytes]]] | BaseException | None] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            carry = b""
+            while not stop.is_set():
+                i = free.get()
+                if i < 0:
+                    return
+                buf = bufs[i]
+                view = memoryview(buf)
+                filled = len(carry)
+                view[:filled] = carry
+                eof = False
+                while filled < size:
+                    n = stream.readinto(view[filled:])
+                    if not n:
+                        eof = True
+                        break
+                    filled += n
+                if filled == 0:
+                    break
+                cuts = []
+                start = 0
+                for end in _cdc.cut_points(view[:filled], mn, avg, mx, eof):
+                    cuts.append((start, end, digest(view[start:end])))
+                    start = end
+                carry = bytes(view[start:filled])
+                ready.put((i, filled, cuts))
+                if eof:
+                    break
+            ready.put(None)
+        except BaseException as e:  # handed to the consumer, raised there
+            ready.put(e)
+
+    t = threading.Thread(target=produce, name="dvx-chunker", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            i, filled, cuts = item
+            yield memoryview(bufs[i])[:filled], cuts
+            free.put(i)
+    finally:
+        stop.set()
+        free.put(-1)
+        # Drain so a blocked producer can finish; then wait for it.
+        while t.is_alive():
+            try:
+                ready.get(timeout=0.05)
+            except queue.Empty:
+                pass
+            free.put(-1)
+        t.join()

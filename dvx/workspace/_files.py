@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import xxhash
 
 from dvx import _cdc
-from dvx.chunking import READ_SIZE, ChunkerParams, iter_chunks
+from dvx.chunking import READ_SIZE, ChunkerParams, iter_chunk_blocks, iter_chunks
 from dvx.errors import FileReadError
 from dvx.hashing import hash_bytes
 from dvx.store.objects import ChunkRef, FileManifest, ObjectType, TreeEntry, TreeManifest
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from dvx.workspace.statcache import StatCache
 
 SKIP_DIRS = {b".git", b".dvx"}
+# Files at least this big are chunked on a second thread (iter_chunk_blocks);
+# below it the thread's start-up costs more than the overlap gains.
+_THREADED_MIN = 16 << 20
 
 
 @dataclass
@@ -53,6 +56,18 @@ def _chunk_file(abspath: bytes, size: int, params: ChunkerParams, writer: StoreW
             return FileManifest((ChunkRef(cid, len(data)),))
     refs: list[ChunkRef] = []
     append = refs.append
+    if size >= _THREADED_MIN:
+        try:
+            with open(abspath, "rb", buffering=0) as f:
+                for block, cuts in iter_chunk_blocks(f, params, hash_bytes):
+                    for start, end, cid in cuts:
+                        if writer is not None:
+                            writer.put(cid, ObjectType.CHUNK, block[start:end])
+                        append(ChunkRef(cid, end - start))
+        except OSError as e:
+            shown = os.fsdecode(abspath)
+            raise FileReadError(f"{shown}: cannot read: {e.strerror or e}", "check the file's permissions") from e
+        return FileManifest(tuple(refs))
     # Small files are read in one go: a fixed 8 MiB read() would allocate
     # (and the kernel zero) 8 MiB per 4 KiB file.
     read_size = min(READ_SIZE, size + 1)
