@@ -27,6 +27,15 @@ COMMANDS: dict[str, str] = {
     "push": "dvx.cli.remote:push_cmd",
     "fetch": "dvx.cli.remote:fetch_cmd",
     "pull": "dvx.cli.remote:pull_cmd",
+    "validate": "dvx.cli.quality:validate_cmd",
+    "expectations": "dvx.cli.quality:expectations_group",
+    "stats": "dvx.cli.quality:stats_cmd",
+    "drift": "dvx.cli.quality:drift_cmd",
+    "hooks": "dvx.cli.hooks:hooks_group",
+    "check": "dvx.cli.hooks:check_cmd",
+    "hook-run": "dvx.cli.hooks:hook_run_cmd",
+    "diff": "dvx.cli.history:diff_cmd",
+    "log": "dvx.cli.history:log_cmd",
 }
 
 # Short help shown by `dvx --help` without importing the command modules.
@@ -40,6 +49,15 @@ SHORT_HELP: dict[str, str] = {
     "push": "Upload what the remote lacks.",
     "fetch": "Download what the cache lacks.",
     "pull": "fetch, then checkout.",
+    "validate": "Run the expectation suites bound to datasets.",
+    "expectations": "Write starter suites (expectations init).",
+    "stats": "Show a dataset's statistical profile.",
+    "drift": "Compare a dataset with its baseline version.",
+    "hooks": "Install or remove the dvx git hooks.",
+    "check": "The gate: validation plus drift against the committed baseline.",
+    "diff": "Which tracked datasets changed between two revisions.",
+    "log": "A dataset's history across commits.",
+    "hook-run": "(internal) What the installed git hooks run.",
 }
 
 

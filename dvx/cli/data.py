@@ -14,12 +14,27 @@ pass_state = click.make_pass_decorator(State, ensure=True)
 @click.command("init")
 @common_options
 @click.option("--force", is_flag=True, help="Rewrite .dvx/config with the defaults.")
+@click.option("--no-hooks", is_flag=True, help="Do not install the git hooks (`dvx hooks install` later).")
 @pass_state
-def init_cmd(state: State, force: bool) -> None:
-    """Initialise dvx in the enclosing git work tree: .dvx/ and expectations/."""
+def init_cmd(state: State, force: bool, no_hooks: bool) -> None:
+    """Initialise dvx in the enclosing git work tree: .dvx/, expectations/ and the git hooks."""
     r = repo.init(".", force=force)
     if not state.quiet:
         click.echo(f"Initialised dvx in {r.dvx_dir}")
+    if not no_hooks:
+        from pathlib import Path
+
+        from dvx import scm
+        from dvx.errors import DvxError
+
+        try:
+            h = scm.install_hooks(Path(r.root))
+        except DvxError as e:  # dvx is initialised; only the hooks are left to the user
+            click.echo(f"warning: git hooks not installed: {e.format_message()}", err=True)
+        else:
+            if not state.quiet:
+                chained = f" (kept {', '.join(h.chained)} as NAME.pre-dvx)" if h.chained else ""
+                click.echo(f"Installed git hooks: {', '.join(h.installed)}{chained}")
         click.echo("hint: git add .dvx/config .dvx/.gitignore && git commit -m 'dvx init'")
 
 

@@ -62,3 +62,15 @@ def write(tmp_path: Path) -> Callable[..., Path]:
         return write_table(tmp_path / name, table, row_group_size)
 
     return _w
+
+
+class TableHelpers:
+    """Plain helpers for tests that need them outside tmp_path-bound fixtures."""
+
+    demo_table = staticmethod(demo_table)
+    write_table = staticmethod(write_table)
+
+
+@pytest.fixture(scope="session")
+def qt() -> type[TableHelpers]:
+    return TableHelpers

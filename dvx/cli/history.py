@@ -1,0 +1,92 @@
+"""History commands: ``diff`` and ``log`` (from pointer files and stored results)."""
+
+from __future__ import annotations
+
+import click
+
+from dvx.cli import State, common_options
+from dvx.cli._render import emit_json, human_size, table
+
+pass_state = click.make_pass_decorator(State, ensure=True)
+
+
+def _signed_size(n: int | None) -> str:
+    if n is None:
+        return "?"
+    return ("+" if n >= 0 else "-") + human_size(abs(n))
+
+
+def _signed(n: int | None) -> str:
+    return "?" if n is None else f"{n:+,}"
+
+
+def _cols(d) -> str:  # type: ignore[no-untyped-def]
+    if d.columns_added is None:
+        return "?"
+    parts = [f"+{c}" for c in d.columns_added] + [f"-{c}" for c in d.columns_removed or []]
+    parts += [f"~{c}" for c in d.columns_retyped or []]
+    return " ".join(parts) or "same"
+
+
+@click.command("diff")
+@common_options
+@click.argument("rev_a", required=False)
+@click.argument("rev_b", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def diff_cmd(state: State, rev_a: str | None, rev_b: str | None, as_json: bool) -> None:
+    """Tracked datasets that changed between REV_A (default HEAD) and REV_B (default: the workspace).
+
+    Shows size and row changes, schema changes (+added -removed ~retyped
+    columns), columns that drifted and the validation status of each side,
+    from stored profiles and results (`dvx check` stores them); ? is unknown.
+    """
+    from dvx.history import diff
+
+    r = diff(rev_a, rev_b)
+    if as_json:
+        emit_json(r.to_json())
+        return
+    if not r.datasets:
+        if not state.quiet:
+            click.echo(f"no tracked dataset changed between {r.rev_a} and {r.rev_b or 'the workspace'}")
+        return
+    rows = []
+    for d in r.datasets:
+        drift = "?" if d.drifted is None else (", ".join(d.drifted_columns or []) or "schema/rows" if d.drifted else "no")
+        rows.append((d.path, d.change, _signed_size(d.size_change), _signed(d.rows_change), _cols(d), drift,
+                     f"{d.validation_a} -> {d.validation_b}"))
+    click.echo(table(rows, ["dataset", "change", "size", "rows", "columns", "drift", "validation"]))
+    for d in r.datasets:
+        if d.error:
+            click.echo(f"error: {d.error}", err=True)
+
+
+@click.command("log")
+@common_options
+@click.argument("path")
+@click.option("--rev", default="HEAD", show_default=True, help="Walk history from REV.")
+@click.option("-n", "--max-count", type=int, help="At most N commits.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def log_cmd(state: State, path: str, rev: str, max_count: int | None, as_json: bool) -> None:
+    """A dataset's history: every commit that changed PATH.dvx, newest first.
+
+    Size from the pointer; rows, validation and drift (against the previous
+    version) from stored results; ? is unknown.
+    """
+    from dvx.history import log
+
+    entries = log(path, rev=rev, max_count=max_count)
+    if as_json:
+        emit_json([e.to_json() for e in entries])
+        return
+    rows = []
+    for e in entries:
+        drift = e.drift
+        if e.drifted_columns:
+            drift += f" ({', '.join(e.drifted_columns[:3])}{'...' if len(e.drifted_columns) > 3 else ''})"
+        rows.append((e.rev[:10], e.date[:19].replace("T", " "), e.author, e.message[:40], e.change,
+                     "-" if e.size is None else human_size(e.size), "?" if e.rows is None else f"{e.rows:,}",
+                     e.validation, drift))
+    click.echo(table(rows, ["rev", "date", "author", "message", "change", "size", "rows", "validation", "drift"]))

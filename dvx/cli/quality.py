@@ -1,0 +1,175 @@
+"""Quality commands: validate, expectations init, stats, drift."""
+
+from __future__ import annotations
+
+import click
+
+from dvx.cli import State, common_options
+from dvx.cli._render import emit_json, table
+
+pass_state = click.make_pass_decorator(State, ensure=True)
+
+
+def _short(v: object, width: int = 40) -> str:
+    s = "" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v))
+    return s if len(s) <= width else s[: width - 1] + "…"
+
+
+def _write_report(path: str, html: str) -> None:
+    from dvx._fsutil import atomic_write
+
+    atomic_write(path, html.encode("utf-8"), fsync=False)
+    click.echo(f"report written to {path}")
+
+
+@click.command("validate")
+@common_options
+@click.argument("paths", nargs=-1)
+@click.option("--rev", help="Validate the version committed at REV (commit, branch, tag).")
+@click.option("--json", "as_json", is_flag=True, help="Great Expectations' result vocabulary.")
+@click.option("--report", "report", metavar="FILE.html", help="Write a self-contained HTML report.")
+@click.option("--all", "show_all", is_flag=True, help="List passing expectations too.")
+@pass_state
+def validate_cmd(state: State, paths: tuple[str, ...], rev: str | None, as_json: bool, report: str | None, show_all: bool) -> None:
+    """Run the suites bound in expectations/dvx.toml; exit 1 when an expectation fails."""
+    from dvx import datasets
+    from dvx.errors import CheckFailedError
+
+    results = datasets.validate(list(paths) or None, rev=rev)
+    if report:
+        from dvx.quality.report import render_validation_html
+
+        _write_report(report, render_validation_html(results, title="dvx validate"))
+    if as_json:
+        from dvx.quality.validate import to_gx_json
+
+        emit_json(to_gx_json(results))
+    elif not state.quiet:
+        if not results:
+            click.echo("no dataset has a bound suite (see expectations/dvx.toml)")
+        for dv in results:
+            failed = [r for r in dv.results if not r.success]
+            cached = all(s.cached for s in dv.suites)
+            verdict = "passed" if dv.success else "FAILED"
+            click.echo(
+                f"{dv.dataset}: {verdict} ({len(dv.results) - len(failed)}/{len(dv.results)} expectations"
+                f"{', stored result' if cached else ''}, {dv.elapsed:.2f} s)"
+            )
+            rows = [
+                (
+                    "ok" if r.success else "FAIL",
+                    r.expectation_type,
+                    r.column or "",
+                    _short(r.observed_value),
+                    "" if r.unexpected_count is None else r.unexpected_count,
+                    "" if r.unexpected_percent is None else f"{r.unexpected_percent:.2f}%",
+                    _short(", ".join(map(str, (r.partial_unexpected_list or [])[:3])), 30),
+                )
+                for r in dv.results
+                if show_all or not r.success
+            ]
+            if rows:
+                click.echo(table(rows, ["", "expectation", "column", "observed", "unexpected", "%", "examples"]))
+            for n in dv.notes:
+                click.echo(f"note: {n}")
+    if any(not dv.success for dv in results):
+        bad = ", ".join(dv.dataset for dv in results if not dv.success)
+        raise CheckFailedError(f"validation failed: {bad}", "fix the data or the suite, then run `dvx validate` again")
+
+
+@click.group("expectations")
+def expectations_group() -> None:
+    """Manage the suites in expectations/."""
+
+
+@expectations_group.command("init")
+@common_options
+@click.argument("path")
+@click.option("--engine", type=click.Choice(["gx", "pandera"]), default="gx", show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite an existing suite file.")
+def expectations_init_cmd(path: str, engine: str, force: bool) -> None:
+    """Infer a starter suite from the data at PATH and bind it to PATH."""
+    from dvx import datasets
+
+    r = datasets.expectations_init(path, engine=engine, force=force)
+    click.echo(f"wrote {r.suite_path} ({r.engine}) and bound it in {r.binding_path}")
+    click.echo(f"hint: review it, then git add {r.suite_path} {r.binding_path}")
+
+
+@click.command("stats")
+@common_options
+@click.argument("path")
+@click.option("--rev", help="The version committed at REV.")
+@click.option("--json", "as_json", is_flag=True)
+def stats_cmd(path: str, rev: str | None, as_json: bool) -> None:
+    """Show the statistical profile of a tracked dataset."""
+    from dvx import datasets
+
+    prof = datasets.stats(path, rev=rev)
+    if as_json:
+        emit_json(prof.to_dict())
+        return
+    click.echo(f"{path}{'@' + rev if rev else ''}: {prof.row_count} rows, {len(prof.columns)} columns")
+    rows = []
+    for name, c in prof.columns.items():
+        q = [c.quantile(x) for x in (0.25, 0.5, 0.75)] if c.quantiles is not None else [None] * 3
+        rows.append(
+            (
+                name,
+                c.type,
+                f"{c.null_count}/{c.nan_count}" if c.nan_count else c.null_count,
+                _short(c.min, 16),
+                _short(c.max, 16),
+                _short(c.mean, 12),
+                _short(c.std, 12),
+                " / ".join(_short(x, 10) for x in q) if any(x is not None for x in q) else "",
+                "" if c.distinct_count is None else c.distinct_count,
+            )
+        )
+    click.echo(table(rows, ["column", "type", "nulls[/NaN]", "min", "max", "mean", "std", "q25 / q50 / q75", "distinct"]))
+    for s in getattr(prof, "skipped", []) or []:
+        click.echo(f"skipped: {getattr(s, 'name', s)} ({getattr(s, 'reason', '')})")
+
+
+@click.command("drift")
+@common_options
+@click.argument("path")
+@click.option("--baseline", default="HEAD", show_default=True, help="Revision of the baseline version.")
+@click.option("--rev", help="Compare the version committed at REV instead of the workspace.")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--report", "report", metavar="FILE.html", help="Write a self-contained HTML report.")
+@pass_state
+def drift_cmd(state: State, path: str, baseline: str, rev: str | None, as_json: bool, report: str | None) -> None:
+    """Compare a dataset with its baseline; exit 1 when a gated metric crosses its threshold."""
+    from dvx import datasets
+    from dvx.errors import CheckFailedError
+
+    r = datasets.drift(path, baseline=baseline, rev=rev)
+    if report:
+        from dvx.quality.report import render_drift_html
+
+        _write_report(report, render_drift_html(r.report, r.baseline, r.current, title=f"dvx drift {r.path}"))
+    if as_json:
+        emit_json(r.to_json())
+    elif not state.quiet:
+        rep = r.report
+        click.echo(
+            f"{r.path}: {'DRIFTED' if rep.drifted else 'no drift'} vs {baseline} "
+            f"(rows {rep.baseline_rows} -> {rep.current_rows})"
+        )
+        for what, cols in (("added", rep.added), ("removed", rep.removed), ("retyped", rep.retyped)):
+            if cols:
+                click.echo(f"schema: {what} {', '.join(cols)}")
+        rows = []
+        for c in sorted(rep.columns, key=lambda c: (not c.drifted, c.name)):
+            for m in c.metrics:
+                if m.value is None:
+                    continue
+                rows.append((c.name, m.name, _short(m.value, 10), _short(m.threshold, 10), "DRIFT" if m.drifted and m.gated else ""))
+        if rows:
+            click.echo(table(rows, ["column", "metric", "value", "threshold", ""]))
+    if r.drifted:
+        raise CheckFailedError(
+            f"{r.path} drifted from {baseline}: {', '.join(r.report.drifted_columns) or 'schema/row count'}",
+            "inspect with `dvx drift --report drift.html`; raise the thresholds in expectations/dvx.toml if intended",
+        )

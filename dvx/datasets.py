@@ -1,0 +1,170 @@
+"""Dataset-level verbs over any version: validate, stats, drift, expectations init.
+
+The CLI commands ``dvx validate``, ``dvx stats``, ``dvx drift`` and ``dvx
+expectations init`` and the Python API call these. A version is a tracked
+path at a revision (``rev=None``: the workspace pointer). Results, profiles
+and drift reports are stored by the gate's stores, keyed by content ids, so
+an unchanged dataset answers without reading its data.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dvx import gate, scm
+from dvx.errors import ConfigError, DataFormatError, UsageError
+from dvx.workspace import Workspace
+from dvx.workspace import pointer as ptr
+
+if TYPE_CHECKING:
+    from dvx.quality.drift import DriftReport
+    from dvx.quality.profile import Profile
+    from dvx.quality.results import DatasetValidation
+
+
+def _rel(ws: Workspace, path: str, cwd: str | None) -> str:
+    rel = ws.relpath(path, cwd).rstrip("/")
+    return rel[: -len(ptr.SUFFIX)] if rel.endswith(ptr.SUFFIX) else rel
+
+
+def pointer_at(ws: Workspace, rel: str, rev: str | None) -> ptr.Pointer:
+    """The pointer of ``rel`` in the workspace (``rev=None``) or committed at ``rev``."""
+    pp = ptr.pointer_path(rel)
+    if rev is None:
+        try:
+            return ptr.load(ws.abspath(pp), ws.display(pp))
+        except FileNotFoundError:
+            raise UsageError(f"{ws.display(rel)}: not tracked by dvx (no {ws.display(pp)})", f"run `dvx add {ws.display(rel)}`") from None
+    raw = scm.read_at_rev(ws.root, rev, pp)
+    if raw is None:
+        raise UsageError(f"{rel}: not tracked by dvx at revision {rev} (no {pp} there)", "check the path and the revision (`git log -- PATH.dvx`)")
+    return ptr.parse(raw.decode("utf-8", "replace"), f"{rev}:{pp}")
+
+
+def _require_tabular(rel: str) -> None:
+    from dvx.quality.tables import is_tabular
+
+    name = Path(rel).name
+    if "." in name and not is_tabular(rel) and not os.path.isdir(rel):
+        raise UsageError(f"{rel}: not a Parquet, CSV, JSON Lines or Arrow file; dvx versions it but cannot read it as a table")
+
+
+# validate -------------------------------------------------------------------
+
+
+def validate(paths: Sequence[str] | None = None, rev: str | None = None, cwd: str | None = None) -> list[DatasetValidation]:
+    """Validate each dataset (default: every tracked path with bound suites) against its suites."""
+    from dvx.quality.suite import load_suite
+    from dvx.quality.validate import bound_suites, validate_dataset
+
+    ws = Workspace.find(cwd or ".")
+    if paths:
+        rels = [_rel(ws, p, cwd) for p in paths]
+        explicit = True
+    else:
+        pps = scm.pointers_at_rev(ws.root, rev) if rev else ws.find_pointers()
+        rels = [ptr.tracked_path(pp) for pp in pps]
+        explicit = False
+    store = gate.result_store(ws)
+    out: list[DatasetValidation] = []
+    for rel in rels:
+        suites = bound_suites(ws.root, rel)
+        if not suites:
+            if explicit:
+                raise ConfigError(
+                    f"{rel}: no suite is bound to it in expectations/dvx.toml",
+                    f"write one with `dvx expectations init {rel}`",
+                )
+            continue
+        p = pointer_at(ws, rel, rev)
+        loaded = [load_suite(s) for s in suites]
+        label = rel if rev is None else f"{rel}@{rev}"
+        if all(store.get(p.oid, s.id) is not None for s in loaded):
+            out.append(validate_dataset(str(ws.abspath(rel)), loaded, label=label, data_id=p.oid, store=store))
+            continue
+        with gate.data_path(ws, rel, p) as path:
+            out.append(validate_dataset(path, loaded, label=label, data_id=p.oid, store=store))
+    return out
+
+
+@dataclass
+class InitResult:
+    suite_path: str
+    binding_path: str
+    engine: str
+
+
+def expectations_init(path: str, engine: str = "gx", force: bool = False, cwd: str | None = None) -> InitResult:
+    """Infer a starter suite from the data of ``path`` and bind it in expectations/dvx.toml."""
+    from dvx._fsutil import atomic_write
+    from dvx.quality.infer import infer_suite
+    from dvx.quality.suite import write_binding
+
+    if engine not in ("gx", "pandera"):
+        raise UsageError(f"--engine {engine}: use gx or pandera")
+    ws = Workspace.find(cwd or ".")
+    rel = _rel(ws, path, cwd)
+    src = ws.abspath(rel)
+    if not src.exists():
+        raise UsageError(f"{ws.display(rel)}: no such file or directory")
+    text, filename = infer_suite(str(src), engine=engine)
+    exp_dir = ws.root / "expectations"
+    target = exp_dir / filename
+    if target.exists() and not force:
+        raise UsageError(f"{ws.display(str(target.relative_to(ws.root)))}: exists already", "use --force to overwrite it")
+    atomic_write(target, text.encode("utf-8"))
+    binding = write_binding(exp_dir, rel, filename)
+    return InitResult(str(target.relative_to(ws.root)), str(Path(binding).relative_to(ws.root)), engine)
+
+
+# stats / drift -------------------------------------------------------------------
+
+
+def stats(path: str, rev: str | None = None, cwd: str | None = None) -> Profile:
+    """The profile of ``path`` at ``rev`` (stored, or computed once and stored)."""
+    ws = Workspace.find(cwd or ".")
+    rel = _rel(ws, path, cwd)
+    p = pointer_at(ws, rel, rev)
+    try:
+        return gate.compute_profile(ws, rel, p)
+    except DataFormatError:
+        raise
+    except OSError as e:
+        raise DataFormatError(rel, f"cannot read as a table: {e}") from e
+
+
+@dataclass
+class DriftResult:
+    path: str
+    baseline_rev: str
+    current_rev: str | None
+    report: DriftReport
+    baseline: Profile
+    current: Profile
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.report.drifted)
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.report.to_dict()
+        return {"path": self.path, "baseline": self.baseline_rev, "current": self.current_rev or "workspace", **d}
+
+
+def drift(path: str, baseline: str = "HEAD", rev: str | None = None, cwd: str | None = None) -> DriftResult:
+    """Compare ``path`` (workspace, or ``rev``) with its version at ``baseline``."""
+    from dvx.quality.drift import compare
+
+    ws = Workspace.find(cwd or ".")
+    rel = _rel(ws, path, cwd)
+    cur_p = pointer_at(ws, rel, rev)
+    base_p = pointer_at(ws, rel, baseline)
+    cur = gate.compute_profile(ws, rel, cur_p)
+    base = gate.compute_profile(ws, rel, base_p)
+    thresholds = gate.Policy.load(ws).thresholds()
+    report = compare(base, cur, thresholds)
+    return DriftResult(rel, baseline, rev, report, base, cur)

@@ -1,0 +1,162 @@
+"""Run the suites bound to a dataset; answer from the result store when unchanged.
+
+``validate_dataset`` splits each GX suite in two: the expectations the Arrow
+engine implements are evaluated together in one streaming pass; the rest run
+through great_expectations on pandas (the slow path, noted in the output).
+pandera suites run through pandera (engine_pandera). Results are stored per
+(data id, suite id), so a rerun on an unchanged dataset reads one small JSON
+file per suite: this module imports no pyarrow, pandas, GX or pandera at the
+top, and the cached path never imports them at all.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from dvx.quality.results import DatasetValidation, ExpectationResult, ResultStore, SuiteValidation, jsonable
+from dvx.quality.suite import Expectation, Suite, load_bindings, load_suite
+
+SuiteLike = Suite | str | os.PathLike[str]
+
+
+def _columns_of(exp: Expectation) -> list[str] | None:
+    """Columns an expectation reads (None: it may read any)."""
+    kw = exp.kwargs
+    cols: list[str] = []
+    for k in ("column", "column_A", "column_B"):
+        if isinstance(kw.get(k), str):
+            cols.append(kw[k])
+    for k in ("column_list",):
+        if isinstance(kw.get(k), list):
+            cols.extend(c for c in kw[k] if isinstance(c, str))
+    if not cols and not exp.type.startswith("expect_table_"):
+        return None
+    return cols
+
+
+def _run_gx_suite(path: str, suite: Suite, batch_size: int) -> SuiteValidation:
+    from dvx.quality import engine_arrow as arrow
+    from dvx.quality.tables import dictionary_columns, open_batches, read_schema
+
+    t0 = time.perf_counter()
+    schema = read_schema(path)
+    names = list(schema.names)
+    slots: list[ExpectationResult | None] = [None] * len(suite.expectations)
+    evals: list[tuple[int, arrow.Evaluator]] = []
+    slow: list[int] = []
+    for i, exp in enumerate(suite.expectations):
+        p = arrow.plan(exp, schema)
+        if p is None:
+            slow.append(i)
+        elif isinstance(p, arrow.Missing):
+            ok, res, msg = arrow.missing_column_result(p.column)
+            slots[i] = ExpectationResult(exp.type, exp.kwargs, ok, res, exp.meta, "arrow", suite.name, msg)
+        elif isinstance(p, tuple):
+            slots[i] = ExpectationResult(exp.type, exp.kwargs, p[0], p[1], exp.meta, "arrow", suite.name)
+        else:
+            evals.append((i, p))
+    if evals:
+        wanted = {c for _, ev in evals for c in ev.columns}
+        cols = [c for c in names if c in wanted]
+        if not cols and names:
+            cols = [names[0]]  # row counts need rows; the first column is enough
+        _, batches = open_batches(path, columns=cols, batch_size=batch_size,
+                                  dictionary=dictionary_columns(path, cols))
+        for (i, _), (ok, res) in zip(evals, arrow.run([ev for _, ev in evals], batches), strict=True):
+            exp = suite.expectations[i]
+            slots[i] = ExpectationResult(exp.type, exp.kwargs, bool(ok), res, exp.meta, "arrow", suite.name)
+    notes: list[str] = []
+    if slow:
+        from dvx.quality import engine_gx
+
+        exps = [suite.expectations[i] for i in slow]
+        need: set[str] | None = set()
+        for e in exps:
+            c = _columns_of(e)
+            if c is None:
+                need = None
+                break
+            need.update(c)
+        cols_slow = None if need is None else [c for c in names if c in need]
+        if not cols_slow:
+            cols_slow = None  # table-level GX expectations: give GX every column
+        outs = engine_gx.run_expectations(path, suite, exps, cols_slow)
+        for i, (ok, res, exc) in zip(slow, outs, strict=True):
+            exp = suite.expectations[i]
+            slots[i] = ExpectationResult(exp.type, exp.kwargs, ok, res, exp.meta, "gx", suite.name, exc)
+        kinds = sorted({e.type for e in exps})
+        notes.append(f"{suite.name}: {len(slow)} expectation(s) {engine_gx.SLOW_NOTE}: {', '.join(kinds)}")
+    results = [r for r in slots if r is not None]
+    return SuiteValidation(suite=suite.name, suite_id=suite.id, suite_path=suite.path,
+                           success=all(r.success for r in results), results=results, notes=notes,
+                           elapsed=time.perf_counter() - t0)
+
+
+def run_suite(path: str | os.PathLike[str], suite: Suite, *, batch_size: int = 131072) -> SuiteValidation:
+    """Evaluate one suite on one dataset (no store)."""
+    p = os.fspath(path)
+    if suite.kind == "pandera":
+        from dvx.quality import engine_pandera
+
+        return engine_pandera.run_schema(p, suite, batch_size=batch_size)
+    return _run_gx_suite(p, suite, batch_size)
+
+
+def validate_dataset(path: str | os.PathLike[str], suites: Sequence[SuiteLike], *, label: str | None = None,
+                     data_id: str | None = None, store: ResultStore | None = None,
+                     batch_size: int = 131072) -> DatasetValidation:
+    """Validate ``path`` against ``suites`` (Suite objects or suite file paths).
+
+    With ``store`` and ``data_id`` (the dataset's content id), each suite's
+    result is read from / written to the store keyed by (data id, suite id).
+    ``label`` is how the dataset is named in output (default: the path).
+    Raises SuiteError (exit 2) for a bad suite and DataFormatError (exit 1) for
+    unreadable data.
+    """
+    t0 = time.perf_counter()
+    loaded = [s if isinstance(s, Suite) else load_suite(s) for s in suites]
+    svs: list[SuiteValidation] = []
+    for s in loaded:
+        sv = store.get(data_id, s.id) if store is not None and data_id else None
+        if sv is None:
+            sv = run_suite(path, s, batch_size=batch_size)
+            if store is not None and data_id:
+                store.put(data_id, s.id, sv)
+        svs.append(sv)
+    results = [r for sv in svs for r in sv.results]
+    notes = [n for sv in svs for n in sv.notes]
+    return DatasetValidation(dataset=label or os.fspath(path), success=all(sv.success for sv in svs),
+                             results=results, suites=svs, notes=notes, elapsed=time.perf_counter() - t0,
+                             label=label, data_id=data_id)
+
+
+def bound_suites(repo_root: str | os.PathLike[str], rel_path: str, expectations_dir: str = "expectations"
+                 ) -> list[str]:
+    """Suite file paths ``expectations/dvx.toml`` binds to a repo-relative dataset path."""
+    root = Path(repo_root) / expectations_dir
+    return load_bindings(root).suites_for(Path(rel_path).as_posix())
+
+
+def dataset_json(dv: DatasetValidation) -> dict[str, Any]:
+    """One dataset in GX's ``ExpectationSuiteValidationResult`` vocabulary."""
+    return {
+        "dataset": dv.dataset,
+        "data_id": dv.data_id,
+        "success": dv.success,
+        "statistics": dv.statistics(),
+        "suites": [{"name": s.suite, "id": s.suite_id, "path": s.suite_path, "success": s.success,
+                    "cached": s.cached} for s in dv.suites],
+        "results": [r.to_gx() for r in dv.results],
+        "notes": list(dv.notes),
+        "elapsed": round(dv.elapsed, 6),
+    }
+
+
+def to_gx_json(validations: DatasetValidation | Sequence[DatasetValidation]) -> dict[str, Any]:
+    """``--json`` output: overall ``success`` and one entry per dataset."""
+    items = [validations] if isinstance(validations, DatasetValidation) else list(validations)
+    return jsonable({"success": all(v.success for v in items), "datasets": [dataset_json(v) for v in items]})
