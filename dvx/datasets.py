@@ -165,6 +165,8 @@ def drift(path: str, baseline: str = "HEAD", rev: str | None = None, cwd: str | 
     base_p = pointer_at(ws, rel, baseline)
     cur = gate.compute_profile(ws, rel, cur_p)
     base = gate.compute_profile(ws, rel, base_p)
-    thresholds = gate.Policy.load(ws).thresholds()
-    report = compare(base, cur, thresholds)
+    policy = gate.Policy.load(ws)
+    report = compare(base, cur, policy.thresholds())
+    # Stored so `dvx log` / `dvx diff` show this pair's drift without recomputing.
+    gate.put_drift(ws, base_p.oid, cur_p.oid, policy.thresholds_key, report.to_dict())
     return DriftResult(rel, baseline, rev, report, base, cur)

@@ -143,24 +143,31 @@ def _roots(ws: Workspace, rels: Sequence[str]) -> list[tuple[bytes, object]]:
 
 
 def _roots_at_revs(ws: Workspace, revs: Sequence[str]) -> list[tuple[bytes, object]]:
-    """Roots named by every pointer file committed at each of ``revs``."""
+    """Roots named by every pointer file committed at each of ``revs``.
+
+    One ``git ls-tree`` per revision and one ``git cat-file --batch`` for all
+    pointer files, so a pre-push of many commits costs a few forks, not two
+    per pointer per commit.
+    """
     from dvx.errors import PointerError
     from dvx.hashing import from_hex
     from dvx.store.objects import ObjectType
 
-    seen: dict[bytes, object] = {}
+    specs: list[str] = []
     for rev in revs:
-        for pp in scm.pointers_at_rev(ws.root, rev):
-            raw = scm.read_at_rev(ws.root, rev, pp)
-            if raw is None:
-                continue
-            try:
-                p = ptr.parse(raw.decode("utf-8", "replace"), f"{rev}:{pp}")
-            except PointerError:
-                continue  # a broken pointer at an old revision names nothing to push
-            seen.setdefault(from_hex(p.oid), ObjectType.FILE if p.kind == "file" else ObjectType.TREE)
-            if p.profile:
-                seen.setdefault(from_hex(p.profile), ObjectType.PROFILE)
+        sha = scm.resolve_rev(ws.root, rev)
+        specs.extend(f"{sha}:{pp}" for pp in scm.pointers_at_rev(ws.root, sha))
+    seen: dict[bytes, object] = {}
+    for spec, obj in zip(specs, scm.read_objects(ws.root, specs), strict=True):
+        if obj is None:
+            continue
+        try:
+            p = ptr.parse(obj[1].decode("utf-8", "replace"), spec)
+        except PointerError:
+            continue  # a broken pointer at an old revision names nothing to push
+        seen.setdefault(from_hex(p.oid), ObjectType.FILE if p.kind == "file" else ObjectType.TREE)
+        if p.profile:
+            seen.setdefault(from_hex(p.profile), ObjectType.PROFILE)
     return list(seen.items())
 
 

@@ -61,6 +61,10 @@ SHORT_HELP: dict[str, str] = {
 }
 
 
+# Commands that exist for the git hooks, not for people.
+HIDDEN = {"hook-run"}
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported when invoked (click docs, "Lazily Loading Subcommands")."""
 
@@ -76,7 +80,7 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(n, SHORT_HELP.get(n, "")) for n in self.list_commands(ctx)]
+        rows = [(n, SHORT_HELP.get(n, "")) for n in self.list_commands(ctx) if n not in HIDDEN]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from dvx.cli import COMMANDS, cli
+from dvx.cli import COMMANDS, HIDDEN, cli
 
 INTRO = """# dvx command reference
 
@@ -52,7 +52,7 @@ def render_markdown() -> str:
     ctx = click.Context(cli, info_name="dvx")
     for name in sorted(COMMANDS):
         cmd = cli.get_command(ctx, name)
-        if cmd is None or getattr(cmd, "hidden", False):
+        if cmd is None or name in HIDDEN or getattr(cmd, "hidden", False):
             continue
         _render(cmd, ["dvx", name], out)
     return "\n".join(out).rstrip() + "\n"
