@@ -483,7 +483,17 @@ def profile_path(path: str | os.PathLike[str], columns: list[str] | None = None)
             out = part if out is None else out.merge(part)
         assert out is not None
         return out
-    schema, batches = tables.open_batches(path, columns=columns)
+    # Low-cardinality Parquet string columns come as dictionary arrays: their
+    # value counts are then a bincount of the indices, not a hash of strings.
+    dictionary = None
+    if tables.table_format(path) == "parquet":
+        import pyarrow.types as pt
+
+        schema = tables.read_schema(path)
+        strings = [f.name for f in schema if (pt.is_string(f.type) or pt.is_large_string(f.type))
+                   and (columns is None or f.name in columns)]
+        dictionary = tables.dictionary_columns(path, strings) if strings else None
+    schema, batches = tables.open_batches(path, columns=columns, dictionary=dictionary or None)
     return profile_batches(schema, batches)
 
 

@@ -46,7 +46,6 @@ _SEED = 0x5EED_D7C5
 HLL_P = 12
 _HLL_M = 1 << HLL_P
 
-_U64 = np.uint64
 
 
 def _b64(data: bytes) -> str:

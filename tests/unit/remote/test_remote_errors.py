@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import free_port
+from s3kit import free_port
 from unit.remote.remotekit import build_tree, local_store
 
 from dvx.errors import RemoteError
@@ -73,3 +73,19 @@ def test_relative_folder_is_relative_to_base(tmp_path: Path) -> None:
     r = open_url("../shared-remote", base_dir=tmp_path / "repo")
     assert r.root == str(tmp_path / "shared-remote")
     assert open_url(f"file://{tmp_path}/x").root == str(tmp_path / "x")
+
+
+def test_unwritable_folder_remote(tmp_path: Path) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root ignores folder permissions")
+    a, tree = _tree(tmp_path)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        with pytest.raises(RemoteError, match="permission denied"):
+            push(a, open_url(str(ro / "r")), [(tree, ObjectType.TREE)])
+    finally:
+        ro.chmod(0o700)

@@ -141,3 +141,40 @@ def test_missing_objects_are_reported(tmp_path: Path) -> None:
     out = push(a, open_url(str(tmp_path / "r")), [(ghost, ObjectType.FILE)])
     assert out.missing == [ghost] and out.objects == 0
     assert os.path.exists(_pack.pack_path(a.root, next(iter(a.pack_ids()))))
+
+
+@pytest.mark.parametrize("how", ["flip", "truncate"])
+def test_corrupt_s3_pack_fails_clearly(tmp_path: Path, s3_bucket: Any, how: str) -> None:
+    bk = s3_bucket()
+    files = _files(8, 10)
+    a = local_store(tmp_path / "a", compression=None)
+    tree = build_tree(a, files)
+    push(a, open_url(bk.url, bk.options | {"pack_size": 8192}), [(tree, ObjectType.TREE)])
+    fs = bk.fs()
+    pack = sorted(p for p in fs.find(f"{bk.name}/packs"))[0]
+    data = bytearray(fs.cat_file(pack))
+    data = data[: len(data) // 2] if how == "truncate" else data[:10] + bytes([data[10] ^ 0xFF]) + data[11:]
+    bk.client().put_object(Bucket=bk.name, Key=pack.split("/", 1)[1], Body=bytes(data))
+    b = local_store(tmp_path / "b")
+    with pytest.raises(CorruptObjectError) as ei:
+        fetch(open_url(bk.url, bk.options, name="origin"), b, [(tree, ObjectType.TREE)])
+    msg = ei.value.message
+    assert pack.rsplit("/", 1)[1] in msg and "'origin'" in msg
+    assert ("truncated" in msg) if how == "truncate" else ("corrupt" in msg)
+    b.refresh()
+    assert not b.has(tree)
+
+
+def test_push_compresses_raw_objects_unless_disabled(tmp_path: Path) -> None:
+    text = {f"t{i}.csv": b"".join(b"%d,%d,label_%d\n" % (j, j * 7, j % 5) for j in range(i * 500, i * 500 + 800))
+            for i in range(5)}
+    noise = {"noise.bin": random.Random(9).randbytes(50_000)}
+    a = local_store(tmp_path / "a", compression=None)
+    tree = build_tree(a, text | noise)
+    on = push(a, open_url(str(tmp_path / "on")), [(tree, ObjectType.TREE)])
+    off = push(a, open_url(str(tmp_path / "off"), {"compression": "none"}), [(tree, ObjectType.TREE)])
+    assert off.bytes == off.raw_bytes
+    assert on.bytes < off.bytes - sum(len(v) for v in text.values()) // 3  # text shrank a lot
+    b = local_store(tmp_path / "b")
+    fetch(open_url(str(tmp_path / "on")), b, [(tree, ObjectType.TREE)])
+    assert read_tree(b, tree) == text | noise
