@@ -153,6 +153,8 @@ def stored_profile(ws: Workspace, p: ptr.Pointer) -> Profile | None:
         from dvx.hashing import from_hex
 
         oid = from_hex(p.profile)
+        if not ws.cache_has(oid):
+            _fetch_profile(ws, oid)
         if ws.cache_has(oid):
             try:
                 raw = ws.cache.get(oid)
@@ -169,6 +171,27 @@ def stored_profile(ws: Workspace, p: ptr.Pointer) -> Profile | None:
         return None
 
 
+def _fetch_profile(ws: Workspace, oid: bytes) -> None:
+    """Fetch one PROFILE object from the default remote, if one is configured.
+
+    This is how a baseline at an old revision is compared without its data:
+    only the small profile object travels.
+    """
+    if not ws.config.get("core", "remote"):
+        return
+    from dvx.errors import DvxError
+    from dvx.remote import open_remote
+    from dvx.remote.transfer import fetch
+    from dvx.store.objects import ObjectType
+
+    try:
+        remote = open_remote(ws.config)
+        with ws.lock(quiet=True):
+            fetch(remote, ws.cache, [(oid, ObjectType.PROFILE)])
+    except DvxError:
+        return  # unreachable remote: the caller falls back to the data
+
+
 def profile_rows(ws: Workspace, p: ptr.Pointer) -> int | None:
     """Row count from a stored profile, without importing numpy when the side store has it."""
     try:
@@ -182,9 +205,18 @@ def profile_rows(ws: Workspace, p: ptr.Pointer) -> int | None:
 
 def compute_profile(ws: Workspace, rel: str, p: ptr.Pointer) -> Profile:
     """The profile of a pointer's data: stored, or computed (from the workspace
-    or a copy materialised from the cache) and stored."""
+    or a copy materialised from the cache) and stored.
+
+    A computed profile is stored twice: in the side store keyed by the data id
+    (cheap row counts for ``log``/``diff``) and as a PROFILE object in the
+    cache, whose id the workspace pointer file then names (``profile:``), so
+    the profile is pushed with the data and a later baseline at this revision
+    is available without its data.
+    """
     prof = stored_profile(ws, p)
     if prof is not None:
+        if not p.profile:
+            attach_profile(ws, rel, p, prof)
         return prof
     from dvx._fsutil import atomic_write
     from dvx.quality.profile import profile_path
@@ -192,7 +224,42 @@ def compute_profile(ws: Workspace, rel: str, p: ptr.Pointer) -> Profile:
     with data_path(ws, rel, p) as path:
         prof = profile_path(path)
     atomic_write(_profile_path(ws, p.oid), prof.to_bytes())
+    attach_profile(ws, rel, p, prof)
     return prof
+
+
+def attach_profile(ws: Workspace, rel: str, p: ptr.Pointer, prof: Profile) -> str | None:
+    """Store ``prof`` as a PROFILE object and name it in the workspace pointer of ``rel``.
+
+    Only when the workspace pointer still names the same data (``p.oid``); if
+    that pointer is staged as it was, the updated pointer is staged too, so
+    a pre-commit gate commits the profile with the data. Returns the profile
+    id, or None when the pointer was left alone.
+    """
+    from dvx.hashing import from_hex
+    from dvx.store.objects import ObjectType
+
+    data = prof.to_bytes()
+    oid_hex = prof.oid
+    with ws.lock(quiet=True), ws.cache.writer() as w:
+        w.put(from_hex(oid_hex), ObjectType.PROFILE, data)
+    pp = ptr.pointer_path(rel)
+    target = ws.abspath(pp)
+    try:
+        old_text = target.read_text(encoding="utf-8")
+        cur = ptr.parse(old_text, ws.display(pp))
+    except (OSError, PointerError, UnicodeDecodeError):
+        return None
+    if cur.oid != p.oid or cur.profile == oid_hex:
+        return None
+    from dvx._fsutil import atomic_write
+
+    new = ptr.Pointer(cur.kind, cur.oid, cur.size, cur.files, cur.chunks, oid_hex, cur.extra)
+    atomic_write(target, new.dumps(rel).encode("utf-8"))
+    staged = scm.read_staged(ws.root, pp)
+    if staged is not None and staged.decode("utf-8", "replace") == old_text:
+        scm.stage(ws.root, [pp])
+    return oid_hex
 
 
 # Data of a version -----------------------------------------------------------

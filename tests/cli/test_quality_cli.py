@@ -154,3 +154,34 @@ def test_drift_unknown_revision(qrepo: Path) -> None:
     cp = run_dvx(qrepo, "drift", "data/train.parquet", "--baseline", "nope", check=False)
     assert cp.returncode == 2
     assert "nope: unknown revision" in cp.stderr
+
+
+def test_profile_is_named_by_the_pointer_and_travels_with_the_data(qrepo: Path, tmp_path: Path) -> None:
+    """stats attaches the profile to the pointer; push sends it; a clone compares
+    against that baseline without fetching the baseline's data."""
+    run_dvx(qrepo, "stats", "data/train.parquet")
+    text = (qrepo / "data" / "train.parquet.dvx").read_text()
+    assert "profile: " in text
+    remote = tmp_path / "remote"
+    run_dvx(qrepo, "remote", "add", "-d", "local", str(remote))
+    git(qrepo, "add", "-A")
+    git(qrepo, "commit", "-qm", "profile + remote", "--no-verify")
+    run_dvx(qrepo, "push")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(qrepo), str(clone))
+    # new data in the clone; the baseline's chunks are never fetched
+    pq.write_table(_table(20_000, 1, shift=1.0), clone / "data" / "train.parquet")
+    run_dvx(clone, "add", "data/train.parquet")
+    cp = run_dvx(clone, "drift", "data/train.parquet", "--json", check=False)
+    assert cp.returncode == 1, cp.stderr
+    assert json.loads(cp.stdout)["drifted_columns"] == ["x"]
+    base_id = text.split("id: ")[1].split()[0]
+    code = (
+        "import sys; from dvx.workspace import Workspace; from dvx.hashing import from_hex\n"
+        f"print(Workspace(sys.argv[1]).cache_has(from_hex('{base_id}')))"
+    )
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code, str(clone)], capture_output=True, text=True).stdout
+    assert out.strip() == "False"  # the baseline data's manifest never reached the clone's cache
