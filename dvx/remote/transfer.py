@@ -423,8 +423,9 @@ def _upload_pack(remote: Remote, job: _PackJob, where: str, counter: _Counter) -
     buf = _build_pack(job, where, remote.compression)
     job.buf = None  # the pack's memory goes now, not when its index is written
     job.size = len(buf)
-    buf += _pack.encode_header(job.records)
-    pack_id = hash_bytes(buf)
+    tail = _pack.encode_header(job.records)
+    buf += tail
+    pack_id = _pack.pack_id_of(tail)
     _put(remote, _pack.pack_path(remote.root, pack_id), buf)
     counter.call(sent=len(buf))
     return pack_id, len(buf)

@@ -102,6 +102,11 @@ def records_from_pack(data: bytes, pack_id: bytes) -> list[Record]:
     return parse_header(data[len(data) - TRAILER_SIZE - hlen : len(data) - TRAILER_SIZE], pack_id, len(data))
 
 
+def pack_id_of(tail: bytes) -> bytes:
+    """A pack's id: xxh3-128 of its tail (header entries, header length, magic)."""
+    return xxhash.xxh3_128_digest(tail)
+
+
 def pack_path(root: str, pack_id: bytes) -> str:
     """``root/packs/<first 2 hex>/<pack id hex>`` ("/"-separated)."""
     h = pack_id.hex()
@@ -152,10 +157,13 @@ class PackBuilder:
         self.size += len(blob)
 
     def _write(self, b: bytes | memoryview) -> None:
-        self._hash.update(b)
         self._buf += b
 
     def _tail(self) -> bytes:
+        # The pack's id is the hash of its tail (header + trailer), which lists
+        # every blob's id, type, flags and lengths: that names the content (each
+        # blob is verified against its own id on read) without hashing every
+        # byte of the pack a second time (0.35 s per GiB of `add`).
         tail = encode_header(self.records)
         self._hash.update(tail)
         return tail
@@ -199,7 +207,6 @@ class LocalPackBuilder(PackBuilder):
         self._f: Any = open(self.tmp, "x+b")  # noqa: SIM115 - closed in commit/abort
 
     def _write(self, b: bytes | memoryview) -> None:
-        self._hash.update(b)
         self._f.write(b)
 
     def seal(self) -> None:

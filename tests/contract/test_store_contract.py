@@ -55,7 +55,9 @@ class StoreContract:
         fs, root = s.fs, s.root
         (pid,) = s.pack_ids()
         path = _pack.pack_path(root, pid)
-        assert hash_bytes(fs.cat_file(path)) == pid
+        data = fs.cat_file(path)
+        tail = data[-(_pack.TRAILER_SIZE + _pack.parse_trailer(data[-_pack.TRAILER_SIZE :], len(data))) :]
+        assert _pack.pack_id_of(tail) == pid
         (idx,) = fs.ls(f"{root}/index", detail=False)
         assert hash_bytes(fs.cat_file(idx)).hex() == idx.rstrip("/").rsplit("/", 1)[-1]
 

@@ -49,8 +49,10 @@ def test_put_get_round_trip_and_layout(local_store: ObjectStore, tmp_path: Path)
     indexes = files_under(root, "index")
     assert len(packs) == 1 and len(indexes) == 1
     p = packs[0]
-    # packs/<first 2 hex>/<pack id>, pack id = xxh3-128 of the whole file
-    assert p.parent.name == p.name[:2] and hash_bytes(p.read_bytes()).hex() == p.name
+    # packs/<first 2 hex>/<pack id>, pack id = xxh3-128 of the pack's tail (header + trailer)
+    data = p.read_bytes()
+    tail = data[-(_pack.TRAILER_SIZE + _pack.parse_trailer(data[-_pack.TRAILER_SIZE :], len(data))) :]
+    assert p.parent.name == p.name[:2] and _pack.pack_id_of(tail).hex() == p.name
     assert hash_bytes(indexes[0].read_bytes()).hex() == indexes[0].name
     assert local_store.pack_ids() == {bytes.fromhex(p.name)}
     assert files_under(root, "tmp") == []
