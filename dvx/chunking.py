@@ -180,3 +180,87 @@ def iter_chunk_blocks(
                 pass
             free.put(-1)
         t.join()
+
+
+def iter_file_windows(
+    fd: int,
+    size: int,
+    params: ChunkerParams,
+    digest: Callable[[memoryview], bytes],
+    window: int = 32 << 20,
+    depth: int = 3,
+) -> Iterator[tuple[memoryview, list[tuple[int, int, bytes]]]]:
+    """``iter_chunk_blocks`` for a regular file, reading through a sliding mmap window.
+
+    The chunker and the hash read the page cache in place (no copy into a
+    read buffer: ~0.3 s of system time per GiB saved), and at most ``depth``
+    windows are mapped at once, so resident memory stays bounded however big
+    the file is. Each yielded view is valid until the next one is requested.
+    """
+    import mmap
+    import queue
+    import threading
+
+    mn, avg, mx = params.min_size, params.avg_size, params.max_size
+    window = max(window, 4 * mx)
+    gran = mmap.ALLOCATIONGRANULARITY
+    slots: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for _ in range(depth):
+        slots.put(1)
+    ready: queue.Queue[tuple[Any, int, int, list[tuple[int, int, bytes]]] | BaseException | None] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            pos = 0  # absolute offset of the first byte not yet in a chunk
+            while pos < size and not stop.is_set():
+                if slots.get() < 0:
+                    return
+                base = pos - pos % gran
+                length = min(size - base, window)
+                eof = base + length == size
+                mm = mmap.mmap(fd, length, access=mmap.ACCESS_READ, offset=base)
+                if hasattr(mm, "madvise") and hasattr(mmap, "MADV_SEQUENTIAL"):
+                    mm.madvise(mmap.MADV_SEQUENTIAL)
+                view = memoryview(mm)[pos - base :]
+                cuts = []
+                start = 0
+                for end in _cdc.cut_points(view, mn, avg, mx, eof):
+                    cuts.append((start, end, digest(view[start:end])))
+                    start = end
+                view.release()
+                ready.put((mm, pos - base, start, cuts))
+                pos += start
+                if eof:
+                    break
+            ready.put(None)
+        except BaseException as e:  # handed to the consumer, raised there
+            ready.put(e)
+
+    t = threading.Thread(target=produce, name="dvx-chunker", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            mm, skip, used, cuts = item
+            view = memoryview(mm)[skip : skip + used]
+            try:
+                yield view, cuts
+            finally:
+                view.release()
+                del item, mm  # unmapped once the consumer holds no slice of it
+            slots.put(1)
+    finally:
+        stop.set()
+        slots.put(-1)
+        while t.is_alive():
+            try:
+                ready.get(timeout=0.05)
+            except queue.Empty:
+                pass
+            slots.put(-1)
+        t.join()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import xxhash
 
 from dvx import _cdc
-from dvx.chunking import READ_SIZE, ChunkerParams, iter_chunk_blocks, iter_chunks
+from dvx.chunking import READ_SIZE, ChunkerParams, iter_chunks, iter_file_windows
 from dvx.errors import FileReadError
 from dvx.hashing import hash_bytes
 from dvx.store.objects import ChunkRef, FileManifest, ObjectType, TreeEntry, TreeManifest
@@ -59,7 +59,7 @@ def _chunk_file(abspath: bytes, size: int, params: ChunkerParams, writer: StoreW
     if size >= _THREADED_MIN:
         try:
             with open(abspath, "rb", buffering=0) as f:
-                for block, cuts in iter_chunk_blocks(f, params, hash_bytes):
+                for block, cuts in iter_file_windows(f.fileno(), size, params, hash_bytes):
                     for start, end, cid in cuts:
                         if writer is not None:
                             writer.put(cid, ObjectType.CHUNK, block[start:end])

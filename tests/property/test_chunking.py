@@ -133,3 +133,26 @@ def test_threaded_blocks_reader_error_is_raised() -> None:
     with pytest.raises(OSError, match="Input/output"):
         for _ in iter_chunk_blocks(Broken(), P, hash_bytes, read_size=1000):
             pass
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 400_000), window=st.integers(0, 200_000))
+def test_mmap_windows_equal_whole_buffer_cuts(tmp_path_factory, seed: int, n: int, window: int) -> None:
+    from dvx.chunking import iter_file_windows
+    from dvx.hashing import hash_bytes
+
+    data = _data(seed, n)
+    path = tmp_path_factory.mktemp("win") / "f.bin"
+    path.write_bytes(data)
+    out = bytearray()
+    ends = []
+    with open(path, "rb") as f:
+        # window is raised to 4 * max_size inside; small values exercise many windows
+        for view, cuts in iter_file_windows(f.fileno(), n, P, hash_bytes, window=window, depth=2):
+            for start, end, digest in cuts:
+                piece = bytes(view[start:end])
+                assert hash_bytes(piece) == digest
+                out += piece
+                ends.append(len(out))
+    assert bytes(out) == data
+    assert ends == cut_points(data, P)
