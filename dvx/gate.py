@@ -221,11 +221,65 @@ def compute_profile(ws: Workspace, rel: str, p: ptr.Pointer) -> Profile:
     from dvx._fsutil import atomic_write
     from dvx.quality.profile import profile_path
 
-    with data_path(ws, rel, p) as path:
-        prof = profile_path(path)
+    prof = _profile_tree_incrementally(ws, rel, p) if p.kind == "dir" else None
+    if prof is None:
+        with data_path(ws, rel, p) as path:
+            prof = profile_path(path)
     atomic_write(_profile_path(ws, p.oid), prof.to_bytes())
     attach_profile(ws, rel, p, prof)
     return prof
+
+
+def _profile_tree_incrementally(ws: Workspace, rel: str, p: ptr.Pointer) -> Profile | None:
+    """A directory's profile as the merge of its files' profiles, each stored by file id.
+
+    After files are appended to a dataset directory only the new files are
+    read: the others' profiles come from the side store (profiles merge:
+    counts and moments add, sketches merge). Files are merged in path order,
+    as ``profile_path`` does for a directory. None when the tree is not in
+    the cache (the caller then reads the data as a whole).
+    """
+    from dvx._fsutil import atomic_write
+    from dvx.hashing import from_hex, to_hex
+    from dvx.quality.profile import Profile, profile_path
+    from dvx.quality.tables import table_format
+
+    oid = from_hex(p.oid)
+    if not ws.cache_has(oid):
+        return None
+    tree = ws.cache.get_tree_manifest(oid)
+    entries = []
+    for e in tree.entries:
+        name = os.fsdecode(e.path)
+        parts = Path(name).parts
+        if any(x.startswith((".", "_")) for x in parts) or table_format(parts[-1]) is None:
+            continue
+        entries.append((Path(name), e))
+    if not entries:
+        return None
+    entries.sort(key=lambda t: t[0])
+    in_workspace: bool | None = None
+    out: Profile | None = None
+    for name, e in entries:
+        fid = to_hex(e.file_oid)
+        side = _profile_path(ws, fid)
+        part: Profile | None = None
+        try:
+            part = Profile.from_bytes(side.read_bytes())
+        except (FileNotFoundError, NotADirectoryError, ValueError):
+            part = None
+        if part is None:
+            if in_workspace is None:
+                in_workspace = _workspace_matches(ws, rel, p)
+            if in_workspace:
+                part = profile_path(ws.abspath(rel) / name)
+            else:
+                fp = ptr.Pointer("file", fid, e.size, 1, 0)
+                with data_path(ws, f"{rel}/{name.as_posix()}", fp) as path:
+                    part = profile_path(path)
+            atomic_write(side, part.to_bytes())
+        out = part if out is None else out.merge(part)
+    return out
 
 
 def attach_profile(ws: Workspace, rel: str, p: ptr.Pointer, prof: Profile) -> str | None:

@@ -185,3 +185,34 @@ def test_profile_is_named_by_the_pointer_and_travels_with_the_data(qrepo: Path, 
 
     out = subprocess.run([sys.executable, "-c", code, str(clone)], capture_output=True, text=True).stdout
     assert out.strip() == "False"  # the baseline data's manifest never reached the clone's cache
+
+
+def test_directory_profile_after_append_reads_only_new_files(repo: Path, monkeypatch) -> None:
+    from dvx import datasets
+    from dvx.quality import profile as profile_mod
+
+    d = repo / "parts"
+    d.mkdir()
+    for i in range(3):
+        pq.write_table(_table(3000, i), d / f"part-{i}.parquet")
+    run_dvx(repo, "add", "parts")
+    first = datasets.stats("parts", cwd=str(repo))
+    assert first.row_count == 9000
+
+    calls: list[str] = []
+    real = profile_mod.profile_path
+
+    def counting(path, *a, **kw):
+        calls.append(Path(path).name)
+        return real(path, *a, **kw)
+
+    monkeypatch.setattr(profile_mod, "profile_path", counting)
+    pq.write_table(_table(1000, 9), d / "part-3.parquet")
+    run_dvx(repo, "add", "parts")
+    second = datasets.stats("parts", cwd=str(repo))
+    assert second.row_count == 10_000
+    assert calls == ["part-3.parquet"]  # the three unchanged files were not read again
+    whole = real(d)
+    assert whole.row_count == second.row_count
+    assert whole.columns["x"].count == second.columns["x"].count
+    assert abs(whole.columns["x"].mean - second.columns["x"].mean) < 1e-9
