@@ -97,91 +97,6 @@ def iter_chunks(stream: BinaryIO, params: ChunkerParams, read_size: int = READ_S
         filled = tail
 
 
-def iter_chunk_blocks(
-    stream: BinaryIO,
-    params: ChunkerParams,
-    digest: Callable[[memoryview], bytes],
-    read_size: int = READ_SIZE,
-    depth: int = 3,
-) -> Iterator[tuple[memoryview, list[tuple[int, int, bytes]]]]:
-    """Like ``iter_chunks``, with reading, cutting and hashing on a second thread.
-
-    Yields ``(block, [(start, end, digest), ...])`` per read block; the block
-    is valid until the next one is requested. The producer thread owns
-    ``depth`` rotating buffers, so reading, ``cut_points`` and xxhash (which
-    release the GIL) overlap with the consumer storing the previous block: on
-    2 cores a large ``add`` costs max(read + cut, store) instead of their sum.
-    """
-    import queue
-    import threading
-
-    mn, avg, mx = params.min_size, params.avg_size, params.max_size
-    size = read_size + mx
-    bufs = [bytearray(size) for _ in range(depth)]
-    free: queue.SimpleQueue[int] = queue.SimpleQueue()
-    for i in range(depth):
-        free.put(i)
-    ready: queue.Queue[tuple[int, int, list[tuple[int, int, bytes]]] | BaseException | None] = queue.Queue(depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            carry = b""
-            while not stop.is_set():
-                i = free.get()
-                if i < 0:
-                    return
-                buf = bufs[i]
-                view = memoryview(buf)
-                filled = len(carry)
-                view[:filled] = carry
-                eof = False
-                while filled < size:
-                    n = stream.readinto(view[filled:])
-                    if not n:
-                        eof = True
-                        break
-                    filled += n
-                if filled == 0:
-                    break
-                cuts = []
-                start = 0
-                for end in _cdc.cut_points(view[:filled], mn, avg, mx, eof):
-                    cuts.append((start, end, digest(view[start:end])))
-                    start = end
-                carry = bytes(view[start:filled])
-                ready.put((i, filled, cuts))
-                if eof:
-                    break
-            ready.put(None)
-        except BaseException as e:  # handed to the consumer, raised there
-            ready.put(e)
-
-    t = threading.Thread(target=produce, name="dvx-chunker", daemon=True)
-    t.start()
-    try:
-        while True:
-            item = ready.get()
-            if item is None:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            i, filled, cuts = item
-            yield memoryview(bufs[i])[:filled], cuts
-            free.put(i)
-    finally:
-        stop.set()
-        free.put(-1)
-        # Drain so a blocked producer can finish; then wait for it.
-        while t.is_alive():
-            try:
-                ready.get(timeout=0.05)
-            except queue.Empty:
-                pass
-            free.put(-1)
-        t.join()
-
-
 def iter_file_windows(
     fd: int,
     size: int,
@@ -190,12 +105,17 @@ def iter_file_windows(
     window: int = 32 << 20,
     depth: int = 3,
 ) -> Iterator[tuple[memoryview, list[tuple[int, int, bytes]]]]:
-    """``iter_chunk_blocks`` for a regular file, reading through a sliding mmap window.
+    """Chunks of a regular file with their ids, cut and hashed on a second thread.
 
-    The chunker and the hash read the page cache in place (no copy into a
-    read buffer: ~0.3 s of system time per GiB saved), and at most ``depth``
-    windows are mapped at once, so resident memory stays bounded however big
-    the file is. Each yielded view is valid until the next one is requested.
+    Yields ``(window, [(start, end, digest), ...])`` per window; the view is
+    valid until the next one is requested. The producer thread maps the file
+    through a sliding mmap window, and ``cut_points`` and xxhash (which
+    release the GIL) run there, overlapping with the consumer storing the
+    previous window: on 2 cores a large ``add`` costs max(cut + hash, store)
+    instead of their sum. The page cache is read in place (no copy into a
+    read buffer: ~0.3 s of system time per GiB saved against ``readinto``),
+    and at most ``depth`` windows are mapped at once, so resident memory stays
+    bounded however big the file is.
     """
     import mmap
     import queue

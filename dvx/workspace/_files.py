@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from dvx.workspace.statcache import StatCache
 
 SKIP_DIRS = {b".git", b".dvx"}
-# Files at least this big are chunked on a second thread (iter_chunk_blocks);
+# Files at least this big are chunked on a second thread (iter_file_windows);
 # below it the thread's start-up costs more than the overlap gains.
 _THREADED_MIN = 16 << 20
 

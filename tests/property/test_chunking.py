@@ -85,54 +85,16 @@ def test_params_are_validated() -> None:
         ChunkerParams(16, 32, 64)
 
 
-@SETTINGS
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300_000), read=st.integers(1, 50_000))
-def test_threaded_blocks_equal_whole_buffer_cuts(seed: int, n: int, read: int) -> None:
-    from dvx.chunking import iter_chunk_blocks
+def test_windows_consumer_stops_early(tmp_path) -> None:
+    from dvx.chunking import iter_file_windows
     from dvx.hashing import hash_bytes
 
-    data = _data(seed, n)
-    got: list[tuple[int, bytes]] = []
-    out = bytearray()
-    for block, cuts in iter_chunk_blocks(io.BytesIO(data), P, hash_bytes, read_size=read):
-        for start, end, digest in cuts:
-            piece = bytes(block[start:end])
-            assert hash_bytes(piece) == digest
-            out += piece
-            got.append((len(out), digest))
-    assert bytes(out) == data
-    assert [e for e, _ in got] == cut_points(data, P)
-
-
-def test_threaded_blocks_consumer_stops_early() -> None:
-    from dvx.chunking import iter_chunk_blocks
-    from dvx.hashing import hash_bytes
-
-    gen = iter_chunk_blocks(io.BytesIO(_data(1, 500_000)), P, hash_bytes, read_size=10_000)
-    next(gen)
-    gen.close()  # must not hang: the producer thread is drained and joined
-
-
-def test_threaded_blocks_reader_error_is_raised() -> None:
-    from dvx.chunking import iter_chunk_blocks
-    from dvx.hashing import hash_bytes
-
-    class Broken(io.RawIOBase):
-        calls = 0
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, b) -> int:
-            self.calls += 1
-            if self.calls > 2:
-                raise OSError(5, "Input/output error")
-            b[:100] = b"x" * 100
-            return 100
-
-    with pytest.raises(OSError, match="Input/output"):
-        for _ in iter_chunk_blocks(Broken(), P, hash_bytes, read_size=1000):
-            pass
+    path = tmp_path / "f.bin"
+    path.write_bytes(_data(1, 2_000_000))
+    with open(path, "rb") as f:
+        gen = iter_file_windows(f.fileno(), 2_000_000, P, hash_bytes, window=0, depth=2)
+        next(gen)
+        gen.close()  # must not hang: the producer thread is drained and joined
 
 
 @SETTINGS
