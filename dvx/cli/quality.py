@@ -122,7 +122,9 @@ def stats_cmd(path: str, rev: str | None, as_json: bool) -> None:
                 _short(c.max, 16),
                 _short(c.mean, 12),
                 _short(c.std, 12),
-                " / ".join(_short(x, 10) for x in q) if any(x is not None for x in q) else "",
+                " / ".join(f"{x:.4g}" if isinstance(x, float) else _short(x, 12) for x in q)
+                if any(x is not None for x in q)
+                else "",
                 "" if c.distinct_count is None else c.distinct_count,
             )
         )
