@@ -37,7 +37,7 @@ from dvx.hashing import hash_bytes, is_oid
 from dvx.remote import Remote, translate_errors
 from dvx.store import FileManifest, ObjectStore, ObjectType, TreeManifest
 from dvx.store import pack as _pack
-from dvx.store.index import FLAG_ZSTD, Record, decode_index, encode_index
+from dvx.store.index import FLAG_ZSTD, Record, coalesce, decode_index, encode_index
 
 # progress(kind, n): ("total", bytes to move) once, then ("bytes", n) as they move.
 Progress = Callable[[str, int], None]
@@ -230,21 +230,6 @@ def _read_local(store: ObjectStore, ranges: list[tuple[bytes, int, int]]) -> lis
         return out
     paths = [_pack.pack_path(store.root, pid) for pid, _, _ in ranges]
     return list(store.fs.cat_ranges(paths, [r[1] for r in ranges], [r[2] for r in ranges]))
-
-
-def _coalesce(recs: list[Record], gap: int) -> list[tuple[bytes, int, int, list[Record]]]:
-    """Group records (sorted by pack, offset) into ``(pack, start, end, members)`` ranges."""
-    out: list[tuple[bytes, int, int, list[Record]]] = []
-    for r in recs:
-        start, end = r[2], r[2] + r[3]
-        if out:
-            pid, s, e, members = out[-1]
-            if pid == r[1] and start - e <= gap and end - s <= _MAX_RANGE:
-                out[-1] = (pid, s, max(e, end), members)
-                members.append(r)
-                continue
-        out.append((r[1], start, end, [r]))
-    return out
 
 
 def _verify(rec: Record, blob: bytes | memoryview, where: str) -> bytes:
@@ -558,7 +543,7 @@ def _push_records(
 
 
 def _coalesce_stream(recs: list[Record], gap: int) -> Iterator[tuple[bytes, int, int, list[Record]]]:
-    """Like ``_coalesce`` but keeps the given order (kinds first); merges only neighbours."""
+    """Like ``dvx.store.index.coalesce`` but keeps the given order (kinds first); merges only neighbours."""
     cur: tuple[bytes, int, int, list[Record]] | None = None
     for r in recs:
         start, end = r[2], r[2] + r[3]
@@ -588,7 +573,7 @@ def _fetch_objects(
     """Verified ``(record, raw bytes)`` of remote records, read in coalesced ranges, ``njobs`` batches at once."""
     gap = _GAP_LOCAL if remote.store.local else _GAP_REMOTE
     recs = sorted(recs, key=lambda r: (r[1], r[2]))
-    ranges = _coalesce(recs, gap)
+    ranges = coalesce(recs, gap, _MAX_RANGE)
     res.packs += len({r[0] for r in ranges})
     batches: list[list[tuple[bytes, int, int, list[Record]]]] = []
     size = 0

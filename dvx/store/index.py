@@ -173,3 +173,26 @@ def check_id(oid: bytes) -> None:
     """ValueError unless ``oid`` is a 16-byte id."""
     if not isinstance(oid, bytes) or len(oid) != ID_BYTES:
         raise ValueError(f"object id must be {ID_BYTES} bytes, got {oid!r}")
+
+
+Range = tuple[bytes, int, int, list[Record]]
+
+
+def coalesce(recs: Iterable[Record], gap: int, max_range: int) -> list[Range]:
+    """Group records sorted by (pack, offset) into ``(pack, start, end, members)`` reads.
+
+    Neighbours in one pack closer than ``gap`` bytes share a read (a remote
+    GET costs far more than a few hundred KiB of transfer); no read spans more
+    than ``max_range`` bytes, which bounds memory.
+    """
+    out: list[Range] = []
+    for r in recs:
+        start, end = r[2], r[2] + r[3]
+        if out:
+            pid, s, e, members = out[-1]
+            if pid == r[1] and start - e <= gap and end - s <= max_range:
+                out[-1] = (pid, s, max(e, end), members)
+                members.append(r)
+                continue
+        out.append((r[1], start, end, [r]))
+    return out

@@ -29,6 +29,7 @@ from dvx.store.index import (
     Record,
     check_id,
     check_index,
+    coalesce,
     encode_index,
     entry_of,
 )
@@ -301,17 +302,7 @@ class ObjectStore:
         recs = [self._record(o) for o in dict.fromkeys(oids)]
         recs.sort(key=lambda r: (r[1], r[2]))
         gap = _GAP_LOCAL if self.local else _GAP_REMOTE
-        # Coalesce into ranges: (pack, start, end, [records]).
-        ranges: list[tuple[bytes, int, int, list[Record]]] = []
-        for r in recs:
-            start, end = r[2], r[2] + r[3]
-            if ranges:
-                pid, s, e, members = ranges[-1]
-                if pid == r[1] and start - e <= gap and end - s <= _MAX_RANGE:
-                    ranges[-1] = (pid, s, max(e, end), members)
-                    members.append(r)
-                    continue
-            ranges.append((r[1], start, end, [r]))
+        ranges = coalesce(recs, gap, _MAX_RANGE)
         batch: list[tuple[bytes, int, int, list[Record]]] = []
         size = 0
         for rng in ranges:
