@@ -26,11 +26,6 @@ if TYPE_CHECKING:
     from dvx.quality.results import DatasetValidation
 
 
-def _rel(ws: Workspace, path: str, cwd: str | None) -> str:
-    rel = ws.relpath(path, cwd).rstrip("/")
-    return rel[: -len(ptr.SUFFIX)] if rel.endswith(ptr.SUFFIX) else rel
-
-
 def pointer_at(ws: Workspace, rel: str, rev: str | None) -> ptr.Pointer:
     """The pointer of ``rel`` in the workspace (``rev=None``) or committed at ``rev``."""
     pp = ptr.pointer_path(rel)
@@ -63,7 +58,7 @@ def validate(paths: Sequence[str] | None = None, rev: str | None = None, cwd: st
 
     ws = Workspace.find(cwd or ".")
     if paths:
-        rels = [_rel(ws, p, cwd) for p in paths]
+        rels = [ws.tracked_rel(p, cwd) for p in paths]
         explicit = True
     else:
         pps = scm.pointers_at_rev(ws.root, rev) if rev else ws.find_pointers()
@@ -107,7 +102,7 @@ def expectations_init(path: str, engine: str = "gx", force: bool = False, cwd: s
     if engine not in ("gx", "pandera"):
         raise UsageError(f"--engine {engine}: use gx or pandera")
     ws = Workspace.find(cwd or ".")
-    rel = _rel(ws, path, cwd)
+    rel = ws.tracked_rel(path, cwd)
     src = ws.abspath(rel)
     if not src.exists():
         raise UsageError(f"{ws.display(rel)}: no such file or directory")
@@ -127,7 +122,7 @@ def expectations_init(path: str, engine: str = "gx", force: bool = False, cwd: s
 def stats(path: str, rev: str | None = None, cwd: str | None = None) -> Profile:
     """The profile of ``path`` at ``rev`` (stored, or computed once and stored)."""
     ws = Workspace.find(cwd or ".")
-    rel = _rel(ws, path, cwd)
+    rel = ws.tracked_rel(path, cwd)
     p = pointer_at(ws, rel, rev)
     try:
         return gate.compute_profile(ws, rel, p)
@@ -160,7 +155,7 @@ def drift(path: str, baseline: str = "HEAD", rev: str | None = None, cwd: str | 
     from dvx.quality.drift import compare
 
     ws = Workspace.find(cwd or ".")
-    rel = _rel(ws, path, cwd)
+    rel = ws.tracked_rel(path, cwd)
     cur_p = pointer_at(ws, rel, rev)
     base_p = pointer_at(ws, rel, baseline)
     cur = gate.compute_profile(ws, rel, cur_p)

@@ -321,28 +321,10 @@ def attach_profile(ws: Workspace, rel: str, p: ptr.Pointer, prof: Profile) -> st
 
 def _workspace_matches(ws: Workspace, rel: str, p: ptr.Pointer) -> bool:
     """Whether the workspace copy of ``rel`` is the version ``p`` names (stat cache first)."""
-    from dvx.hashing import to_hex
-    from dvx.workspace._files import hash_file, hash_tree, tree_signature
+    from dvx.hashing import from_hex
+    from dvx.workspace.status import workspace_id
 
-    ap = ws.abspath(rel)
-    key = os.fsencode(rel)
-    try:
-        if p.kind == "file":
-            if not ap.is_file() or ap.is_symlink():
-                return False
-            return to_hex(hash_file(os.fsencode(ap), key, ws.chunker, ws.statcache).oid) == p.oid
-        if not ap.is_dir() or ap.is_symlink():
-            return False
-        top = os.fsencode(ap)
-        sig = tree_signature(top)
-        cached = ws.statcache.get_tree(key, sig)
-        if cached is not None:
-            return to_hex(cached) == p.oid
-        h, _ = hash_tree(top, key, ws.chunker, ws.statcache)
-        ws.statcache.put_tree(key, sig, h.oid)
-        return to_hex(h.oid) == p.oid
-    finally:
-        ws.statcache.save()
+    return workspace_id(ws, rel, p.kind, save=True) == from_hex(p.oid)
 
 
 @contextlib.contextmanager
@@ -587,22 +569,6 @@ def gate_version(ws: Workspace, rel: str, text: str | None, source: str, base_te
 # Entry points ------------------------------------------------------------------
 
 
-def _resolve(ws: Workspace, paths: Sequence[str], cwd: str | None) -> list[str]:
-    out: list[str] = []
-    for path in paths:
-        rel = ws.relpath(path, cwd)
-        if rel.endswith(ptr.SUFFIX):
-            rel = rel[: -len(ptr.SUFFIX)]
-        if os.path.exists(ws.abspath(ptr.pointer_path(rel))):
-            out.append(rel)
-            continue
-        inside = [ptr.tracked_path(q) for q in ws.find_pointers() if q.startswith(rel.rstrip("/") + "/")]
-        if not inside:
-            raise UsageError(f"{path}: not tracked by dvx (no {ws.display(ptr.pointer_path(rel))})", f"run `dvx add {path}` first")
-        out.extend(inside)
-    return list(dict.fromkeys(out))
-
-
 def _read_text(path: Path) -> str | None:
     try:
         return path.read_bytes().decode("utf-8", "replace")
@@ -627,16 +593,16 @@ def run_gate(paths: Sequence[str] | None = None, *, staged: bool = False, rev: s
     if staged:
         rels = [ptr.tracked_path(pp) for pp in scm.staged_pointers(root)]
         if paths:
-            wanted = set(_resolve_loose(ws, paths, cwd))
+            wanted = {ws.tracked_rel(p, cwd) for p in paths}
             rels = [r for r in rels if r in wanted]
     elif rev is not None:
         sha = scm.resolve_rev(root, rev)
         if paths:
-            rels = [_strip(ws.relpath(p, cwd)) for p in paths]
+            rels = [ws.tracked_rel(p, cwd) for p in paths]
         else:
             rels = [ptr.tracked_path(pp) for pp in scm.pointers_at_rev(root, sha)]
     else:
-        rels = _resolve(ws, paths, cwd) if paths else [ptr.tracked_path(pp) for pp in ws.find_pointers()]
+        rels = ws.resolve_tracked(list(paths) if paths else None, cwd)
     if staged and baseline is None:
         # The hot path of the pre-commit hook: HEAD, each staged pointer and its
         # HEAD version in one `git cat-file --batch`.
@@ -686,14 +652,6 @@ def _gate_staged(ws: Workspace, rels: list[str]) -> GateResult:
         base_text = base[1].decode("utf-8", "replace") if base is not None and head else None
         result.datasets.append(gate_version(ws, rel, text, pp, base_text, policy, store))
     return result
-
-
-def _strip(rel: str) -> str:
-    return rel[: -len(ptr.SUFFIX)] if rel.endswith(ptr.SUFFIX) else rel
-
-
-def _resolve_loose(ws: Workspace, paths: Sequence[str], cwd: str | None) -> list[str]:
-    return [_strip(ws.relpath(p, cwd)) for p in paths]
 
 
 def require_valid(path: str | os.PathLike[str], rev: str | None = None, repo: str | os.PathLike[str] = ".") -> GateResult:

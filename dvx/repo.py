@@ -39,22 +39,7 @@ def open_workspace(start: str | os.PathLike[str] = ".") -> Workspace:
 
 def resolve_tracked(ws: Workspace, paths: Sequence[str] | None, cwd: str | None = None) -> list[str]:
     """Repo-relative tracked paths for user arguments (data or pointer paths); all when empty."""
-    if not paths:
-        return [ptr.tracked_path(p) for p in ws.find_pointers()]
-    out: list[str] = []
-    for p in paths:
-        rel = ws.relpath(p, cwd)
-        if rel.endswith(ptr.SUFFIX):
-            rel = rel[: -len(ptr.SUFFIX)]
-        if not os.path.exists(ws.abspath(ptr.pointer_path(rel))):
-            # A folder holding tracked paths selects all of them.
-            inside = [ptr.tracked_path(q) for q in ws.find_pointers() if q.startswith(rel.rstrip("/") + "/")]
-            if inside:
-                out.extend(inside)
-                continue
-            raise UsageError(f"{p}: not tracked by dvx (no {ws.display(ptr.pointer_path(rel))})", f"run `dvx add {p}` first")
-        out.append(rel)
-    return list(dict.fromkeys(out))
+    return ws.resolve_tracked(list(paths) if paths else None, cwd)
 
 
 def add(
@@ -127,18 +112,23 @@ def ls(cwd: str | None = None) -> list[LsEntry]:
 # Remotes -----------------------------------------------------------------
 
 
-def _roots(ws: Workspace, rels: Sequence[str]) -> list[tuple[bytes, object]]:
-    """(object id, type) of each tracked path's manifest and profile, from the pointer files."""
+def _pointer_roots(p: ptr.Pointer) -> list[tuple[bytes, object]]:
+    """(object id, type) of a pointer's manifest and, when named, its profile."""
     from dvx.hashing import from_hex
     from dvx.store.objects import ObjectType
 
+    out: list[tuple[bytes, object]] = [(from_hex(p.oid), ObjectType.FILE if p.kind == "file" else ObjectType.TREE)]
+    if p.profile:
+        out.append((from_hex(p.profile), ObjectType.PROFILE))
+    return out
+
+
+def _roots(ws: Workspace, rels: Sequence[str]) -> list[tuple[bytes, object]]:
+    """Roots of each tracked path, from the workspace pointer files."""
     out: list[tuple[bytes, object]] = []
     for rel in rels:
         pp = ptr.pointer_path(rel)
-        p = ptr.load(ws.abspath(pp), ws.display(pp))
-        out.append((from_hex(p.oid), ObjectType.FILE if p.kind == "file" else ObjectType.TREE))
-        if p.profile:
-            out.append((from_hex(p.profile), ObjectType.PROFILE))
+        out.extend(_pointer_roots(ptr.load(ws.abspath(pp), ws.display(pp))))
     return out
 
 
@@ -150,8 +140,6 @@ def _roots_at_revs(ws: Workspace, revs: Sequence[str]) -> list[tuple[bytes, obje
     per pointer per commit.
     """
     from dvx.errors import PointerError
-    from dvx.hashing import from_hex
-    from dvx.store.objects import ObjectType
 
     specs: list[str] = []
     for rev in revs:
@@ -165,9 +153,8 @@ def _roots_at_revs(ws: Workspace, revs: Sequence[str]) -> list[tuple[bytes, obje
             p = ptr.parse(obj[1].decode("utf-8", "replace"), spec)
         except PointerError:
             continue  # a broken pointer at an old revision names nothing to push
-        seen.setdefault(from_hex(p.oid), ObjectType.FILE if p.kind == "file" else ObjectType.TREE)
-        if p.profile:
-            seen.setdefault(from_hex(p.profile), ObjectType.PROFILE)
+        for oid, otype in _pointer_roots(p):
+            seen.setdefault(oid, otype)
     return list(seen.items())
 
 

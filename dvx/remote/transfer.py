@@ -37,6 +37,7 @@ from dvx.hashing import hash_bytes, is_oid
 from dvx.remote import Remote, translate_errors
 from dvx.store import FileManifest, ObjectStore, ObjectType, TreeManifest
 from dvx.store import pack as _pack
+from dvx.store.store import decode_blob
 from dvx.store.index import FLAG_ZSTD, Record, coalesce, decode_index, encode_index
 
 # progress(kind, n): ("total", bytes to move) once, then ("bytes", n) as they move.
@@ -233,23 +234,8 @@ def _read_local(store: ObjectStore, ranges: list[tuple[bytes, int, int]]) -> lis
 
 
 def _verify(rec: Record, blob: bytes | memoryview, where: str) -> bytes:
-    """The raw bytes of a stored blob, or CorruptObjectError naming the object and ``where``."""
-    oid, pid, offset, stored, raw_len, _otype, flags = rec
-    what = f"object {oid.hex()} in pack {pid.hex()} of {where}"
-    if len(blob) != stored:
-        raise CorruptObjectError(
-            f"{what} is truncated (got {len(blob)} of {stored} bytes at offset {offset})", _HINT_CORRUPT
-        )
-    if flags & FLAG_ZSTD:
-        try:
-            raw = _pack.decompress(blob, raw_len)
-        except ValueError as e:
-            raise CorruptObjectError(f"{what} is corrupt: it does not decompress ({e})", _HINT_CORRUPT) from None
-    else:
-        raw = bytes(blob)
-    if len(raw) != raw_len or hash_bytes(raw) != oid:
-        raise CorruptObjectError(f"{what} is corrupt: its bytes do not match its id", _HINT_CORRUPT)
-    return raw
+    """``decode_blob`` (the store's one check) with the remote's hint."""
+    return decode_blob(rec, blob, where, _HINT_CORRUPT)
 
 
 def _local_record(store: ObjectStore, oid: bytes) -> Record:

@@ -55,6 +55,31 @@ _INDEX_EVERY = 65536
 _MAX_COMMITS = 2
 
 
+def decode_blob(rec: Record, blob: bytes | memoryview, where: str, hint: str = _HINT_CORRUPT) -> bytes:
+    """The raw bytes of a stored blob read from a pack, verified against its id.
+
+    CorruptObjectError naming the object, its pack and ``where`` (a store
+    root or a remote) when the blob is short, does not decompress, or does
+    not hash to its id. Store reads and remote transfers both check here.
+    """
+    oid, pid, offset, stored, raw_len, _otype, flags = rec
+    what = f"object {oid.hex()} in pack {pid.hex()} of {where}"
+    if len(blob) != stored:
+        raise CorruptObjectError(
+            f"{what} is truncated (got {len(blob)} of {stored} bytes at offset {offset})", hint
+        )
+    if flags & FLAG_ZSTD:
+        try:
+            raw = _pack.decompress(blob, raw_len)
+        except ValueError as e:
+            raise CorruptObjectError(f"{what} is corrupt: it does not decompress ({e})", hint) from None
+    else:
+        raw = bytes(blob)
+    if len(raw) != raw_len or hash_bytes(raw) != oid:
+        raise CorruptObjectError(f"{what} is corrupt: its bytes do not match its id", hint)
+    return raw
+
+
 def _protocols(fs: Any) -> tuple[str, ...]:
     p = getattr(fs, "protocol", ())
     return (p,) if isinstance(p, str) else tuple(p)
@@ -268,23 +293,7 @@ class ObjectStore:
         return bytes(self.fs.cat_file(path, start, size)) if start < size else b""
 
     def _decode(self, rec: Record, blob: bytes | memoryview) -> bytes:
-        oid, pid, offset, stored, raw_len, _otype, flags = rec
-        where = f"object {oid.hex()} in pack {pid.hex()} of {self.display_root}"
-        if len(blob) != stored:
-            raise CorruptObjectError(
-                f"{where}: pack is truncated (got {len(blob)} of {stored} bytes at offset {offset})",
-                _HINT_CORRUPT,
-            )
-        if flags & FLAG_ZSTD:
-            try:
-                raw = _pack.decompress(blob, raw_len)
-            except ValueError as e:
-                raise CorruptObjectError(f"{where} does not decompress: {e}", _HINT_CORRUPT) from None
-        else:
-            raw = bytes(blob)
-        if len(raw) != raw_len or hash_bytes(raw) != oid:
-            raise CorruptObjectError(f"{where} is corrupt: its bytes do not match its id", _HINT_CORRUPT)
-        return raw
+        return decode_blob(rec, blob, self.display_root)
 
     def get(self, oid: bytes) -> bytes:
         """The raw bytes of ``oid``, decompressed and verified."""

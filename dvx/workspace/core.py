@@ -176,6 +176,34 @@ class Workspace:
         except ValueError:
             return rel
 
+    def tracked_rel(self, path: str | os.PathLike[str], cwd: str | os.PathLike[str] | None = None) -> str:
+        """Repo-relative path of a user argument naming data or its pointer (``x`` or ``x.dvx``)."""
+        from dvx.workspace.pointer import SUFFIX
+
+        rel = self.relpath(path, cwd).rstrip("/")
+        return rel[: -len(SUFFIX)] if rel.endswith(SUFFIX) else rel
+
+    def resolve_tracked(self, paths: list[str] | tuple[str, ...] | None, cwd: str | os.PathLike[str] | None = None) -> list[str]:
+        """Tracked paths for user arguments; all when empty. A folder holding
+        tracked paths selects them; anything else untracked is a UsageError."""
+        from dvx.workspace.pointer import pointer_path, tracked_path
+
+        if not paths:
+            return [tracked_path(p) for p in self.find_pointers()]
+        out: list[str] = []
+        for p in paths:
+            rel = self.tracked_rel(p, cwd)
+            if os.path.exists(self.abspath(pointer_path(rel))):
+                out.append(rel)
+                continue
+            inside = [tracked_path(q) for q in self.find_pointers() if q.startswith(rel + "/")]
+            if not inside:
+                raise UsageError(
+                    f"{p}: not tracked by dvx (no {self.display(pointer_path(rel))})", f"run `dvx add {p}` first"
+                )
+            out.extend(inside)
+        return list(dict.fromkeys(out))
+
     def find_pointers(self) -> list[str]:
         """Every ``*.dvx`` pointer file in the work tree (repo-relative), sorted.
 

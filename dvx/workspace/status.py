@@ -43,6 +43,34 @@ class StatusResult:
         return all(p.state == UNCHANGED and p.in_cache for p in self.paths)
 
 
+def workspace_id(ws: Workspace, rel: str, kind: str, save: bool = False) -> bytes | None:
+    """Id of the workspace copy of tracked path ``rel`` (a ``file`` or ``dir``); None when absent.
+
+    Unchanged files are answered by the stat cache and never read; a tree
+    whose stat signature is unchanged is answered without building it.
+    """
+    ap = ws.abspath(rel)
+    key = os.fsencode(rel)
+    try:
+        if kind == "file":
+            if not os.path.isfile(ap) or os.path.islink(ap):
+                return None
+            return hash_file(os.fsencode(ap), key, ws.chunker, ws.statcache).oid
+        if not os.path.isdir(ap) or os.path.islink(ap):
+            return None
+        top = os.fsencode(ap)
+        sig = tree_signature(top)
+        cached = ws.statcache.get_tree(key, sig)
+        if cached is not None:
+            return cached
+        h, _ = hash_tree(top, key, ws.chunker, ws.statcache)
+        ws.statcache.put_tree(key, sig, h.oid)
+        return h.oid
+    finally:
+        if save:
+            ws.statcache.save()
+
+
 def status(ws: Workspace, rels: Sequence[str], has: object | None = None) -> StatusResult:
     """State of each tracked path (repo-relative, without ``.dvx``).
 
@@ -61,28 +89,9 @@ def status(ws: Workspace, rels: Sequence[str], has: object | None = None) -> Sta
                 continue
             oid = from_hex(p.oid)
             in_cache = bool(contains(oid))
-            ap = ws.abspath(rel)
-            key = os.fsencode(rel)
-            state = UNCHANGED
-            cur: str | None = p.oid
-            if p.kind == "file":
-                if not os.path.isfile(ap) or os.path.islink(ap):
-                    state, cur = DELETED, None
-                else:
-                    h = hash_file(os.fsencode(ap), key, ws.chunker, ws.statcache)
-                    cur = to_hex(h.oid)
-            else:
-                if not os.path.isdir(ap) or os.path.islink(ap):
-                    state, cur = DELETED, None
-                else:
-                    top = os.fsencode(ap)
-                    sig = tree_signature(top)
-                    if ws.statcache.get_tree(key, sig) == oid:
-                        cur = p.oid
-                    else:
-                        h, _ = hash_tree(top, key, ws.chunker, ws.statcache)
-                        cur = to_hex(h.oid)
-                        ws.statcache.put_tree(key, sig, h.oid)
+            cur_oid = workspace_id(ws, rel, p.kind)
+            state = DELETED if cur_oid is None else UNCHANGED
+            cur = None if cur_oid is None else to_hex(cur_oid)
             if state == UNCHANGED and cur != p.oid:
                 state = MODIFIED
             result.paths.append(PathStatus(rel, p.kind, state, in_cache, p.oid, cur))

@@ -187,21 +187,43 @@ def test_kill_during_add_then_rerun(repo: Path) -> None:
 
 
 def test_two_adds_at_once_wait_for_the_lock(repo: Path) -> None:
-    (repo / "a.bin").write_bytes(os.urandom(64 << 20))
+    import threading
+
+    from dvx.workspace.lock import repo_lock
+
+    (repo / "a.bin").write_bytes(os.urandom(8 << 20))
     (repo / "b.bin").write_bytes(os.urandom(1 << 20))
+    lock = repo / ".dvx" / "tmp" / "lock"
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        # Another writer holding the repository lock, for as long as the test says.
+        with repo_lock(lock, quiet=True):
+            held.set()
+            release.wait(30)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    held.wait(10)
+    second = subprocess.Popen([sys.executable, "-m", "dvx", "add", "b.bin"], cwd=repo, env=env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    assert second.poll() is None  # it waits for the lock instead of writing beside the holder
+    assert not (repo / "b.bin.dvx").exists()
+    release.set()
+    t.join()
+    out, err = second.communicate(timeout=60)
+    assert second.returncode == 0, err
+    assert "waiting for another dvx process" in err
+    assert (repo / "b.bin.dvx").exists()
+    # and two real adds at once both complete, leaving a consistent cache
     first = subprocess.Popen([sys.executable, "-m", "dvx", "add", "a.bin"], cwd=repo, env=env(),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # wait until the first holds the lock
-    lock = repo / ".dvx" / "tmp" / "lock"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not (lock.exists() and lock.read_text().strip()):
-        time.sleep(0.01)
-    second = run_dvx(repo, "add", "b.bin")
-    out1, err1 = first.communicate(timeout=120)
+    run_dvx(repo, "add", "b.bin")
+    _, err1 = first.communicate(timeout=120)
     assert first.returncode == 0, err1
-    assert (repo / "a.bin.dvx").exists() and (repo / "b.bin.dvx").exists()
+    assert (repo / "a.bin.dvx").exists()
     _cache_is_consistent(repo)
-    assert "waiting for another dvx process" in second.stderr or "added" in second.stdout
 
 
 @pytest.mark.parametrize("name", ["données-é.csv", "数据.bin"])
