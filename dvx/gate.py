@@ -260,7 +260,7 @@ def _profile_tree_incrementally(ws: Workspace, rel: str, p: ptr.Pointer) -> Prof
     entries.sort(key=lambda t: t[0])
     in_workspace: bool | None = None
     out: Profile | None = None
-    for name, e in entries:
+    for fname, e in entries:
         fid = to_hex(e.file_oid)
         side = _profile_path(ws, fid)
         part: Profile | None = None
@@ -272,10 +272,10 @@ def _profile_tree_incrementally(ws: Workspace, rel: str, p: ptr.Pointer) -> Prof
             if in_workspace is None:
                 in_workspace = _workspace_matches(ws, rel, p)
             if in_workspace:
-                part = profile_path(ws.abspath(rel) / name)
+                part = profile_path(ws.abspath(rel) / fname)
             else:
                 fp = ptr.Pointer("file", fid, e.size, 1, 0)
-                with data_path(ws, f"{rel}/{name.as_posix()}", fp) as path:
+                with data_path(ws, f"{rel}/{fname.as_posix()}", fp) as path:
                     part = profile_path(path)
             atomic_write(side, part.to_bytes())
         out = part if out is None else out.merge(part)
