@@ -603,6 +603,8 @@ def run_gate(paths: Sequence[str] | None = None, *, staged: bool = False, rev: s
             rels = [ptr.tracked_path(pp) for pp in scm.pointers_at_rev(root, sha)]
     else:
         rels = ws.resolve_tracked(list(paths) if paths else None, cwd)
+    for r in rels:  # names from git: the gate writes temporary copies under them
+        ptr.check_tracked(r, ptr.pointer_path(r))
     if staged and baseline is None:
         # The hot path of the pre-commit hook: HEAD, each staged pointer and its
         # HEAD version in one `git cat-file --batch`.

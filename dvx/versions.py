@@ -373,6 +373,9 @@ class RepoView:
         if hit is not None:
             return hit
         pp = tracked + ptr.SUFFIX
+        # The pointer names a path dvx may materialise; refuse .git/.dvx and
+        # the like here too (dvx._paths), at a revision as in the workspace.
+        ptr.check_tracked(tracked, f"{self.rev or self.sha}:{pp}" if self.sha else pp)
         if self.sha is None:
             try:
                 p = ptr.load(self.root / pp, pp)
