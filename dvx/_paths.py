@@ -39,6 +39,13 @@ _RESERVED_FOLDED = re.compile(r"(?:\.git|git~1|\.dvx|dvx~1)[. ]*(?::.*)?", re.DO
 # Cheap pre-filter: a component can only fold to a reserved name if it holds
 # one of these letters sequences (ASCII, any case) or a non-ASCII character.
 _MAYBE_RESERVED = re.compile(r"(?i)git|dvx|[^\x00-\x7f]")
+# Fast path for ASCII paths (nearly all): one search finds every component
+# that could be refused (empty, ".", "..", a reserved name, over 255 bytes);
+# only then are the components looked at one by one for the reason.
+_ASCII_SUSPECT = re.compile(
+    rb"(?:^|[/\\])(?:\.{0,2}|(?i:\.git|git~1|\.dvx|dvx~1)[. ]*(?::[^/\\]*)?)(?:[/\\]|$)|[^/\\]{%d}"
+    % (MAX_COMPONENT_BYTES + 1)
+)
 
 
 def _fold(component: str) -> str:
@@ -90,6 +97,8 @@ def path_problem(path: str | bytes) -> str | None:
         return "contains a NUL byte"
     if raw[:1] in (b"/", b"\\"):
         return "is absolute"
+    if raw.isascii() and _ASCII_SUSPECT.search(raw) is None:
+        return None
     for c in _SEP.split(text):
         why = _component_problem(c)
         if why is not None:
