@@ -333,6 +333,7 @@ def data_path(ws: Workspace, rel: str, p: ptr.Pointer) -> Iterator[str]:
     it matches, else a temporary copy from the cache (same file name, so the
     table format is still known by extension). ObjectMissingError when the
     cache lacks it."""
+    ptr.check_tracked(rel, ptr.pointer_path(rel))  # names from git reach here too (validate --rev)
     if _workspace_matches(ws, rel, p):
         yield str(ws.abspath(rel))
         return

@@ -481,3 +481,25 @@ def test_git_itself_still_works_after_refusals(tmp_path: Path, folder: Arsenal) 
     cp = subprocess.run(["git", "-C", str(v.clone), "fsck", "--no-dangling"], capture_output=True, text=True)
     assert cp.returncode == 0, cp.stderr
     assert len(list((v.clone / ".git").rglob("*"))) > 10
+
+
+def test_file_in_the_way_of_a_folder_is_a_conflict_then_forced(tmp_path: Path, folder: Arsenal) -> None:
+    """A local file where the tree needs a folder: a conflict (it crashed before), replaced with --force."""
+    def craft(work: Path) -> None:
+        (work / "data.dvx").write_text(folder.tree([b"a/b.txt", b"c.txt"])[1])
+
+    v = _victim(tmp_path, folder, craft)
+    (v.clone / "data").mkdir()
+    (v.clone / "data" / "a").write_text("my notes, in no cache\n")
+    cp = run_dvx(v.clone, "pull", check=False)
+    assert cp.returncode == 1 and "data/a: local changes" in cp.stderr, cp.stderr
+    assert (v.clone / "data" / "a").read_text() == "my notes, in no cache\n"
+    assert (v.clone / "data" / "c.txt").read_bytes() == HOOK
+    run_dvx(v.clone, "checkout", "--force")  # the hint
+    assert (v.clone / "data" / "a" / "b.txt").read_bytes() == HOOK
+    # the x bit follows the tree without rewriting the file
+    os.chmod(v.clone / "data" / "c.txt", 0o644)
+    ino = os.stat(v.clone / "data" / "c.txt").st_ino
+    run_dvx(v.clone, "checkout")
+    st = os.stat(v.clone / "data" / "c.txt")
+    assert st.st_mode & 0o111 and st.st_ino == ino
