@@ -141,8 +141,7 @@ class WorkTree:
         fd = os.open(tmp, _NEW_FILE_FLAGS, 0o600, dir_fd=dfd)
         try:
             with open(fd, "wb", closefd=True) as f:
-                for block in data:
-                    f.write(block)
+                f.writelines(data)
                 f.flush()
                 os.fchmod(f.fileno(), 0o755 if executable else 0o644)
             os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)

@@ -117,12 +117,12 @@ def _plan(ws: Workspace, rel: str) -> _Plan:
     except UnsafePathError as e:
         raise UnsafePathError(f"{shown}: {e.message}", e.hint) from None
     base = os.fsencode(rel) + b"/"
-    for e in tree.entries:
+    for entry in tree.entries:
         # Entries were checked alone; joined to the tracked path they must still fit.
-        why = path_problem(base + e.path)
+        why = path_problem(base + entry.path)
         if why is not None:
             raise UnsafePathError(
-                f"{shown}: tree entry {shown_path(e.path)} under {ws.display(rel)} {why}; nothing was written",
+                f"{shown}: tree entry {shown_path(entry.path)} under {ws.display(rel)} {why}; nothing was written",
                 "rename the folder or its files and run `dvx add` again",
             )
     return _Plan(rel, oid, tree)
