@@ -218,7 +218,7 @@ def _naming_pointer(ws: Workspace, rels: Sequence[str], e: UnsafePathError) -> U
     for rel in rels:
         pp = ptr.pointer_path(rel)
         if oid is not None and ptr.load(ws.abspath(pp), ws.display(pp)).oid == oid.hex():
-            return UnsafePathError(f"{ws.display(pp)}: {e.message}", e.hint)
+            return UnsafePathError(f"{ws.display(pp)}: {e.message}; nothing was written", e.hint)
     return e
 
 

@@ -87,7 +87,7 @@ def unsafe_tree_error(oid: bytes, where: str, e: UnsafeTreePathError) -> UnsafeP
     purpose. ``oid`` lets a caller name the pointer that led to it.
     """
     err = UnsafePathError(
-        f"tree {oid.hex()} in {where} names {shown_path(e.path)}, which {e.reason}; nothing was written",
+        f"tree {oid.hex()} in {where} names {shown_path(e.path)}, which {e.reason}",
         "the tree was crafted or written by a broken tool: do not check it out; restore the pointer "
         "from a trusted commit (`git checkout COMMIT -- PATH.dvx`)",
     )

@@ -115,7 +115,7 @@ def _plan(ws: Workspace, rel: str) -> _Plan:
     try:
         tree = ws.cache.get_tree_manifest(oid)  # decoding checks every entry's path (dvx._paths)
     except UnsafePathError as e:
-        raise UnsafePathError(f"{shown}: {e.message}", e.hint) from None
+        raise UnsafePathError(f"{shown}: {e.message}; nothing was written", e.hint) from None
     base = os.fsencode(rel) + b"/"
     for entry in tree.entries:
         # Entries were checked alone; joined to the tracked path they must still fit.

@@ -134,9 +134,8 @@ class Workspace:
     @cached_property
     def cache(self) -> ObjectStore:
         """The local object cache (imports fsspec on first use)."""
-        from fsspec.implementations.local import LocalFileSystem
-
         self.check_private_dirs()
+        from fsspec.implementations.local import LocalFileSystem
 
         from dvx.store.store import ObjectStore
 

@@ -503,3 +503,21 @@ def test_file_in_the_way_of_a_folder_is_a_conflict_then_forced(tmp_path: Path, f
     run_dvx(v.clone, "checkout")
     st = os.stat(v.clone / "data" / "c.txt")
     assert st.st_mode & 0o111 and st.st_ino == ino
+
+
+def test_reading_a_version_refuses_hostile_pointers_and_trees(tmp_path: Path, folder: Arsenal) -> None:
+    """The Python API (dvx.open, read_table, dvx://) resolves the same names: refused the same way."""
+    import dvx
+
+    def craft(work: Path) -> None:
+        (work / ".git.dvx").write_text(folder.tree([b"hooks/post-checkout"])[1])
+        (work / "data.dvx").write_text(folder.tree([b"sub/.git/config", b"ok.txt"])[1])
+
+    v = _victim(tmp_path, folder, craft)
+    before = v.snapshots()
+    for path, names in ((".git/hooks/post-checkout", "HEAD:.git.dvx"), ("data/ok.txt", "data at revision HEAD")):
+        with pytest.raises(DvxError) as ei:
+            dvx.open(path, rev="HEAD", repo=str(v.clone)).read()
+        assert ei.value.exit_code == 2 and names in ei.value.message, ei.value.message
+    assert "sub/.git/config" in ei.value.message
+    assert v.snapshots() == before
