@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from dvx._fsutil import tmp_name
-from dvx.errors import UnsafePathError
+from dvx.errors import UnsafePathError, WorkspaceChangedError
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -29,11 +29,14 @@ _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CL
 _MAX_OPEN = 128
 
 
-class InTheWay(Exception):
-    """A file (not a directory) stands where a directory is needed; ``rel`` names it."""
+class InTheWay(WorkspaceChangedError):
+    """A file (not a directory) stands where a directory is needed; ``rel`` names it.
+
+    Checkout reports it as a conflict; raised only if one appears meanwhile.
+    """
 
     def __init__(self, rel: bytes) -> None:
-        super().__init__(os.fsdecode(rel))
+        super().__init__(f"{os.fsdecode(rel)}: a file stands where checkout needs a folder; it was left as it is")
         self.rel = rel
 
 
