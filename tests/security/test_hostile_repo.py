@@ -521,3 +521,22 @@ def test_reading_a_version_refuses_hostile_pointers_and_trees(tmp_path: Path, fo
         assert ei.value.exit_code == 2 and names in ei.value.message, ei.value.message
     assert "sub/.git/config" in ei.value.message
     assert v.snapshots() == before
+
+
+def test_git_hooks_following_a_hostile_pointer_do_not_write(tmp_path: Path, folder: Arsenal) -> None:
+    """With dvx's hooks installed, `git pull` of a commit adding .git.dvx runs dvx checkout: it refuses."""
+    work = tmp_path / "attacker"
+    git(tmp_path, "clone", "-q", str(folder.origin), str(work))
+    victim = tmp_path / "victim"
+    git(tmp_path, "clone", "-q", str(work), str(victim))
+    run_dvx(victim, "hooks", "install")
+    hooks = _snapshot(victim / ".git" / "hooks")
+    _hostile_pointer(folder, ".git.dvx")(work)
+    (work / "data.dvx").write_text(folder.tree([b"sub/.git/config"])[1])
+    git(work, "add", "-A")
+    git(work, "commit", "-qm", "hostile")
+    cp = git(victim, "pull", "-q", "--no-rebase", "origin", "main")
+    assert "dvx: .git: has a component" in cp.stderr and "dvx never writes into .git" in cp.stderr, cp.stderr
+    assert _snapshot(victim / ".git" / "hooks") == hooks
+    assert not (victim / "data").exists()
+    assert git(victim, "log", "--oneline").stdout.count("\n") == 2
