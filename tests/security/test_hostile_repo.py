@@ -371,12 +371,12 @@ def test_symlinked_folder_inside_tracked_dir(tmp_path: Path, arsenal: Arsenal) -
     assert v.snapshots()[0] == before[0]
 
 
-def test_symlinked_tracked_dir(tmp_path: Path, arsenal: Arsenal) -> None:
+def test_symlinked_tracked_dir(tmp_path: Path, folder: Arsenal) -> None:
     def craft(work: Path) -> None:
-        (work / "data.dvx").write_text(arsenal.tree([b"a.txt"])[1])
+        (work / "data.dvx").write_text(folder.tree([b"a.txt"])[1])
         (work / "data").symlink_to("../outside")
 
-    v = _victim(tmp_path, arsenal, craft)
+    v = _victim(tmp_path, folder, craft)
     before = v.snapshots()
     for args in ((), ("--force",)):
         cp = run_dvx(v.clone, "pull", *args, check=False)
