@@ -333,6 +333,7 @@ def data_path(ws: Workspace, rel: str, p: ptr.Pointer) -> Iterator[str]:
     it matches, else a temporary copy from the cache (same file name, so the
     table format is still known by extension). ObjectMissingError when the
     cache lacks it."""
+    ptr.check_tracked(rel, ptr.pointer_path(rel))  # names from git reach here too (validate --rev)
     if _workspace_matches(ws, rel, p):
         yield str(ws.abspath(rel))
         return
@@ -603,6 +604,8 @@ def run_gate(paths: Sequence[str] | None = None, *, staged: bool = False, rev: s
             rels = [ptr.tracked_path(pp) for pp in scm.pointers_at_rev(root, sha)]
     else:
         rels = ws.resolve_tracked(list(paths) if paths else None, cwd)
+    for r in rels:  # names from git: the gate writes temporary copies under them
+        ptr.check_tracked(r, ptr.pointer_path(r))
     if staged and baseline is None:
         # The hot path of the pre-commit hook: HEAD, each staged pointer and its
         # HEAD version in one `git cat-file --batch`.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dvx import scm
-from dvx.errors import UsageError
+from dvx.errors import UnsafePathError, UsageError
 from dvx.workspace import Workspace, init_workspace
 from dvx.workspace import pointer as ptr
 from dvx.workspace.add import AddResult
@@ -200,16 +200,30 @@ def fetch(
     from dvx.remote.transfer import fetch as _fetch
 
     ws = Workspace.find(cwd or ".")
-    roots = _roots(ws, resolve_tracked(ws, paths, cwd))
+    rels = resolve_tracked(ws, paths, cwd)
+    roots = _roots(ws, rels)
     rem = open_remote(ws.config, remote, jobs=jobs)
     with ws.lock():
-        result = _fetch(rem, ws.cache, roots, jobs=jobs, progress=progress)
+        try:
+            result = _fetch(rem, ws.cache, roots, jobs=jobs, progress=progress)
+        except UnsafePathError as e:
+            raise _naming_pointer(ws, rels, e) from None
     if result.missing:
         raise ObjectMissingError(
             f"{len(result.missing)} objects are missing from remote {rem.label}",
             "push them from a clone that has them (`dvx push`)",
         )
     return result
+
+
+def _naming_pointer(ws: Workspace, rels: Sequence[str], e: UnsafePathError) -> UnsafePathError:
+    """``e`` (a tree with an unsafe entry) prefixed with the pointer file that names the tree."""
+    oid = getattr(e, "oid", None)
+    for rel in rels:
+        pp = ptr.pointer_path(rel)
+        if oid is not None and ptr.load(ws.abspath(pp), ws.display(pp)).oid == oid.hex():
+            return UnsafePathError(f"{ws.display(pp)}: {e.message}; nothing was written", e.hint)
+    return e
 
 
 @dataclass
