@@ -119,3 +119,18 @@ class SuiteError(ConfigError):
 
 class StoreWriteError(DvxError):
     """Writing a pack or index to an object store failed; that writer is unusable."""
+
+
+class WorkspaceWriteError(DvxError):
+    """Writing a work tree file (data, pointer, .gitignore) failed: full disk, permissions."""
+
+    @classmethod
+    def from_os_error(cls, e: OSError, shown: str, rerun: str) -> WorkspaceWriteError:
+        """``shown: cannot write: why`` with a hint to fix the cause and run ``rerun`` again."""
+        import errno
+
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            return cls(f"{shown}: cannot write: no space left on the device", f"free space on that disk, then run `{rerun}` again")
+        if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return cls(f"{shown}: cannot write: {e.strerror}", f"make the folder writable, then run `{rerun}` again")
+        return cls(f"{shown}: cannot write: {e.strerror or e}", f"fix the cause, then run `{rerun}` again")

@@ -30,6 +30,7 @@ class InitResult:
 def init(start: str | os.PathLike[str] = ".", force: bool = False) -> InitResult:
     """Initialise dvx in the git work tree enclosing ``start``."""
     ws = init_workspace(start, force=force)
+    scm.exclude_tmp_files(ws.root)
     return InitResult(str(ws.root), str(ws.dvx_dir))
 
 
@@ -75,6 +76,7 @@ def checkout(
 
     ws = Workspace.find(cwd or ".")
     rels = resolve_tracked(ws, paths, cwd)
+    scm.exclude_tmp_files(ws.root)
     with ws.lock():
         return _checkout(ws, rels, force=force, progress=progress)
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dvx import _fsutil
 from dvx.errors import DvxError, NotARepoError, UsageError
 
 
@@ -207,6 +208,41 @@ def hooks_dir(root: Path) -> Path:
     out = git(root, "rev-parse", "--git-path", "hooks").decode("utf-8", "surrogateescape").strip()
     p = Path(out)
     return p if p.is_absolute() else (Path(root) / p)
+
+
+_EXCLUDE_LINES = (
+    "# dvx: partial copies of an interrupted dvx command (the next dvx command removes them)",
+    _fsutil.TMP_GLOB,
+)
+_excluded: set[str] = set()
+
+
+def exclude_tmp_files(root: Path) -> None:
+    """Make git ignore dvx temp files in this clone (``info/exclude``; once per process).
+
+    ``info/exclude`` is per clone and not committed, so git status stays
+    clean in every repository, old ``.gitignore`` files included. Best
+    effort: the next dvx command removes such files anyway.
+    """
+    key = os.fspath(root)
+    if key in _excluded:
+        return
+    _excluded.add(key)
+    try:
+        out = git(root, "rev-parse", "--git-path", "info/exclude").decode("utf-8", "surrogateescape").strip()
+        path = Path(out) if os.path.isabs(out) else Path(root) / out
+        try:
+            text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        except FileNotFoundError:
+            text = ""
+        if _fsutil.TMP_GLOB in text.splitlines():
+            return
+        if text and not text.endswith("\n"):
+            text += "\n"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _fsutil.atomic_write(path, (text + "\n".join(_EXCLUDE_LINES) + "\n").encode("utf-8", "surrogateescape"), fsync=False)
+    except (OSError, DvxError):
+        pass
 
 
 def _is_dvx_hook(path: Path) -> bool:

@@ -8,8 +8,8 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from dvx._fsutil import atomic_open, fsync_dir
-from dvx.errors import ObjectMissingError, WorkspaceChangedError
+from dvx._fsutil import atomic_open, fsync_dir, remove_if_stale, remove_stale_in
+from dvx.errors import ObjectMissingError, WorkspaceChangedError, WorkspaceWriteError
 from dvx.hashing import from_hex, to_hex
 from dvx.store.objects import FileManifest, ObjectType
 from dvx.workspace import pointer as ptr
@@ -37,7 +37,8 @@ def _write_file(ws: Workspace, target: str, m: FileManifest, executable: bool) -
         shutil.rmtree(target)
     # No fsync per file: the cache is the durable copy and a rerun of
     # checkout repairs the workspace; fsync per file made a 200-file
-    # checkout 5x slower.
+    # checkout 5x slower. The temp file is a dvx temp file: skipped by
+    # add/status and removed by the next command if this one is killed.
     with atomic_open(target, fsync=False) as f:
         for ref in m.chunks:
             f.write(cache.get(ref.oid))
@@ -53,6 +54,15 @@ def _local_is_safe(ws: Workspace, abspath: bytes, relkey: bytes) -> tuple[bytes 
 
 
 def _restore_one(
+    ws: Workspace, rel: str, relkey: bytes, oid: bytes, executable: bool, force: bool, result: CheckoutResult
+) -> None:
+    try:
+        _restore(ws, rel, relkey, oid, executable, force, result)
+    except OSError as e:
+        raise WorkspaceWriteError.from_os_error(e, ws.display(rel), "dvx checkout") from e
+
+
+def _restore(
     ws: Workspace, rel: str, relkey: bytes, oid: bytes, executable: bool, force: bool, result: CheckoutResult
 ) -> None:
     ap = ws.abspath(rel)
@@ -77,8 +87,7 @@ def _restore_one(
             os.unlink(ap)
     m = ws.cache.get_file_manifest(oid)
     result.bytes_written += _write_file(ws, str(ap), m, executable)
-    st = os.stat(ap)
-    ws.statcache.put(relkey, (st.st_size, st.st_mtime_ns, st.st_ino), oid, len(m.chunks))
+    ws.statcache.put(relkey, os.stat(ap), oid, len(m.chunks), written=True)
     result.restored.append(rel)
 
 
@@ -111,40 +120,17 @@ def checkout(
             p = ptr.load(ws.abspath(pp), ws.display(pp))
             oid = from_hex(p.oid)
             key = os.fsencode(rel)
+            # Partial copies a killed dvx command left beside the path.
+            remove_stale_in([ws.abspath(rel).parent])
             if p.kind == "file":
                 _require(ws, oid, ObjectType.FILE, ws.display(rel))
                 _restore_one(ws, rel, key, oid, False, force, result)
                 continue
             _require(ws, oid, ObjectType.TREE, ws.display(rel))
-            tree = ws.cache.get_tree_manifest(oid)
-            top = ws.abspath(rel)
-            if os.path.lexists(top) and not os.path.isdir(top):
-                if not force:
-                    result.conflicts.append(rel)
-                    continue
-                os.unlink(top)
-            os.makedirs(top, exist_ok=True)
-            named = set()
-            for e in tree.entries:
-                named.add(e.path)
-                sub = rel + "/" + os.fsdecode(e.path)
-                _restore_one(ws, sub, key + b"/" + e.path, e.file_oid, e.executable, force, result)
-            topb = os.fsencode(top)
-            for r, ap, _st in list(walk_files(topb)):
-                if r in named:
-                    continue
-                relkey = key + b"/" + r
-                _cur, safe = _local_is_safe(ws, ap, relkey)
-                if safe or force:
-                    os.unlink(ap)
-                    ws.statcache.drop(relkey)
-                    result.removed.append(rel + "/" + os.fsdecode(r))
-                else:
-                    result.conflicts.append(rel + "/" + os.fsdecode(r))
-            _prune_empty_dirs(topb)
-            fsync_dir(top)
-            if not result.conflicts:
-                ws.statcache.put_tree(key, tree_signature(topb), oid)
+            try:
+                _checkout_tree(ws, rel, key, oid, force, result)
+            except OSError as e:
+                raise WorkspaceWriteError.from_os_error(e, ws.display(rel), "dvx checkout") from e
     finally:
         ws.statcache.save()
     if result.conflicts:
@@ -155,6 +141,42 @@ def checkout(
             "`dvx add` them to keep them, or `dvx checkout --force` to discard them",
         )
     return result
+
+
+def _checkout_tree(ws: Workspace, rel: str, key: bytes, oid: bytes, force: bool, result: CheckoutResult) -> None:
+    tree = ws.cache.get_tree_manifest(oid)
+    top = ws.abspath(rel)
+    if os.path.lexists(top) and not os.path.isdir(top):
+        if not force:
+            result.conflicts.append(rel)
+            return
+        os.unlink(top)
+    os.makedirs(top, exist_ok=True)
+    named = set()
+    for e in tree.entries:
+        named.add(e.path)
+        sub = rel + "/" + os.fsdecode(e.path)
+        _restore_one(ws, sub, key + b"/" + e.path, e.file_oid, e.executable, force, result)
+    topb = os.fsencode(top)
+    debris: list[bytes] = []
+    for r, ap, _st in list(walk_files(topb, debris)):
+        if r in named:
+            continue
+        relkey = key + b"/" + r
+        _cur, safe = _local_is_safe(ws, ap, relkey)
+        if safe or force:
+            os.unlink(ap)
+            ws.statcache.drop(relkey)
+            result.removed.append(rel + "/" + os.fsdecode(r))
+        else:
+            result.conflicts.append(rel + "/" + os.fsdecode(r))
+    for d in debris:  # dvx temp files: never data, never a conflict
+        remove_if_stale(d)
+    _prune_empty_dirs(topb)
+    fsync_dir(top)
+    if not result.conflicts:
+        ts = tree_signature(topb)
+        ws.statcache.put_tree(key, ts.sig, ts.newest, oid, written=True)
 
 
 def _prune_empty_dirs(top: bytes) -> None:
