@@ -9,6 +9,7 @@ index files) and dvc-objects' ``ObjectDB(fs, path)``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import threading
@@ -561,9 +562,13 @@ class StoreWriter:
         self._broken = e
         self._abort_current()
         if isinstance(e, OSError):
+            full = e.errno in (errno.ENOSPC, errno.EDQUOT)
+            why = "no space left on the device" if full else (e.strerror or str(e))
             err = StoreWriteError(
-                f"cannot write to {self.store.display_root}: {e}",
-                "check free space and permissions, then run the command again",
+                f"cannot write to {self.store.display_root}: {why}",
+                "free space on that disk, then run the command again"
+                if full
+                else "check free space and permissions, then run the command again",
             )
             err.__cause__ = e
             return err

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat as stat_mod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from dvx._fsutil import atomic_write, remove_if_stale, remove_stale_in
-from dvx.errors import FileReadError, PointerError, UsageError, WorkspaceWriteError
+from dvx.errors import FileReadError, PointerError, StoreWriteError, UsageError, WorkspaceWriteError
 from dvx.hashing import to_hex
 from dvx.workspace import pointer as ptr
 from dvx.workspace._files import hash_file, hash_tree, tree_signature, walk_files
@@ -37,6 +38,16 @@ class AddResult:
     @property
     def bytes_stored(self) -> int:
         return sum(p.bytes_stored for p in self.paths)
+
+
+@contextlib.contextmanager
+def _store_errors(ws: Workspace, rel: str) -> Iterator[None]:
+    """A cache write error (a full disk) named by the path being added, with the command to rerun."""
+    try:
+        yield
+    except StoreWriteError as e:
+        raise StoreWriteError(f"{ws.display(rel)}: {e.message}", (e.hint or "").replace(
+            "run the command again", f"run `dvx add {ws.display(rel)}` again")) from e
 
 
 def _gitignore_of(rel: str) -> str:
@@ -106,7 +117,7 @@ def add(
                 pass
             except PointerError:
                 old = None  # a broken pointer is replaced by a correct one
-            with cache.writer() as w:
+            with _store_errors(ws, rel), cache.writer() as w:
                 known = cache.entries()
                 ap = os.fsencode(ws.abspath(rel))
                 key = os.fsencode(rel)
