@@ -152,7 +152,7 @@ static int ob_put(outbuf *o, const void *p, size_t n) {
 static int is_tmp_name(const char *name, size_t nl) {
     static const char mark[] = ".dvxtmp-";
     const size_t ml = sizeof(mark) - 1, hl = 12;
-    if (nl < 1 + 1 + ml + hl || name[0] != '.') return 0;
+    if (nl < 1 + ml + hl || name[0] != '.') return 0;
     const char *m = name + nl - hl - ml;
     if (memcmp(m, mark, ml) != 0) return 0;
     for (size_t i = nl - hl; i < nl; i++) {

@@ -7,6 +7,7 @@ import os
 import stat as stat_mod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dvx._fsutil import atomic_write, remove_if_stale, remove_stale_in
 from dvx.errors import FileReadError, PointerError, StoreWriteError, UsageError, WorkspaceWriteError
@@ -105,6 +106,7 @@ def add(
     cache = ws.cache
     statcache = ws.statcache
     params = ws.chunker
+    swept: set[Path] = set()
     try:
         for rel, kind in zip(rels, kinds, strict=True):
             if progress:
@@ -133,7 +135,10 @@ def add(
             # Partial copies left by a killed dvx command in and beside the path.
             for d in debris:
                 remove_if_stale(d)
-            remove_stale_in([ws.abspath(rel).parent])
+            parent = ws.abspath(rel).parent
+            if parent not in swept:
+                swept.add(parent)
+                remove_stale_in([parent])
             stored = w.stats.bytes_stored
             p = ptr.Pointer(kind, to_hex(h.oid), h.size, h.files, h.chunks)
             if old is not None and old.oid == p.oid and old.profile:

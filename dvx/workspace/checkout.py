@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dvx._fsutil import atomic_open, fsync_dir, remove_if_stale, remove_stale_in
 from dvx.errors import ObjectMissingError, WorkspaceChangedError, WorkspaceWriteError
@@ -112,6 +113,7 @@ def checkout(
     holds the repository lock.
     """
     result = CheckoutResult()
+    swept: set[Path] = set()
     try:
         for rel in rels:
             if progress:
@@ -120,8 +122,11 @@ def checkout(
             p = ptr.load(ws.abspath(pp), ws.display(pp))
             oid = from_hex(p.oid)
             key = os.fsencode(rel)
-            # Partial copies a killed dvx command left beside the path.
-            remove_stale_in([ws.abspath(rel).parent])
+            # Partial copies a killed dvx command left beside the path (each folder once).
+            parent = ws.abspath(rel).parent
+            if parent not in swept:
+                swept.add(parent)
+                remove_stale_in([parent])
             if p.kind == "file":
                 _require(ws, oid, ObjectType.FILE, ws.display(rel))
                 _restore_one(ws, rel, key, oid, False, force, result)

@@ -163,6 +163,7 @@ class StatCache:
         if self._clock is None:
             probe = self.path.with_name(self.path.name + ".clock")
             try:
+                probe.parent.mkdir(parents=True, exist_ok=True)  # absent in a fresh clone
                 fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
                 try:
                     os.utime(fd)
