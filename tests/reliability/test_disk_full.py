@@ -158,7 +158,9 @@ def test_checkout_onto_a_full_disk(disk) -> None:
     assert git(repo, "status", "--porcelain", "--untracked-files=all").stdout == ""
 
 
-@pytest.mark.parametrize("room", [pytest.param(12, id="fetch-runs-out"), pytest.param(40, id="checkout-runs-out")])
+@pytest.mark.parametrize(
+    "room", [pytest.param(0, id="nothing-left"), pytest.param(12, id="fetch-runs-out"), pytest.param(40, id="checkout-runs-out")]
+)
 def test_pull_onto_a_full_disk(disk, tmp_path: Path, room: int) -> None:
     origin = make_dvx_repo(tmp_path / "origin")
     data = _data(3, 24 * MiB)
