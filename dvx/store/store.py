@@ -517,7 +517,7 @@ class StoreWriter:
             # nothing would ever name them.
             try:
                 self._write_index()
-            except BaseException:
+            except BaseException:  # noqa: BLE001 - the caller's exception is the one reported
                 self._remove_unindexed()
         self._close()
 
@@ -527,7 +527,7 @@ class StoreWriter:
             fut = self._commits.popleft()
             try:
                 self._finished_pack(fut.result())
-            except BaseException:  # noqa: S110 - the first error is the one reported
+            except BaseException:  # noqa: BLE001, S110 - the first error is the one reported
                 pass
 
     def _remove_unindexed(self) -> None:

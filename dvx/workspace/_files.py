@@ -16,7 +16,6 @@ from dvx.chunking import READ_SIZE, ChunkerParams, iter_chunks, iter_file_window
 from dvx.errors import FileReadError
 from dvx.hashing import hash_bytes
 from dvx.store.objects import ChunkRef, FileManifest, ObjectType, TreeEntry, TreeManifest
-
 from dvx.workspace.statcache import StatCache, stat_key
 
 if TYPE_CHECKING:

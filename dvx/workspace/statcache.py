@@ -119,7 +119,7 @@ class StatCache:
             return "checksum mismatch (truncated or damaged)"
         try:
             data = marshal.loads(body)
-        except Exception as e:  # hostile marshal can raise nearly anything
+        except Exception as e:  # noqa: BLE001 - hostile marshal bytes raise nearly anything
             return f"cannot decode it ({type(e).__name__})"
         if type(data) is not dict:
             return f"holds a {type(data).__name__}, not a table"

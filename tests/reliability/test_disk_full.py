@@ -63,7 +63,7 @@ def disk(tmp_path: Path) -> Iterator[callable]:
         mnt = tmp_path / f"disk{len(mounted)}"
         mnt.mkdir()
         cp = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={mib}m", "tmpfs", str(mnt)], capture_output=True, text=True
+            ["mount", "-t", "tmpfs", "-o", f"size={mib}m", "tmpfs", str(mnt)], check=False, capture_output=True, text=True
         )
         if cp.returncode != 0:
             pytest.skip(f"cannot mount a tmpfs here ({cp.stderr.strip() or cp.returncode}); needs root with CAP_SYS_ADMIN")
@@ -76,8 +76,8 @@ def disk(tmp_path: Path) -> Iterator[callable]:
         yield make
     finally:
         for mnt in mounted:
-            if subprocess.run(["umount", str(mnt)], capture_output=True).returncode != 0:
-                subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+            if subprocess.run(["umount", str(mnt)], check=False, capture_output=True).returncode != 0:
+                subprocess.run(["umount", "-l", str(mnt)], check=False, capture_output=True)
 
 
 def _data(seed: int, n: int) -> bytes:
