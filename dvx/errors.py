@@ -134,4 +134,4 @@ class WorkspaceWriteError(DvxError):
             return cls(f"{shown}: cannot write: no space left on the device", f"free space on that disk, then {again}")
         if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             return cls(f"{shown}: cannot write: {e.strerror}", f"make the folder writable, then {again}")
-        return cls(f"{shown}: cannot write: {e.strerror or e}", f"fix the cause, then {again}")
+        return cls(f"{shown}: cannot write: {e.strerror or e}", "fix the cause and run the command again")

@@ -132,10 +132,41 @@ def checkout(
                 _restore_one(ws, rel, key, oid, False, force, result)
                 continue
             _require(ws, oid, ObjectType.TREE, ws.display(rel))
-            try:
-                _checkout_tree(ws, rel, key, oid, force, result)
-            except OSError as e:
-                raise WorkspaceWriteError.from_os_error(e, ws.display(rel), "dvx checkout") from e
+            tree = ws.cache.get_tree_manifest(oid)
+            top = ws.abspath(rel)
+            if os.path.lexists(top) and not os.path.isdir(top):
+                if not force:
+                    result.conflicts.append(rel)
+                    continue
+                os.unlink(top)
+            os.makedirs(top, exist_ok=True)
+            named = set()
+            for e in tree.entries:
+                named.add(e.path)
+                sub = rel + "/" + os.fsdecode(e.path)
+                _restore_one(ws, sub, key + b"/" + e.path, e.file_oid, e.executable, force, result)
+            topb = os.fsencode(top)
+            debris: list[bytes] = []
+            for r, ap, _st in list(walk_files(topb, debris)):
+                if r in named:
+                    continue
+                relkey = key + b"/" + r
+                _cur, safe = _local_is_safe(ws, ap, relkey)
+                if safe or force:
+                    os.unlink(ap)
+                    ws.statcache.drop(relkey)
+                    result.removed.append(rel + "/" + os.fsdecode(r))
+                else:
+                    result.conflicts.append(rel + "/" + os.fsdecode(r))
+            for d in debris:  # dvx temp files: never data, never a conflict
+                remove_if_stale(d)
+            _prune_empty_dirs(topb)
+            fsync_dir(top)
+            if not result.conflicts:
+                ts = tree_signature(topb)
+                ws.statcache.put_tree(key, ts.sig, ts.newest, oid, written=True)
+    except OSError as e:  # a folder of a tracked tree (its files are named by _restore_one)
+        raise WorkspaceWriteError.from_os_error(e, ws.display(rel), "dvx checkout") from e
     finally:
         ws.statcache.save()
     if result.conflicts:
@@ -146,42 +177,6 @@ def checkout(
             "`dvx add` them to keep them, or `dvx checkout --force` to discard them",
         )
     return result
-
-
-def _checkout_tree(ws: Workspace, rel: str, key: bytes, oid: bytes, force: bool, result: CheckoutResult) -> None:
-    tree = ws.cache.get_tree_manifest(oid)
-    top = ws.abspath(rel)
-    if os.path.lexists(top) and not os.path.isdir(top):
-        if not force:
-            result.conflicts.append(rel)
-            return
-        os.unlink(top)
-    os.makedirs(top, exist_ok=True)
-    named = set()
-    for e in tree.entries:
-        named.add(e.path)
-        sub = rel + "/" + os.fsdecode(e.path)
-        _restore_one(ws, sub, key + b"/" + e.path, e.file_oid, e.executable, force, result)
-    topb = os.fsencode(top)
-    debris: list[bytes] = []
-    for r, ap, _st in list(walk_files(topb, debris)):
-        if r in named:
-            continue
-        relkey = key + b"/" + r
-        _cur, safe = _local_is_safe(ws, ap, relkey)
-        if safe or force:
-            os.unlink(ap)
-            ws.statcache.drop(relkey)
-            result.removed.append(rel + "/" + os.fsdecode(r))
-        else:
-            result.conflicts.append(rel + "/" + os.fsdecode(r))
-    for d in debris:  # dvx temp files: never data, never a conflict
-        remove_if_stale(d)
-    _prune_empty_dirs(topb)
-    fsync_dir(top)
-    if not result.conflicts:
-        ts = tree_signature(topb)
-        ws.statcache.put_tree(key, ts.sig, ts.newest, oid, written=True)
 
 
 def _prune_empty_dirs(top: bytes) -> None:

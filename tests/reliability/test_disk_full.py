@@ -44,6 +44,9 @@ class Disk:
     def resize(self, mib: int) -> None:
         subprocess.run(["mount", "-o", f"remount,size={mib}m", str(self.path)], check=True, capture_output=True)
 
+    def read_only(self, ro: bool) -> None:
+        subprocess.run(["mount", "-o", f"remount,{'ro' if ro else 'rw'}", str(self.path)], check=True, capture_output=True)
+
     def fill(self, leave: int) -> Path:
         """Write a filler file so that about ``leave`` bytes stay free."""
         st = os.statvfs(self.path)
@@ -59,9 +62,9 @@ def disk(tmp_path: Path) -> Iterator[callable]:
     """``disk(mib)`` mounts a tmpfs of that size; unmounted after the test."""
     mounted: list[Path] = []
 
-    def make(mib: int) -> Disk:
-        mnt = tmp_path / f"disk{len(mounted)}"
-        mnt.mkdir()
+    def make(mib: int, at: Path | None = None) -> Disk:
+        mnt = at or tmp_path / f"disk{len(mounted)}"
+        mnt.mkdir(exist_ok=True)
         cp = subprocess.run(
             ["mount", "-t", "tmpfs", "-o", f"size={mib}m", "tmpfs", str(mnt)], check=False, capture_output=True, text=True
         )
@@ -157,6 +160,23 @@ def test_checkout_onto_a_full_disk(disk) -> None:
     assert (repo / "big.bin").read_bytes() == data
     assert_cache_consistent(repo)
     assert git(repo, "status", "--porcelain", "--untracked-files=all").stdout == ""
+
+
+def test_checkout_into_a_read_only_folder(disk, tmp_path: Path) -> None:
+    repo = make_dvx_repo(tmp_path / "repo")
+    d = disk(16, at=repo / "data")  # the data folder is its own file system
+    (d.path / "f.bin").write_bytes(b"f" * 5000)
+    run_dvx(repo, "add", "data/f.bin")
+    (d.path / "f.bin").unlink()
+    d.read_only(True)
+    cp = run_dvx(repo, "checkout", check=False)
+    assert cp.returncode == 1
+    line = _one_line(cp)
+    assert "data/f.bin" in line and "Read-only file system" in line and "`dvx checkout`" in line, line
+    d.read_only(False)
+    run_dvx(repo, "checkout")
+    assert (d.path / "f.bin").read_bytes() == b"f" * 5000
+    assert _debris(repo) == []
 
 
 @pytest.mark.parametrize(
