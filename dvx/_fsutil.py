@@ -48,16 +48,17 @@ def tmp_name(target: str | os.PathLike[str]) -> Path:
     return t.with_name(os.fsdecode(b"." + name) + TMP_MARK + secrets.token_hex(6))
 
 
-def create_tmp(target: str | os.PathLike[str], mode: int = 0o666) -> tuple[Path, int]:
+def create_tmp(target: str | os.PathLike[str], mode: int = 0o666, dir_fd: int | None = None) -> tuple[Path, int]:
     """Create and lock a new temp file for ``target``: (its path, an fd open for reading and writing).
 
-    The exclusive ``flock`` tells ``remove_stale`` that the writer is alive.
-    A cleaner may delete the file between its creation and the lock; the
-    inode check sees that and a new name is taken.
+    The exclusive ``flock`` tells ``remove_if_stale`` that the writer is
+    alive. A cleaner may delete the file between its creation and the lock;
+    the inode check sees that and a new name is taken. With ``dir_fd``,
+    ``target`` and the returned path are relative to that directory.
     """
     while True:
         tmp = tmp_name(target)
-        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, mode)
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, mode, dir_fd=dir_fd)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
@@ -66,14 +67,14 @@ def create_tmp(target: str | os.PathLike[str], mode: int = 0o666) -> tuple[Path,
                     raise
                 return tmp, fd  # no locks on this filesystem: cleaners leave it alone too
             try:
-                if os.stat(tmp, follow_symlinks=False).st_ino == os.fstat(fd).st_ino:
+                if os.stat(tmp, dir_fd=dir_fd, follow_symlinks=False).st_ino == os.fstat(fd).st_ino:
                     return tmp, fd
             except FileNotFoundError:
                 pass
         except BaseException:
             os.close(fd)
             with contextlib.suppress(OSError):
-                os.unlink(tmp)
+                os.unlink(tmp, dir_fd=dir_fd)
             raise
         os.close(fd)
 
