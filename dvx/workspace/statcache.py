@@ -51,6 +51,11 @@ _TREE = struct.Struct("<16sq16s")
 _TREE_KEY = b"\0tree\0"
 # A cache this big is not one dvx wrote for a work tree (~60 bytes per file).
 MAX_BYTES = 1 << 30
+# File systems that store whole milliseconds or coarser (FAT: 2 s, HFS+ and
+# ext3: 1 s, exFAT: 10 ms) truncate: a later write in the same unit keeps the
+# stamps, and the truncated stamp is older than the write. Such stamps get
+# this much slack before they count as older than a reference time.
+_COARSE_SLACK = 2_000_000_000
 
 Key = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 
@@ -63,6 +68,11 @@ def stat_key(st: os.stat_result) -> Key:
 def newest(st: os.stat_result) -> int:
     """The later of mtime and ctime (utime can set mtime into the future)."""
     return max(st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _slack(*stamps_ns: int) -> int:
+    """Extra age a stamp needs when the file system looks coarse (every stamp whole milliseconds)."""
+    return _COARSE_SLACK if all(t % 1_000_000 == 0 for t in stamps_ns) else 0
 
 
 def _old_format(head: bytes) -> bool:
@@ -147,10 +157,10 @@ class StatCache:
             return None
         return rec.unpack(v)
 
-    def _trusted(self, key: bytes, newest_ns: int) -> bool:
+    def _trusted(self, key: bytes, newest_ns: int, *stamps_ns: int) -> bool:
         # git's rule: an entry from disk whose file changed in the cache
         # file's own clock tick (or later) may have changed again unseen.
-        return key in self._fresh or newest_ns < self._saved_at
+        return key in self._fresh or newest_ns + _slack(*stamps_ns) < self._saved_at
 
     # ---------------------------------------------------------------- clock
     def clock(self) -> int:
@@ -178,7 +188,7 @@ class StatCache:
     def get(self, relpath: bytes, st: os.stat_result) -> tuple[bytes, int] | None:
         """(oid, chunk count) recorded for ``relpath`` if its stat is unchanged and not racy."""
         r = self._record(relpath, _FILE)
-        if r is None or (r[0], r[1], r[2], r[3]) != stat_key(st) or not self._trusted(relpath, r[4]):
+        if r is None or (r[0], r[1], r[2], r[3]) != stat_key(st) or not self._trusted(relpath, r[4], r[1], r[2]):
             return None
         return r[5], r[6]
 
@@ -191,7 +201,7 @@ class StatCache:
         as git records a checkout and left to the load-time rule.
         """
         n = newest(st)
-        if not written and n >= self.clock():
+        if not written and n + _slack(st.st_mtime_ns, st.st_ctime_ns) >= self.clock():
             self.drop(relpath)
             return
         self.entries[relpath] = _FILE.pack(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, n, oid, chunks)
@@ -205,14 +215,14 @@ class StatCache:
         """The tree id recorded for ``relpath`` if its stat signature is unchanged and not racy."""
         key = _TREE_KEY + relpath
         r = self._record(key, _TREE)
-        if r is None or r[0] != sig or not self._trusted(key, r[1]):
+        if r is None or r[0] != sig or not self._trusted(key, r[1], r[1]):
             return None
         return r[2]
 
     def put_tree(self, relpath: bytes, sig: bytes, newest_ns: int, oid: bytes, written: bool = False) -> None:
         """Record the tree id of ``relpath`` for signature ``sig`` (racy rules as ``put``)."""
         key = _TREE_KEY + relpath
-        if not written and newest_ns >= self.clock():
+        if not written and newest_ns + _slack(newest_ns) >= self.clock():
             self.drop(key)
             return
         self.entries[key] = _TREE.pack(sig, newest_ns, oid)
@@ -237,8 +247,13 @@ class StatCache:
             if type(v) is not bytes or len(v) not in (_TREE.size, _FILE.size):
                 racy.append(k)  # malformed: never written back
                 continue
-            off = 16 if len(v) == _TREE.size else 32
-            if int.from_bytes(v[off : off + 8], "little", signed=True) >= m:
+            if len(v) == _TREE.size:
+                n = int.from_bytes(v[16:24], "little", signed=True)
+                stamps: tuple[int, ...] = (n,)
+            else:
+                n = int.from_bytes(v[32:40], "little", signed=True)
+                stamps = (int.from_bytes(v[8:16], "little", signed=True), int.from_bytes(v[16:24], "little", signed=True))
+            if n + _slack(*stamps) >= m:
                 racy.append(k)
         for k in racy:
             del self._entries[k]  # type: ignore[union-attr]

@@ -234,3 +234,18 @@ def test_a_cache_that_is_a_directory_or_fifo_is_discarded(repo: Path) -> None:
     os.mkfifo(path)  # a blocking read would hang forever
     cp = run_dvx(repo, "status", "f.bin", timeout=30)
     assert "not a regular file" in cp.stderr and cp.returncode == 0
+
+
+def test_stamps_of_a_coarse_file_system_get_slack(tmp_path: Path) -> None:
+    """Whole-second stamps (FAT, HFS+, ext3) are truncated: one second older than the clock is not old enough."""
+    from types import SimpleNamespace
+
+    cache = StatCache(tmp_path / "statcache")
+    now = cache.clock()
+    sec = (now // 10**9 - 1) * 10**9  # a whole second, 0-1 s before the probe
+    coarse = SimpleNamespace(st_size=1, st_mtime_ns=sec, st_ctime_ns=sec, st_ino=7)
+    fine = SimpleNamespace(st_size=1, st_mtime_ns=sec + 1, st_ctime_ns=sec + 1, st_ino=7)
+    cache.put(b"coarse", coarse, b"\1" * 16, 1)
+    cache.put(b"fine", fine, b"\1" * 16, 1)
+    assert b"coarse" not in cache.entries  # a write later in that second would keep the stamps
+    assert b"fine" in cache.entries
