@@ -132,7 +132,7 @@ static PyObject *cut_points(PyObject *self, PyObject *args) {
 
 /* ---- scan_tree: one stat per regular file, in C ----------------------- */
 
-typedef struct { char *buf; size_t len, cap; int err; } outbuf;
+typedef struct { char *buf; size_t len, cap; int err; int64_t newest; } outbuf;
 
 static int ob_put(outbuf *o, const void *p, size_t n) {
     if (o->len + n > o->cap) {
@@ -147,13 +147,29 @@ static int ob_put(outbuf *o, const void *p, size_t n) {
     return 0;
 }
 
+/* dvx temp files, ".NAME.dvxtmp-<12 hex>" (dvx/_fsutil.py is_tmp_name): a
+ * partial copy of an interrupted command, never part of a tree. */
+static int is_tmp_name(const char *name, size_t nl) {
+    static const char mark[] = ".dvxtmp-";
+    const size_t ml = sizeof(mark) - 1, hl = 12;
+    if (nl < 1 + ml + hl || name[0] != '.') return 0;
+    const char *m = name + nl - hl - ml;
+    if (memcmp(m, mark, ml) != 0) return 0;
+    for (size_t i = nl - hl; i < nl; i++) {
+        char c = name[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return 0;
+    }
+    return 1;
+}
+
 static int cmp_names(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Walk dirfd in sorted-name order; for each regular file (symlinks and
- * special files skipped, ".git"/".dvx" folders skipped) append
- * u32 len | rel path | u64 size | i64 mtime_ns | u64 ino | u32 mode. */
+/* Walk dirfd in sorted-name order; for each regular file (symlinks, special
+ * files, dvx temp files and ".git"/".dvx" folders skipped) append
+ * u32 len | rel path | u64 size | i64 mtime_ns | i64 ctime_ns | u64 ino | u32 mode
+ * and keep the newest mtime or ctime seen in o->newest. */
 static void scan_dir(int dirfd, char *rel, size_t rel_len, outbuf *o, int depth) {
     if (depth > 256) { o->err = ELOOP; return; }
     DIR *d = fdopendir(dirfd);
@@ -184,13 +200,16 @@ static void scan_dir(int dirfd, char *rel, size_t rel_len, outbuf *o, int depth)
                 int cfd = openat(fd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (cfd >= 0) scan_dir(cfd, sub, sub_len, o, depth + 1);
             }
-        } else if (S_ISREG(st.st_mode)) {
+        } else if (S_ISREG(st.st_mode) && !is_tmp_name(names[i], nl)) {
             uint32_t l = (uint32_t)sub_len;
             uint64_t size = (uint64_t)st.st_size, ino = (uint64_t)st.st_ino;
             int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+            int64_t ct = (int64_t)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
             uint32_t mode = (uint32_t)st.st_mode;
             ob_put(o, &l, 4); ob_put(o, sub, sub_len); ob_put(o, &size, 8);
-            ob_put(o, &mt, 8); ob_put(o, &ino, 8); ob_put(o, &mode, 4);
+            ob_put(o, &mt, 8); ob_put(o, &ct, 8); ob_put(o, &ino, 8); ob_put(o, &mode, 4);
+            if (mt > o->newest) o->newest = mt;
+            if (ct > o->newest) o->newest = ct;
         }
         free(sub);
     }
@@ -200,15 +219,17 @@ static void scan_dir(int dirfd, char *rel, size_t rel_len, outbuf *o, int depth)
 }
 
 PyDoc_STRVAR(scan_tree_doc,
-"scan_tree(path: bytes) -> bytes\n\n"
-"Stat every regular file below path (sorted per folder, symlinks, special\n"
-"files, .git and .dvx skipped) and return the packed records\n"
-"u32 len | path | u64 size | i64 mtime_ns | u64 ino | u32 mode (native order).");
+"scan_tree(path: bytes) -> (bytes, int)\n\n"
+"Stat every regular file below path (sorted per folder; symlinks, special\n"
+"files, dvx temp files, .git and .dvx skipped) and return the packed records\n"
+"u32 len | path | u64 size | i64 mtime_ns | i64 ctime_ns | u64 ino | u32 mode\n"
+"(native order) and the newest mtime or ctime in ns (0 for no files).");
 
 static PyObject *scan_tree(PyObject *self, PyObject *args) {
     const char *path;
     if (!PyArg_ParseTuple(args, "y", &path)) return NULL;
     outbuf o = {0};
+    o.newest = 0;
     Py_BEGIN_ALLOW_THREADS
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) o.err = errno;
@@ -219,7 +240,7 @@ static PyObject *scan_tree(PyObject *self, PyObject *args) {
         errno = o.err;
         return PyErr_SetFromErrnoWithFilename(PyExc_OSError, path);
     }
-    PyObject *r = PyBytes_FromStringAndSize(o.buf ? o.buf : "", (Py_ssize_t)o.len);
+    PyObject *r = Py_BuildValue("(y#L)", o.buf ? o.buf : "", (Py_ssize_t)o.len, (long long)o.newest);
     free(o.buf);
     return r;
 }

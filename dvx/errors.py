@@ -128,3 +128,19 @@ class SuiteError(ConfigError):
 
 class StoreWriteError(DvxError):
     """Writing a pack or index to an object store failed; that writer is unusable."""
+
+
+class WorkspaceWriteError(DvxError):
+    """Writing a work tree file (data, pointer, .gitignore) failed: full disk, permissions."""
+
+    @classmethod
+    def from_os_error(cls, e: OSError, shown: str, rerun: str | None = None) -> WorkspaceWriteError:
+        """``shown: cannot write: why`` with a hint to fix the cause and run ``rerun`` (or the command) again."""
+        import errno
+
+        again = f"run `{rerun}` again" if rerun else "run the command again"
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            return cls(f"{shown}: cannot write: no space left on the device", f"free space on that disk, then {again}")
+        if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return cls(f"{shown}: cannot write: {e.strerror}", f"make the folder writable, then {again}")
+        return cls(f"{shown}: cannot write: {e.strerror or e}", "fix the cause and run the command again")

@@ -51,6 +51,7 @@ from dvx.store.objects import FileManifest, ObjectType, TreeManifest
 from dvx.store.pack import pack_path
 from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
+from dvx.workspace.statcache import stat_key
 
 if TYPE_CHECKING:
     from dvx.remote import Remote
@@ -92,7 +93,7 @@ class Node:
     tracked: str | None = None  # the tracked path whose pointer names this node
     blob: str | None = None  # git blob id (git files at a revision)
     local: str | None = None  # workspace copy to read directly
-    stamp: tuple[int, int] | None = None  # (size, mtime_ns) of ``local`` when it was found unchanged
+    stamp: tuple[int, ...] | None = None  # stat_key of ``local`` when it was found unchanged (ctime: a restored mtime is not enough)
 
     @property
     def name(self) -> str:
@@ -308,7 +309,7 @@ class RepoView:
         self._git: _GitTree | None = None
         self._pointers: dict[str, ptr.Pointer] = {}
         self._nodes: dict[str, Node] = {}
-        self._local: dict[str, tuple[str, tuple[int, int]] | None] = {}
+        self._local: dict[str, tuple[str, tuple[int, ...]] | None] = {}
         self._trees: dict[bytes, _TreeIndex] = {}
         self._data: OrderedDict[bytes, _FileData] = OrderedDict()
         self._blobs: OrderedDict[str, bytes] = OrderedDict()
@@ -483,7 +484,7 @@ class RepoView:
                 lp = os.path.join(local_root[0], sub)
                 try:
                     st = os.stat(lp)
-                    stamp = (st.st_size, st.st_mtime_ns)
+                    stamp = stat_key(st)
                 except OSError:
                     lp = None
             return Node(rel, FILE, e.size, "dvx", oid=e.file_oid, tracked=tracked, local=lp, stamp=stamp)
@@ -492,7 +493,7 @@ class RepoView:
             return Node(rel, DIRECTORY, 0, "dvx", tracked=tracked, local=lp)
         raise self.not_found(rel)
 
-    def _local_copy(self, tracked: str, p: ptr.Pointer) -> tuple[str, tuple[int, int]] | None:
+    def _local_copy(self, tracked: str, p: ptr.Pointer) -> tuple[str, tuple[int, ...]] | None:
         """The workspace copy of a tracked path when it matches its pointer (rev=None only)."""
         if self.sha is not None:
             return None
@@ -500,17 +501,17 @@ class RepoView:
             if tracked in self._local:
                 return self._local[tracked]
         ap = str(self.root / tracked)
-        found: tuple[str, tuple[int, int]] | None = None
+        found: tuple[str, tuple[int, ...]] | None = None
         try:
             st = os.stat(ap)
         except OSError:
             st = None
         if st is not None:
-            stamp = (st.st_size, st.st_mtime_ns)
+            stamp = stat_key(st)
             if p.kind == "file" and os.path.isfile(ap):
                 # Cheap answers first: the stat cache, then the size; hashing
                 # (status) only when both are inconclusive.
-                hit = self.ws.statcache.get(os.fsencode(tracked), (st.st_size, st.st_mtime_ns, st.st_ino))
+                hit = self.ws.statcache.get(os.fsencode(tracked), st)
                 if hit is not None:
                     found = (ap, stamp) if hit[0] == from_hex(p.oid) else None
                 elif st.st_size != p.size:
@@ -721,7 +722,7 @@ class RepoView:
             st = os.stat(node.local)
         except OSError:
             return None
-        return node.local if (st.st_size, st.st_mtime_ns) == node.stamp else None
+        return node.local if stat_key(st) == node.stamp else None
 
     def read(self, node: Node, start: int, end: int) -> bytes:
         """Bytes ``[start, end)`` of a file node (clipped to its size)."""

@@ -158,8 +158,13 @@ class RemoteIndex:
     def load(self) -> None:
         """List the remote's ``index/`` and read every index file (cached ones from disk)."""
         names = self._list()
-        os.makedirs(self.cache_dir, exist_ok=True)
-        cached = {n for n in os.listdir(self.cache_dir) if is_oid(n)}
+        # The local copies are a cache: on a full or read-only disk they are
+        # skipped and the index files are used from memory.
+        try:
+            os.makedirs(self.cache_dir, exist_ok=True)
+            cached = {n for n in os.listdir(self.cache_dir) if is_oid(n)}
+        except OSError:
+            cached = set()
         new = [n for n in names if n not in cached]
         blobs: dict[str, bytes] = {}
         if new:
@@ -176,7 +181,8 @@ class RemoteIndex:
             self.counter.call(len(new), received=sum(len(v) for v in blobs.values()))
             for n, data in blobs.items():
                 if hash_bytes(data).hex() == n:
-                    atomic_write(os.path.join(self.cache_dir, n), data, fsync=False)
+                    with contextlib.suppress(OSError):
+                        atomic_write(os.path.join(self.cache_dir, n), data, fsync=False)
         # Index files deleted on the remote (by a gc) leave the cache too.
         listed = set(names)
         for n in cached - listed:
@@ -207,7 +213,8 @@ class RemoteIndex:
 
     def add(self, name: str, data: bytes, recs: Iterable[Record]) -> None:
         """Record an index file this process just wrote (no download next time)."""
-        atomic_write(os.path.join(self.cache_dir, name), data, fsync=False)
+        with contextlib.suppress(OSError):  # a cache (see load)
+            atomic_write(os.path.join(self.cache_dir, name), data, fsync=False)
         for r in recs:
             self.records.setdefault(r[0], r)
         self.names.append(name)

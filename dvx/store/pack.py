@@ -15,7 +15,7 @@ from typing import Any
 
 import xxhash
 
-from dvx._fsutil import fsync_dir
+from dvx._fsutil import create_tmp, fsync_dir
 from dvx.store.index import Record
 
 PACK_MAGIC = b"DVXPACK1"
@@ -203,8 +203,11 @@ class LocalPackBuilder(PackBuilder):
         self.fsync = fsync
         tmpdir = os.path.join(root, "tmp")
         os.makedirs(tmpdir, exist_ok=True)
-        self.tmp = os.path.join(tmpdir, f"pack-{os.urandom(8).hex()}")
-        self._f: Any = open(self.tmp, "x+b")  # noqa: SIM115 - closed in commit/abort
+        # A locked dvx temp file (_fsutil.create_tmp): the next writer removes
+        # it if this process is killed, never while it lives.
+        tmp, fd = create_tmp(os.path.join(tmpdir, "pack"))
+        self.tmp = str(tmp)
+        self._f: Any = open(fd, "r+b")  # noqa: SIM115 - closed in commit/abort
 
     def _write(self, b: bytes | memoryview) -> None:
         self._f.write(b)
@@ -226,13 +229,13 @@ class LocalPackBuilder(PackBuilder):
             total = self.size + len(tail)
             st = os.fstat(fd)
             back = os.pread(fd, len(tail), self.size)
-            f.close()
             if st.st_size != total or back != tail:
                 raise OSError(f"pack {self.tmp}: read back {st.st_size} bytes or another header after writing {total}")
             pack_id = self._hash.digest()
             final = pack_path(self.root, pack_id)
             os.makedirs(os.path.dirname(final), exist_ok=True)
-            os.replace(self.tmp, final)
+            os.replace(self.tmp, final)  # still locked: no cleaner takes it for debris
+            f.close()
         except BaseException:
             self.abort()
             raise

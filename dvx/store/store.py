@@ -9,6 +9,7 @@ index files) and dvc-objects' ``ObjectDB(fs, path)``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import threading
@@ -18,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from dvx._fsutil import fsync_dir
+from dvx._fsutil import create_tmp, fsync_dir, remove_stale_in
 from dvx.errors import CorruptObjectError, ObjectMissingError, StoreWriteError, UnsafePathError
 from dvx.hashing import hash_bytes, is_oid
 from dvx.store import pack as _pack
@@ -137,6 +138,7 @@ class ObjectStore:
         self._lock = threading.RLock()
         self._handles: OrderedDict[bytes, Any] = OrderedDict()
         self._objects: OrderedDict[bytes, bytes] = OrderedDict()
+        self._swept = False  # stale temp files removed by the first writer
 
     def __repr__(self) -> str:
         return f"ObjectStore({self.display_root!r})"
@@ -507,6 +509,11 @@ class StoreWriter:
         self._commits: deque[Future[_pack.FinishedPack]] = deque()
         self._broken: BaseException | None = None
         self._closed = False
+        if store.local and not store._swept:
+            # The next writer removes what killed writers left in tmp/
+            # (temp files no live process holds: _fsutil.remove_if_stale).
+            store._swept = True
+            remove_stale_in([os.path.join(store.root, "tmp")])
 
     def __enter__(self) -> StoreWriter:
         return self
@@ -519,13 +526,45 @@ class StoreWriter:
                 self._close()
             return
         self._abort_current()
-        with contextlib.suppress(BaseException):
-            self._collect(0)
-        if self._broken is None and self._finished:
-            # Complete, verified packs: index them so a rerun need not rewrite them.
-            with contextlib.suppress(Exception):
+        self._collect_all()
+        if self._finished:
+            # Complete, verified packs (also after a write error such as a
+            # full disk): index them so a rerun need not rewrite them; when
+            # even the small index cannot be written, remove them, since
+            # nothing would ever name them.
+            try:
                 self._write_index()
+            except BaseException:  # noqa: BLE001 - the caller's exception is the one reported
+                self._remove_unindexed()
         self._close()
+
+    def _collect_all(self) -> None:
+        """Take every commit in flight; a failed one already removed its temp file."""
+        while self._commits:
+            fut = self._commits.popleft()
+            try:
+                self._finished_pack(fut.result())
+            except BaseException:  # noqa: BLE001, S110 - the first error is the one reported
+                pass
+
+    def _remove_unindexed(self) -> None:
+        s = self.store
+        with contextlib.suppress(Exception):
+            s.refresh()
+        named: set[bytes] = set()
+        with contextlib.suppress(Exception):
+            named = s.pack_ids()
+        for fp in self._finished:
+            if fp.pack_id in named:
+                continue  # another writer wrote the same pack and indexed it
+            path = _pack.pack_path(s.root, fp.pack_id)
+            with contextlib.suppress(Exception):
+                if s.local:
+                    os.unlink(path)
+                else:
+                    s.fs.rm_file(path)
+        self._finished = []
+        self._unindexed = 0
 
     def _check(self) -> None:
         if self._broken is not None:
@@ -540,9 +579,13 @@ class StoreWriter:
         self._broken = e
         self._abort_current()
         if isinstance(e, OSError):
+            full = e.errno in (errno.ENOSPC, errno.EDQUOT)
+            why = "no space left on the device" if full else (e.strerror or str(e))
             err = StoreWriteError(
-                f"cannot write to {self.store.display_root}: {e}",
-                "check free space and permissions, then run the command again",
+                f"cannot write to {self.store.display_root}: {why}",
+                "free space on that disk, then run the command again"
+                if full
+                else "check free space and permissions, then run the command again",
             )
             err.__cause__ = e
             return err
@@ -671,15 +714,15 @@ class StoreWriter:
             tmpdir = os.path.join(s.root, "tmp")
             os.makedirs(tmpdir, exist_ok=True)
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            tmp = os.path.join(tmpdir, f"index-{os.urandom(8).hex()}")
+            tmp, fd = create_tmp(os.path.join(tmpdir, "index"))
             try:
-                with open(tmp, "xb") as f:
+                with open(fd, "wb") as f:
                     f.write(data)
                     f.flush()
                     os.fsync(f.fileno())
-                if os.path.getsize(tmp) != len(data):
-                    raise OSError(f"index {tmp}: size differs after writing {len(data)} bytes")
-                os.replace(tmp, path)
+                    if os.fstat(f.fileno()).st_size != len(data):
+                        raise OSError(f"index {tmp}: size differs after writing {len(data)} bytes")
+                    os.replace(tmp, path)  # while locked (_fsutil.create_tmp)
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)

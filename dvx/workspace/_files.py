@@ -6,20 +6,21 @@ import os
 import stat as stat_mod
 from collections.abc import Container, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import xxhash
 
 from dvx import _cdc
+from dvx._fsutil import is_tmp_name
 from dvx.chunking import READ_SIZE, ChunkerParams, iter_chunks, iter_file_windows
 from dvx._paths import path_problem
 from dvx.errors import FileReadError, UnsafePathError
 from dvx.hashing import hash_bytes
 from dvx.store.objects import ChunkRef, FileManifest, ObjectType, TreeEntry, TreeManifest
+from dvx.workspace.statcache import StatCache, stat_key
 
 if TYPE_CHECKING:
     from dvx.store.store import StoreWriter
-    from dvx.workspace.statcache import StatCache
 
 SKIP_DIRS = {b".git", b".dvx"}
 # Files at least this big are chunked on a second thread (iter_file_windows);
@@ -105,10 +106,10 @@ def hash_file(
             st = os.stat(abspath, follow_symlinks=False)
         except OSError as e:
             raise FileReadError(f"{os.fsdecode(abspath)}: cannot stat: {e.strerror}") from e
-    key = (st.st_size, st.st_mtime_ns, st.st_ino)
-    hit = statcache.get(relkey, key)
+    hit = statcache.get(relkey, st)
     if hit is not None and (writer is None or (known is not None and hit[0] in known)):
         return Hashed(hit[0], st.st_size, 1, hit[1])
+    statcache.clock()  # taken before the first read (statcache.py, "Racy entries")
     m = _chunk_file(abspath, st.st_size, params, writer)
     oid = m.oid
     if writer is not None:
@@ -118,16 +119,18 @@ def hash_file(
     except OSError:
         st2 = None
     # Recorded only when the file did not change while it was read.
-    if st2 is not None and (st2.st_size, st2.st_mtime_ns, st2.st_ino) == key:
-        statcache.put(relkey, key, oid, len(m.chunks))
+    if st2 is not None and stat_key(st2) == stat_key(st):
+        statcache.put(relkey, st2, oid, len(m.chunks))
     return Hashed(oid, m.size, 1, len(m.chunks))
 
 
-def walk_files(top: bytes) -> Iterator[tuple[bytes, bytes, os.stat_result]]:
+def walk_files(top: bytes, debris: list[bytes] | None = None) -> Iterator[tuple[bytes, bytes, os.stat_result]]:
     """(relative path, absolute path, stat) of regular files under ``top``.
 
     Symlinks and special files are not followed or stored (documented in
-    docs/cli.md); ``.git`` and ``.dvx`` folders are skipped.
+    docs/cli.md); ``.git`` and ``.dvx`` folders are skipped, and so are dvx
+    temp files (``_fsutil.is_tmp_name``), whose absolute paths are appended
+    to ``debris`` when given.
     """
     stack = [b""]
     while stack:
@@ -145,6 +148,10 @@ def walk_files(top: bytes) -> Iterator[tuple[bytes, bytes, os.stat_result]]:
                 if e.name not in SKIP_DIRS:
                     stack.append(r)
             elif e.is_file():
+                if is_tmp_name(e.name):
+                    if debris is not None:
+                        debris.append(e.path)
+                    continue
                 try:
                     st = e.stat(follow_symlinks=False)
                 except OSError:
@@ -185,15 +192,25 @@ def hash_tree(
 
 
 
-def tree_signature(top: bytes) -> bytes:
-    """xxh3-128 over every file's (path, size, mtime_ns, inode, mode) below ``top``.
+class TreeStat(NamedTuple):
+    """A tree's stat signature and the newest mtime/ctime of its files (ns)."""
+
+    sig: bytes
+    newest: int
+
+
+def tree_signature(top: bytes) -> TreeStat:
+    """xxh3-128 over every file's (path, size, mtime_ns, ctime_ns, inode, mode) below ``top``.
 
     The walk and the stats run in C (``dvx._cdc.scan_tree``: 20k files in
-    ~30 ms). Equal signatures mean no file was added, removed, renamed or
-    touched since the tree was last hashed, so ``status`` answers without
-    building the tree or consulting the per-file stat cache.
+    ~30 ms; dvx temp files are skipped as ``walk_files`` skips them). Equal
+    signatures mean no file was added, removed, renamed, written or touched
+    since the tree was last hashed, so ``status`` answers without building
+    the tree or consulting the per-file stat cache. ``newest`` lets the stat
+    cache tell racy signatures (statcache.py).
     """
     try:
-        return xxhash.xxh3_128_digest(_cdc.scan_tree(top))
+        records, newest = _cdc.scan_tree(top)
     except OSError as e:
         raise FileReadError(f"{os.fsdecode(top)}: cannot list: {e.strerror}") from e
+    return TreeStat(xxhash.xxh3_128_digest(records), newest)

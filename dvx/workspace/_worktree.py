@@ -19,11 +19,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from dvx._fsutil import tmp_name
+from dvx._fsutil import create_tmp
 from dvx.errors import UnsafePathError, WorkspaceChangedError
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 # Directory handles kept open (a 20k-file tree may have thousands of
 # folders; the default descriptor limit is 1024).
 _MAX_OPEN = 128
@@ -140,18 +139,23 @@ class WorkTree:
         The temp file is created with O_EXCL | O_NOFOLLOW and renamed over
         ``name``: a link at ``name`` itself is replaced, never followed.
         """
-        tmp = os.fsencode(tmp_name(os.fsdecode(name)).name)
-        fd = os.open(tmp, _NEW_FILE_FLAGS, 0o600, dir_fd=dfd)
+        # A locked dvx temp file (_fsutil.create_tmp): a cleaner running
+        # meanwhile sees a live writer and leaves it alone.
+        tmp_path, fd = create_tmp(os.fsdecode(name), 0o600, dir_fd=dfd)
+        tmp = os.fsencode(tmp_path)
         try:
-            with open(fd, "wb", closefd=True) as f:
+            with open(fd, "wb", closefd=False) as f:
                 f.writelines(data)
                 f.flush()
-                os.fchmod(f.fileno(), 0o755 if executable else 0o644)
+                os.fchmod(fd, 0o755 if executable else 0o644)
+            # Renamed while still open (and locked), closed after.
             os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp, dir_fd=dfd)
             raise
+        finally:
+            os.close(fd)
 
     @staticmethod
     def set_executable(dfd: int, name: bytes, executable: bool) -> None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat as stat_mod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from dvx._fsutil import atomic_write, is_within
-from dvx.errors import FileReadError, PointerError, UsageError
+from dvx._fsutil import atomic_write, is_within, remove_if_stale, remove_stale_in
+from dvx.errors import FileReadError, PointerError, StoreWriteError, UsageError, WorkspaceWriteError
 from dvx.hashing import to_hex
 from dvx.workspace import pointer as ptr
-from dvx.workspace._files import hash_file, hash_tree, tree_signature
+from dvx.workspace._files import hash_file, hash_tree, tree_signature, walk_files
 from dvx.workspace.core import Workspace
 from dvx.workspace.ignore import add_ignore
 
@@ -37,6 +39,21 @@ class AddResult:
     @property
     def bytes_stored(self) -> int:
         return sum(p.bytes_stored for p in self.paths)
+
+
+@contextlib.contextmanager
+def _store_errors(ws: Workspace, rel: str) -> Iterator[None]:
+    """A cache write error (a full disk) named by the path being added, with the command to rerun."""
+    try:
+        yield
+    except StoreWriteError as e:
+        raise StoreWriteError(f"{ws.display(rel)}: {e.message}", (e.hint or "").replace(
+            "run the command again", f"run `dvx add {ws.display(rel)}` again")) from e
+
+
+def _gitignore_of(rel: str) -> str:
+    parent = rel.rpartition("/")[0]
+    return f"{parent}/.gitignore" if parent else ".gitignore"
 
 
 def check_addable(ws: Workspace, rel: str) -> str:
@@ -103,6 +120,7 @@ def add(
     cache = ws.cache
     statcache = ws.statcache
     params = ws.chunker
+    swept: set[Path] = set()
     try:
         for rel, kind in zip(rels, kinds, strict=True):
             if progress:
@@ -115,16 +133,26 @@ def add(
                 pass
             except PointerError:
                 old = None  # a broken pointer is replaced by a correct one
-            with cache.writer() as w:
+            with _store_errors(ws, rel), cache.writer() as w:
                 known = cache.entries()
                 ap = os.fsencode(ws.abspath(rel))
                 key = os.fsencode(rel)
+                debris: list[bytes] = []
                 if kind == "file":
                     h = hash_file(ap, key, params, statcache, w, known)
                 else:
-                    sig = tree_signature(ap)
-                    h, _tree = hash_tree(ap, key, params, statcache, w, known)
-                    statcache.put_tree(key, sig, h.oid)
+                    statcache.clock()
+                    ts = tree_signature(ap)
+                    files = list(walk_files(ap, debris))
+                    h, _tree = hash_tree(ap, key, params, statcache, w, known, files)
+                    statcache.put_tree(key, ts.sig, ts.newest, h.oid)
+            # Partial copies left by a killed dvx command in and beside the path.
+            for d in debris:
+                remove_if_stale(d)
+            parent = ws.abspath(rel).parent
+            if parent not in swept:
+                swept.add(parent)
+                remove_stale_in([parent])
             stored = w.stats.bytes_stored
             p = ptr.Pointer(kind, to_hex(h.oid), h.size, h.files, h.chunks)
             if old is not None and old.oid == p.oid and old.profile:
@@ -139,12 +167,17 @@ def add(
             except OSError:
                 same = False
             if not same:
-                atomic_write(target, text)
+                try:
+                    atomic_write(target, text)
+                except OSError as e:
+                    raise WorkspaceWriteError.from_os_error(e, ws.display(pp), "dvx add") from e
             result.paths.append(AddedPath(rel, pp, p, change, stored))
             result.to_stage.append(pp)
-            add_ignore(ws.root, rel)
-            parent = rel.rpartition("/")[0]
-            result.to_stage.append(f"{parent}/.gitignore" if parent else ".gitignore")
+            try:
+                add_ignore(ws.root, rel)
+            except OSError as e:
+                raise WorkspaceWriteError.from_os_error(e, ws.display(_gitignore_of(rel)), "dvx add") from e
+            result.to_stage.append(_gitignore_of(rel))
     finally:
         statcache.save()
     result.to_stage = list(dict.fromkeys(result.to_stage))

@@ -7,9 +7,11 @@ import os
 import stat as stat_mod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from dvx._fsutil import remove_if_stale, remove_stale_in
 from dvx._paths import path_problem
-from dvx.errors import ObjectMissingError, UnsafePathError, WorkspaceChangedError
+from dvx.errors import ObjectMissingError, UnsafePathError, WorkspaceChangedError, WorkspaceWriteError
 from dvx.hashing import from_hex, to_hex
 from dvx.store.objects import FileManifest, ObjectType, TreeManifest, shown_path
 from dvx.workspace import pointer as ptr
@@ -33,7 +35,8 @@ def _write_file(ws: Workspace, wt: WorkTree, dfd: int, name: bytes, m: FileManif
     cache = ws.cache
     # No fsync per file: the cache is the durable copy and a rerun of
     # checkout repairs the workspace; fsync per file made a 200-file
-    # checkout 5x slower.
+    # checkout 5x slower. The temp file is a dvx temp file: skipped by
+    # add/status and removed by the next command if this one is killed.
     wt.write_file(dfd, name, (cache.get(ref.oid) for ref in m.chunks), executable)
     return m.size
 
@@ -49,6 +52,16 @@ def _restore_one(
     result: CheckoutResult,
 ) -> None:
     """Make the file at ``relb`` (repo-relative bytes) hold ``oid``; ``tracked`` names it in errors."""
+    try:
+        _restore(ws, wt, tracked, relb, oid, executable, force, result)
+    except OSError as e:
+        raise WorkspaceWriteError.from_os_error(e, ws.display(os.fsdecode(relb)), "dvx checkout") from e
+
+
+def _restore(
+    ws: Workspace, wt: WorkTree, tracked: str, relb: bytes, oid: bytes, executable: bool, force: bool,
+    result: CheckoutResult,
+) -> None:
     rel = os.fsdecode(relb)
     parent, _, name = relb.rpartition(b"/")
     try:
@@ -81,7 +94,7 @@ def _restore_one(
     m = ws.cache.get_file_manifest(oid)
     result.bytes_written += _write_file(ws, wt, dfd, name, m, executable)
     st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
-    ws.statcache.put(relb, (st.st_size, st.st_mtime_ns, st.st_ino), oid, len(m.chunks))
+    ws.statcache.put(relb, st, oid, len(m.chunks), written=True)
     result.restored.append(rel)
 
 
@@ -188,11 +201,20 @@ def checkout(
     with WorkTree(ws.root, ws.display) as wt:
         for plan in plans:
             _preflight(wt, plan)
+        swept: set[Path] = set()
         try:
             for plan in plans:
                 if progress:
                     progress(plan.rel, 0)
-                _checkout_one(ws, wt, plan, force, result)
+                # Partial copies a killed dvx command left beside the path (each folder once).
+                parent = ws.abspath(plan.rel).parent
+                if parent not in swept:
+                    swept.add(parent)
+                    remove_stale_in([parent])
+                try:
+                    _checkout_one(ws, wt, plan, force, result)
+                except OSError as e:  # a folder of a tracked tree (its files are named by _restore_one)
+                    raise WorkspaceWriteError.from_os_error(e, ws.display(plan.rel), "dvx checkout") from e
         finally:
             ws.statcache.save()
     if result.conflicts:
@@ -231,7 +253,8 @@ def _checkout_one(ws: Workspace, wt: WorkTree, plan: _Plan, force: bool, result:
         _restore_one(ws, wt, rel, relb + b"/" + e.path, e.file_oid, e.executable, force, result)
     top = os.fsencode(ws.abspath(rel))
     # Listing by name is only a read; every unlink goes through a handle.
-    for r, ap, _st in list(walk_files(top)):
+    debris: list[bytes] = []
+    for r, ap, _st in list(walk_files(top, debris)):
         if r in named:
             continue
         relkey = relb + b"/" + r
@@ -246,12 +269,15 @@ def _checkout_one(ws: Workspace, wt: WorkTree, plan: _Plan, force: bool, result:
             result.removed.append(os.fsdecode(relkey))
         else:
             result.conflicts.append(os.fsdecode(relkey))
+    for d in debris:  # dvx temp files: never data, never a conflict
+        remove_if_stale(d)
     top_fd = wt.dir(relb, rel)
     assert top_fd is not None
     wt.prune_empty_dirs(top_fd)
     with contextlib.suppress(OSError):
         os.fsync(top_fd)
     if not result.conflicts:
-        ws.statcache.put_tree(relb, tree_signature(top), plan.oid)
+        ts = tree_signature(top)
+        ws.statcache.put_tree(relb, ts.sig, ts.newest, plan.oid, written=True)
 
 

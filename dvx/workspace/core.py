@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dvx._fsutil import atomic_write, is_within
+from dvx._fsutil import atomic_write, is_within, remove_stale_in
 from dvx._paths import path_problem
 from dvx.chunking import ChunkerParams
 from dvx.config import DEFAULTS, Config, dumps_toml
@@ -50,6 +51,29 @@ def init_workspace(start: str | os.PathLike[str] = ".", force: bool = False) -> 
     if not any((root / "expectations").iterdir()):
         keep.touch()
     return Workspace(root)
+
+
+def _remove_dead_gate_copies(tmp_dir: Path) -> list[str]:
+    """``gate-<id>-<pid>`` folders (gate.data_path) whose process is gone."""
+    out: list[str] = []
+    try:
+        it = [e for e in os.scandir(tmp_dir) if e.name.startswith("gate-") and e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return out
+    for e in it:
+        pid = e.name.rpartition("-")[2]
+        if not pid.isascii() or not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # alive (or a reused pid: kept until it is gone)
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OverflowError, ValueError):
+            continue
+        shutil.rmtree(e.path, ignore_errors=True)
+        out.append(e.path)
+    return out
 
 
 class Workspace:
@@ -188,10 +212,25 @@ class Workspace:
 
     @contextlib.contextmanager
     def lock(self, quiet: bool = False) -> Iterator[None]:
-        """Exclusive repository lock for commands that write."""
+        """Exclusive repository lock for commands that write.
+
+        The holder first removes what killed dvx processes left in ``.dvx``
+        (temp files no live writer holds, gate copies of dead processes).
+        """
         self.check_private_dirs()
         with repo_lock(self.tmp_dir / "lock", quiet=quiet):
+            self.remove_debris()
             yield
+
+    def remove_debris(self) -> list[str]:
+        """Remove stale dvx temp files under ``.dvx`` (not the work tree); their paths."""
+        c = self.cache_dir
+        folders: list[str | Path] = [self.dvx_dir, self.tmp_dir, c, c / "tmp", c / "index"]
+        with contextlib.suppress(OSError):
+            folders += [e.path for e in os.scandir(c / "remote-index") if e.is_dir(follow_symlinks=False)]
+        out = remove_stale_in(folders)
+        out += _remove_dead_gate_copies(self.tmp_dir)
+        return out
 
     # Paths -----------------------------------------------------------------
 

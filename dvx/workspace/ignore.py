@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dvx._fsutil import atomic_write
+from dvx._fsutil import TMP_GLOB, atomic_write
+
+# Partial copies of a killed checkout or pull (``.NAME.dvxtmp-<hex>``) sit
+# beside the tracked path until the next dvx command removes them; the same
+# committed .gitignore keeps them out of `git status` in every clone.
+_TMP_LINES = ("# dvx: partial copies of an interrupted dvx command (the next dvx command removes them)", TMP_GLOB)
 
 
 def _escape(name: str) -> str:
@@ -35,9 +40,11 @@ def add_ignore(root: Path, rel: str) -> Path | None:
         text = gi.read_text(encoding="utf-8", errors="surrogateescape")
     except FileNotFoundError:
         text = ""
-    if line in text.splitlines():
+    lines = text.splitlines()
+    new = [x for x in (*(() if TMP_GLOB in lines else _TMP_LINES), line) if x not in lines]
+    if not new:
         return None
     if text and not text.endswith("\n"):
         text += "\n"
-    atomic_write(gi, (text + line + "\n").encode("utf-8", "surrogateescape"), fsync=False)
+    atomic_write(gi, (text + "\n".join(new) + "\n").encode("utf-8", "surrogateescape"), fsync=False)
     return gi

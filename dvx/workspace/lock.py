@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from dvx.errors import LockTimeoutError
+from dvx.errors import LockTimeoutError, WorkspaceWriteError
 
 # Generous: a second `dvx add` waits for the first to finish a large file.
 DEFAULT_TIMEOUT = 600.0
@@ -23,8 +23,11 @@ DEFAULT_TIMEOUT = 600.0
 @contextlib.contextmanager
 def repo_lock(path: Path, timeout: float = DEFAULT_TIMEOUT, quiet: bool = False) -> Iterator[None]:
     """Hold the exclusive lock at ``path`` for the duration of the block."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise WorkspaceWriteError.from_os_error(e, str(path)) from e
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -47,8 +50,11 @@ def repo_lock(path: Path, timeout: float = DEFAULT_TIMEOUT, quiet: bool = False)
                             "wait for it to finish, or stop it",
                         ) from None
                     time.sleep(0.05)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        # The pid only names the holder in the message above: a full disk
+        # must not stop the command from taking the lock.
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
     finally:
         os.close(fd)

@@ -59,12 +59,13 @@ def workspace_id(ws: Workspace, rel: str, kind: str, save: bool = False) -> byte
         if not os.path.isdir(ap) or os.path.islink(ap):
             return None
         top = os.fsencode(ap)
-        sig = tree_signature(top)
-        cached = ws.statcache.get_tree(key, sig)
+        ws.statcache.clock()  # before the scan: statcache.py, "Racy entries"
+        ts = tree_signature(top)
+        cached = ws.statcache.get_tree(key, ts.sig)
         if cached is not None:
             return cached
         h, _ = hash_tree(top, key, ws.chunker, ws.statcache)
-        ws.statcache.put_tree(key, sig, h.oid)
+        ws.statcache.put_tree(key, ts.sig, ts.newest, h.oid)
         return h.oid
     finally:
         if save:
