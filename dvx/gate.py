@@ -28,13 +28,13 @@ import contextlib
 import json
 import os
 import shutil
-import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dvx import scm
+from dvx._textfile import load_toml
 from dvx.errors import ConfigError, DataFormatError, DataGateError, ObjectMissingError, PointerError, UsageError
 from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
@@ -378,15 +378,8 @@ class Policy:
         from dvx.hashing import hash_hex
 
         path = ws.root / "expectations" / "dvx.toml"
-        table: dict[str, Any] = {}
-        try:
-            with open(path, "rb") as f:
-                doc = tomllib.load(f)
-            table = doc.get("drift", {}) or {}
-        except FileNotFoundError:
-            pass
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{path}: {e}", "fix the TOML syntax") from e
+        doc = load_toml(path) or {}
+        table: dict[str, Any] = doc.get("drift", {}) or {}
         key = hash_hex(json.dumps(table, sort_keys=True, default=str).encode())[:16]
         return cls(ws.root, table, key)
 

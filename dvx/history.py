@@ -179,6 +179,8 @@ def diff(rev_a: str | None = None, rev_b: str | None = None, cwd: str | None = N
                 try:
                     ptr.parse(text, f"{side}:{pp}")
                 except PointerError as e:
+                    if rev_b is None and side == "workspace":
+                        e.hint = e.hint or ptr.repair_hint(ws.display(pp))
                     d.error = e.format_message()
         d.rows_a = gate.profile_rows(ws, pa_) if pa_ else None
         d.rows_b = gate.profile_rows(ws, pb_) if pb_ else None
