@@ -5,20 +5,9 @@ from __future__ import annotations
 import click
 
 from dvx.cli import State, common_options
-from dvx.cli._render import emit_json, human_size, table
-from dvx.errors import ConfigError
+from dvx.cli._render import emit_json, exit_on_errors, human_size, table
 
 pass_state = click.make_pass_decorator(State, ensure=True)
-
-
-def _exit_on_errors(errors: list[str]) -> None:
-    """Exit 2 after the output when a pointer file could not be parsed: the
-    answer is incomplete. Every error is printed; the last one by the CLI."""
-    if not errors:
-        return
-    for e in errors[:-1]:
-        click.echo(f"error: {e}", err=True)
-    raise ConfigError(errors[-1])
 
 
 def _signed_size(n: int | None) -> str:
@@ -58,7 +47,7 @@ def diff_cmd(state: State, rev_a: str | None, rev_b: str | None, as_json: bool) 
     errors = [d.error for d in r.datasets if d.error]
     if as_json:
         emit_json(r.to_json())
-        _exit_on_errors(errors)
+        exit_on_errors(errors)
         return
     if not r.datasets:
         if not state.quiet:
@@ -70,7 +59,7 @@ def diff_cmd(state: State, rev_a: str | None, rev_b: str | None, as_json: bool) 
         rows.append((d.path, d.change, _signed_size(d.size_change), _signed(d.rows_change), _cols(d), drift,
                      f"{d.validation_a} -> {d.validation_b}"))
     click.echo(table(rows, ["dataset", "change", "size", "rows", "columns", "drift", "validation"]))
-    _exit_on_errors(errors)
+    exit_on_errors(errors)
 
 
 @click.command("log")
@@ -92,7 +81,7 @@ def log_cmd(state: State, path: str, rev: str, max_count: int | None, as_json: b
     errors = [e.error for e in entries if e.error]
     if as_json:
         emit_json([e.to_json() for e in entries])
-        _exit_on_errors(errors)
+        exit_on_errors(errors)
         return
     rows = []
     for e in entries:
@@ -103,4 +92,4 @@ def log_cmd(state: State, path: str, rev: str, max_count: int | None, as_json: b
                      "-" if e.size is None else human_size(e.size), "?" if e.rows is None else f"{e.rows:,}",
                      e.validation, drift))
     click.echo(table(rows, ["rev", "date", "author", "message", "change", "size", "rows", "validation", "drift"]))
-    _exit_on_errors(errors)
+    exit_on_errors(errors)

@@ -116,13 +116,9 @@ def check_cmd(state: State, paths: tuple[str, ...], staged: bool, rev: str | Non
             click.echo("no tracked datasets to check" + (" (none staged)" if staged else ""))
         _print_gate(result, state.quiet)
     broken = [f.observed for d in result.datasets for f in d.failures if f.check == "pointer" and f.name == "parse"]
-    if broken:
-        # Bad input, not a failed check: exit 2 like every other command.
-        from dvx.errors import ConfigError
+    from dvx.cli._render import exit_on_errors
 
-        for b in broken[:-1]:
-            click.echo(f"error: {b}", err=True)
-        raise ConfigError(broken[-1])
+    exit_on_errors(broken)  # bad input, not a failed check: exit 2 like every other command
     if not result.ok:
         sys.exit(1)
 

@@ -177,7 +177,7 @@ def get_remote(cfg: Config, name: str | None = None) -> RemoteSpec:
         name = str(default)
     spec = remotes.get(name)
     if spec is None:
-        what = "default remote" if name == default else "remote"
+        what = f"{cfg.where('core', 'remote')}: default remote" if name == default else "remote"
         raise RemoteConfigError(f"{what} {name!r} is not configured", f"see `dvx remote list`; {_HINT_ADD}")
     spec = _checked_options(cfg, name, spec)
     url = spec.pop("url", None)
