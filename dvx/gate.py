@@ -197,7 +197,7 @@ def profile_rows(ws: Workspace, p: ptr.Pointer) -> int | None:
     try:
         d = json.loads(_profile_path(ws, p.oid).read_bytes())
         return int(d["row_count"])
-    except (FileNotFoundError, NotADirectoryError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         pass
     prof = stored_profile(ws, p) if p.profile else None
     return prof.row_count if prof is not None else None

@@ -84,3 +84,50 @@ def text_mutations(valid: str) -> st.SearchStrategy[str]:
         mutations(valid.encode()).map(lambda b: b.decode("utf-8", "replace")),
         st.text(max_size=200),
     )
+
+
+# JSON-like values that break assumptions: wrong types, huge and negative
+# numbers, NaN, deep-ish nesting.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.sampled_from([0, -1, 2**63, 2**64])
+    | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=8,
+)
+
+
+def _paths(doc: object, prefix: tuple = ()) -> list[tuple]:  # type: ignore[type-arg]
+    out = [prefix]
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+def _replace(doc: object, path: tuple, value: object, delete: bool) -> object:  # type: ignore[type-arg]
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(doc, dict):
+        out = dict(doc)
+        if delete and not rest:
+            out.pop(head, None)
+        else:
+            out[head] = _replace(doc[head], rest, value, delete)
+        return out
+    out_l = list(doc)  # type: ignore[call-overload]
+    if delete and not rest:
+        del out_l[head]
+    else:
+        out_l[head] = _replace(out_l[head], rest, value, delete)
+    return out_l
+
+
+def doc_mutations(doc: object) -> st.SearchStrategy[object]:
+    """``doc`` (parsed JSON/YAML/TOML) with one value replaced by ``json_values`` or one key removed."""
+    return st.tuples(st.sampled_from(_paths(doc)), json_values, st.booleans()).map(
+        lambda t: _replace(doc, t[0], t[1], t[2])
+    )

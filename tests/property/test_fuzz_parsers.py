@@ -13,14 +13,17 @@ minute at the default. Memory bounds are checked in test_fuzz_limits.py.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import tempfile
+import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 from fsspec.implementations.local import LocalFileSystem
-from fuzzkit import fuzz_settings, mutations, text_mutations
+from fuzzkit import doc_mutations, fuzz_settings, mutations, text_mutations
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -271,7 +274,9 @@ _VALID_CONFIG = dumps_toml({**DEFAULTS, "core": {**DEFAULTS["core"], "remote": "
 
 
 @fuzz_settings(2)
-@given(st.sampled_from(["config", "config.local"]), st.one_of(text_mutations(_VALID_CONFIG).map(str.encode), mutations(_VALID_CONFIG.encode())))
+@given(st.sampled_from(["config", "config.local"]),
+       st.one_of(text_mutations(_VALID_CONFIG).map(str.encode), mutations(_VALID_CONFIG.encode()),
+                 st.deferred(lambda: doc_mutations(tomllib.loads(_VALID_CONFIG)).map(_toml_doc))))
 def test_config_files(name: str, raw: bytes) -> None:
     with tempfile.TemporaryDirectory() as d:
         dvx_dir = Path(d) / ".dvx"
@@ -369,7 +374,12 @@ psi = 0.3
 @given(st.sampled_from([("s.json", _GX), ("s.yaml", _PANDERA), ("s.py", "import pandera as pa\nschema = pa.DataFrameSchema({})\n")]), st.data())
 def test_suite_files(kind: tuple[str, str], data: st.DataObject) -> None:
     name, valid = kind
-    raw = data.draw(st.one_of(mutations(valid.encode()), text_mutations(valid).map(str.encode)))
+    variants = [mutations(valid.encode()), text_mutations(valid).map(str.encode)]
+    if name.endswith(".json"):
+        variants.append(doc_mutations(json.loads(valid)).map(lambda d: json.dumps(d).encode()))
+    if name.endswith(".yaml"):
+        variants.append(doc_mutations(yaml.safe_load(valid)).map(lambda d: yaml.safe_dump(d).encode()))
+    raw = data.draw(st.one_of(variants))
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / name
         p.write_bytes(raw)
@@ -381,8 +391,30 @@ def test_suite_files(kind: tuple[str, str], data: st.DataObject) -> None:
         assert is_oid(s.id) and "\n" not in s.name
 
 
+def _toml_value(v: object) -> str:
+    """TOML for any JSON-like value (inline tables and arrays; None, which TOML lacks, as "")."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return "nan" if v != v else "inf" if v == float("inf") else "-inf" if v == float("-inf") else repr(v)
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))} = {_toml_value(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return json.dumps("" if v is None else str(v))
+
+
+def _toml_doc(doc: object) -> bytes:
+    if not isinstance(doc, dict):
+        doc = {"x": doc}
+    return "".join(f"{json.dumps(str(k))} = {_toml_value(v)}\n" for k, v in doc.items()).encode("utf-8", "surrogatepass")
+
+
 @fuzz_settings(2)
-@given(st.one_of(mutations(_BINDINGS.encode()), text_mutations(_BINDINGS).map(str.encode)))
+@given(st.one_of(mutations(_BINDINGS.encode()), text_mutations(_BINDINGS).map(str.encode),
+                 doc_mutations(tomllib.loads(_BINDINGS)).map(_toml_doc)))
 def test_bindings_and_thresholds(raw: bytes) -> None:
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "dvx.toml"
@@ -397,3 +429,32 @@ def test_bindings_and_thresholds(raw: bytes) -> None:
             load_thresholds(p)
         except ConfigError as e:
             _bad_input(e, str(p))
+
+
+# ---------------------------------------------------------------- profile objects (a remote can serve them)
+
+
+@functools.cache
+def _valid_profile() -> bytes:
+    import pyarrow as pa
+
+    from dvx.quality.profile import profile_table
+
+    t = pa.table({"n": list(range(50)) + [None], "s": [f"v{i % 7}" for i in range(51)], "f": [i / 3 for i in range(51)]})
+    return profile_table(t).to_bytes()
+
+
+@fuzz_settings()
+@given(st.data())
+def test_profile_from_bytes(data: st.DataObject) -> None:
+    from dvx.quality.profile import Profile
+
+    valid = _valid_profile()
+    raw = data.draw(st.one_of(
+        mutations(valid),
+        doc_mutations(json.loads(valid)).map(lambda d: json.dumps(d).encode()),  # one field of the wrong type
+    ))
+    try:
+        Profile.from_bytes(raw)
+    except ValueError:
+        pass
