@@ -76,7 +76,7 @@ def parse_toml(text: str, error: ErrorFactory) -> dict[str, Any]:
             _fail(error, f"invalid TOML: {msg[: m.start()]}", int(m.group(1)))
         m = _TOML_AT_EOF.search(msg)
         if m:
-            _fail(error, f"invalid TOML: {msg[: m.start()]} at the end of the file", text.count("\n") + 1)
+            _fail(error, f"invalid TOML: {msg[: m.start()]} at the end of the file", text.rstrip().count("\n") + 1)
         _fail(error, f"invalid TOML: {msg}")
     except RecursionError:
         _fail(error, "invalid TOML: arrays or tables nested too deeply")
