@@ -39,6 +39,7 @@ _CONFLICT = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")
 # also fit in 63 bits (file sizes and offsets are signed 64-bit everywhere).
 _UINT = re.compile(r"[0-9]{1,19}")
 _UINT_MAX = (1 << 63) - 1
+_KEY = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 
 
 def _show(value: str) -> str:
@@ -115,9 +116,9 @@ def parse(text: str, source: str = "<pointer>") -> Pointer:
             raise PointerError(source, lineno, f"expected 'key: value', got {_show(raw.strip())}")
         if key in values:
             raise PointerError(source, lineno, f"duplicate key {_show(key)}")
-        if key not in _ORDER:
+        if key not in _ORDER and not _KEY.fullmatch(key):
             # Unknown keys are kept (a newer dvx may add some) but must be well formed.
-            pass
+            raise PointerError(source, lineno, f"invalid key {_show(key)} (letters, digits, '_' and '-')")
         values[key] = value
         lines_of[key] = lineno
     for key in _REQUIRED:

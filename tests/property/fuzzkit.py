@@ -14,19 +14,22 @@ from __future__ import annotations
 import os
 import struct
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 FAST = 150
 EXAMPLES = int(os.environ.get("DVX_FUZZ_EXAMPLES", FAST))
 
 
-def fuzz_settings(scale: float = 1.0) -> settings:
+def fuzz_settings(scale: float = 1.0, *, shrink: bool = True) -> settings:
     """Hypothesis settings for one fuzz test: ``EXAMPLES * scale`` examples, no deadline
-    (a loaded machine must not fail a test; hangs are caught by pytest-timeout)."""
+    (a loaded machine must not fail a test; hangs are caught by pytest-timeout).
+    ``shrink=False`` where an example costs processes: a failure is reported as found."""
+    phases = list(Phase) if shrink else [p for p in Phase if p not in (Phase.shrink, Phase.explain)]
     return settings(
-        max_examples=max(10, int(EXAMPLES * scale)),
+        max_examples=max(3, int(EXAMPLES * scale)),
         deadline=None,
+        phases=phases,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
     )
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 from fsspec.implementations.local import LocalFileSystem
-from fuzzkit import doc_mutations, fuzz_settings, mutations, text_mutations
+from fuzzkit import EXAMPLES, doc_mutations, fuzz_settings, mutations, text_mutations
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -40,7 +40,8 @@ from dvx.store.store import walk
 from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
 
-pytestmark = [pytest.mark.property, pytest.mark.timeout(240)]
+# A hang fails by timeout; the budget grows with DVX_FUZZ_EXAMPLES (an example takes milliseconds).
+pytestmark = [pytest.mark.property, pytest.mark.timeout(240 + EXAMPLES // 5)]
 
 
 def _one_line(e: DvxError) -> str:
