@@ -67,7 +67,7 @@ def open(  # noqa: A001 - the public name mirrors builtins.open / dvc.api.open
     view = versions.open_view(repo, rev, remote)
     node = view.resolve(path)
     raw = view.open(node)
-    f = io.BufferedReader(raw, buffer_size=_BUFFER)  # type: ignore[arg-type]
+    f = io.BufferedReader(raw, buffer_size=_BUFFER)
     if m == "rb":
         return f
     return io.TextIOWrapper(f, encoding=encoding or "utf-8", errors=errors, newline=newline)
@@ -256,7 +256,7 @@ def _read_ipc_stream(view: versions.RepoView, node: versions.Node, columns: list
     if node.kind != versions.FILE:
         raise DataFormatError(view.describe(node.path), "a directory of Arrow IPC streams cannot be read as one table")
     with view.open(node) as raw:
-        t = pa.ipc.open_stream(io.BufferedReader(raw, _BUFFER)).read_all()  # type: ignore[arg-type]
+        t = pa.ipc.open_stream(io.BufferedReader(raw, _BUFFER)).read_all()
     _check_columns(t.schema, columns, view.describe(node.path))
     if filter is not None:
         t = t.filter(filter)

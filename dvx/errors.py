@@ -53,6 +53,15 @@ class PointerError(ConfigError):
         self.line = line
 
 
+class UnsafePathError(ConfigError):
+    """A path from a repository or remote that dvx refuses to write (exit 2).
+
+    It would resolve into ``.git`` or ``.dvx``, outside the work tree, or
+    through a symbolic link; or it is not a valid file name (dvx._paths).
+    Nothing was written when this is raised.
+    """
+
+
 class ObjectMissingError(DvxError):
     """An object a pointer or manifest names is not in the cache or remote."""
 

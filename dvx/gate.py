@@ -260,7 +260,7 @@ def _profile_tree_incrementally(ws: Workspace, rel: str, p: ptr.Pointer) -> Prof
     entries.sort(key=lambda t: t[0])
     in_workspace: bool | None = None
     out: Profile | None = None
-    for name, e in entries:
+    for fname, e in entries:
         fid = to_hex(e.file_oid)
         side = _profile_path(ws, fid)
         part: Profile | None = None
@@ -272,10 +272,10 @@ def _profile_tree_incrementally(ws: Workspace, rel: str, p: ptr.Pointer) -> Prof
             if in_workspace is None:
                 in_workspace = _workspace_matches(ws, rel, p)
             if in_workspace:
-                part = profile_path(ws.abspath(rel) / name)
+                part = profile_path(ws.abspath(rel) / fname)
             else:
                 fp = ptr.Pointer("file", fid, e.size, 1, 0)
-                with data_path(ws, f"{rel}/{name.as_posix()}", fp) as path:
+                with data_path(ws, f"{rel}/{fname.as_posix()}", fp) as path:
                     part = profile_path(path)
             atomic_write(side, part.to_bytes())
         out = part if out is None else out.merge(part)
@@ -333,6 +333,7 @@ def data_path(ws: Workspace, rel: str, p: ptr.Pointer) -> Iterator[str]:
     it matches, else a temporary copy from the cache (same file name, so the
     table format is still known by extension). ObjectMissingError when the
     cache lacks it."""
+    ptr.check_tracked(rel, ptr.pointer_path(rel))  # names from git reach here too (validate --rev)
     if _workspace_matches(ws, rel, p):
         yield str(ws.abspath(rel))
         return
@@ -596,6 +597,8 @@ def run_gate(paths: Sequence[str] | None = None, *, staged: bool = False, rev: s
             rels = [ptr.tracked_path(pp) for pp in scm.pointers_at_rev(root, sha)]
     else:
         rels = ws.resolve_tracked(list(paths) if paths else None, cwd)
+    for r in rels:  # names from git: the gate writes temporary copies under them
+        ptr.check_tracked(r, ptr.pointer_path(r))
     if staged and baseline is None:
         # The hot path of the pre-commit hook: HEAD, each staged pointer and its
         # HEAD version in one `git cat-file --batch`.

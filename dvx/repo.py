@@ -9,14 +9,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dvx import scm
-from dvx.errors import UsageError
+from dvx.errors import UnsafePathError, UsageError
 from dvx.workspace import Workspace, init_workspace
 from dvx.workspace import pointer as ptr
 from dvx.workspace.add import AddResult
 from dvx.workspace.checkout import CheckoutResult
 from dvx.workspace.status import StatusResult
+
+if TYPE_CHECKING:
+    from dvx.store.objects import ObjectType
 
 Progress = Callable[[str, int], None]
 
@@ -112,27 +116,27 @@ def ls(cwd: str | None = None) -> list[LsEntry]:
 # Remotes -----------------------------------------------------------------
 
 
-def _pointer_roots(p: ptr.Pointer) -> list[tuple[bytes, object]]:
+def _pointer_roots(p: ptr.Pointer) -> list[tuple[bytes, ObjectType]]:
     """(object id, type) of a pointer's manifest and, when named, its profile."""
     from dvx.hashing import from_hex
     from dvx.store.objects import ObjectType
 
-    out: list[tuple[bytes, object]] = [(from_hex(p.oid), ObjectType.FILE if p.kind == "file" else ObjectType.TREE)]
+    out: list[tuple[bytes, ObjectType]] = [(from_hex(p.oid), ObjectType.FILE if p.kind == "file" else ObjectType.TREE)]
     if p.profile:
         out.append((from_hex(p.profile), ObjectType.PROFILE))
     return out
 
 
-def _roots(ws: Workspace, rels: Sequence[str]) -> list[tuple[bytes, object]]:
+def _roots(ws: Workspace, rels: Sequence[str]) -> list[tuple[bytes, ObjectType]]:
     """Roots of each tracked path, from the workspace pointer files."""
-    out: list[tuple[bytes, object]] = []
+    out: list[tuple[bytes, ObjectType]] = []
     for rel in rels:
         pp = ptr.pointer_path(rel)
         out.extend(_pointer_roots(ptr.load(ws.abspath(pp), ws.display(pp))))
     return out
 
 
-def _roots_at_revs(ws: Workspace, revs: Sequence[str]) -> list[tuple[bytes, object]]:
+def _roots_at_revs(ws: Workspace, revs: Sequence[str]) -> list[tuple[bytes, ObjectType]]:
     """Roots named by every pointer file committed at each of ``revs``.
 
     One ``git ls-tree`` per revision and one ``git cat-file --batch`` for all
@@ -145,7 +149,7 @@ def _roots_at_revs(ws: Workspace, revs: Sequence[str]) -> list[tuple[bytes, obje
     for rev in revs:
         sha = scm.resolve_rev(ws.root, rev)
         specs.extend(f"{sha}:{pp}" for pp in scm.pointers_at_rev(ws.root, sha))
-    seen: dict[bytes, object] = {}
+    seen: dict[bytes, ObjectType] = {}
     for spec, obj in zip(specs, scm.read_objects(ws.root, specs), strict=True):
         if obj is None:
             continue
@@ -196,16 +200,30 @@ def fetch(
     from dvx.remote.transfer import fetch as _fetch
 
     ws = Workspace.find(cwd or ".")
-    roots = _roots(ws, resolve_tracked(ws, paths, cwd))
+    rels = resolve_tracked(ws, paths, cwd)
+    roots = _roots(ws, rels)
     rem = open_remote(ws.config, remote, jobs=jobs)
     with ws.lock():
-        result = _fetch(rem, ws.cache, roots, jobs=jobs, progress=progress)
+        try:
+            result = _fetch(rem, ws.cache, roots, jobs=jobs, progress=progress)
+        except UnsafePathError as e:
+            raise _naming_pointer(ws, rels, e) from None
     if result.missing:
         raise ObjectMissingError(
             f"{len(result.missing)} objects are missing from remote {rem.label}",
             "push them from a clone that has them (`dvx push`)",
         )
     return result
+
+
+def _naming_pointer(ws: Workspace, rels: Sequence[str], e: UnsafePathError) -> UnsafePathError:
+    """``e`` (a tree with an unsafe entry) prefixed with the pointer file that names the tree."""
+    oid = getattr(e, "oid", None)
+    for rel in rels:
+        pp = ptr.pointer_path(rel)
+        if oid is not None and ptr.load(ws.abspath(pp), ws.display(pp)).oid == oid.hex():
+            return UnsafePathError(f"{ws.display(pp)}: {e.message}; nothing was written", e.hint)
+    return e
 
 
 @dataclass

@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dvx.errors import DvxError, NotARepoError, UsageError
 
@@ -363,7 +364,7 @@ def log_pointer(root: Path, rel_pointer: str, rev: str = "HEAD", max_count: int 
 
     repo = gitpython.Repo(os.fspath(root))
     try:
-        kw: dict[str, object] = {"paths": rel_pointer}
+        kw: dict[str, Any] = {"paths": rel_pointer}
         if max_count:
             kw["max_count"] = max_count
         out: list[PointerVersion] = []

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dvx import scm
-from dvx.errors import CorruptObjectError, ObjectMissingError, PointerError, RemoteConfigError, UsageError
+from dvx.errors import CorruptObjectError, ObjectMissingError, PointerError, RemoteConfigError, UnsafePathError, UsageError
 from dvx.hashing import from_hex, hash_bytes
 from dvx.store.objects import FileManifest, ObjectType, TreeManifest
 from dvx.store.pack import pack_path
@@ -373,6 +373,9 @@ class RepoView:
         if hit is not None:
             return hit
         pp = tracked + ptr.SUFFIX
+        # The pointer names a path dvx may materialise; refuse .git/.dvx and
+        # the like here too (dvx._paths), at a revision as in the workspace.
+        ptr.check_tracked(tracked, f"{self.rev or self.sha}:{pp}" if self.sha else pp)
         if self.sha is None:
             try:
                 p = ptr.load(self.root / pp, pp)
@@ -647,7 +650,10 @@ class RepoView:
         what = self.describe(tracked)
         if not self.cache.has(oid):
             self.fill([oid], what)
-        idx = _TreeIndex(self.cache.get_tree_manifest(oid))
+        try:
+            idx = _TreeIndex(self.cache.get_tree_manifest(oid))
+        except UnsafePathError as e:  # a crafted tree: name the dataset that led to it
+            raise UnsafePathError(f"{what}: {e.message}", e.hint) from None
         with self._lock:
             self._trees[oid] = idx
         return idx

@@ -23,10 +23,14 @@ a bad pointer file, config or suite). Errors are one line on stderr,
 `error: <what> (hint: <next step>)`.
 
 Paths: data paths are given relative to the current directory and must lie
-inside the repository. `dvx add` refuses symbolic links (add the link's
-target instead); inside an added directory, symbolic links and special files
-are skipped (not stored, not followed), and `.git`/`.dvx` folders are never
-entered.
+inside the repository. `dvx add` refuses symbolic links and paths below a
+symbolically linked folder (add the real path instead); inside an added
+directory, symbolic links and special files are skipped (not stored, not
+followed), and `.git`/`.dvx` folders are never entered. No path is created
+inside `.git` or `.dvx` (in any case or file-system variant) or outside the
+work tree, and checkout never writes or deletes through a symbolic link: such
+a pointer, tree entry or link stops the command before it writes anything
+(exit 2; docs/security.md).
 """
 
 

@@ -20,7 +20,7 @@ def _signed(n: int | None) -> str:
     return "?" if n is None else f"{n:+,}"
 
 
-def _cols(d) -> str:  # type: ignore[no-untyped-def]
+def _cols(d) -> str:
     if d.columns_added is None:
         return "?"
     parts = [f"+{c}" for c in d.columns_added] + [f"-{c}" for c in d.columns_removed or []]

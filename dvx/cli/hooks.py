@@ -54,7 +54,7 @@ def hooks_uninstall(state: State) -> None:
             click.echo(f"left {n} alone: it is not a dvx hook")
 
 
-def gate_table(result) -> str:  # type: ignore[no-untyped-def]
+def gate_table(result) -> str:
     """The failing checks of a GateResult as an aligned table."""
     from dvx.cli._render import table
 
@@ -65,7 +65,7 @@ def gate_table(result) -> str:  # type: ignore[no-untyped-def]
     return table(rows, ["dataset", "check", "name", "column", "observed", "expected"])
 
 
-def _summary(result) -> list[str]:  # type: ignore[no-untyped-def]
+def _summary(result) -> list[str]:
     out = []
     for d in result.datasets:
         verdict = "ok" if d.ok else "FAILED"
@@ -75,7 +75,7 @@ def _summary(result) -> list[str]:  # type: ignore[no-untyped-def]
     return out
 
 
-def _print_gate(result, quiet: bool, err: bool = False) -> None:  # type: ignore[no-untyped-def]
+def _print_gate(result, quiet: bool, err: bool = False) -> None:
     if not quiet or not result.ok:
         for line in _summary(result):
             click.echo(line, err=err)

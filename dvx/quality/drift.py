@@ -444,7 +444,8 @@ def compare(baseline: Profile, current: Profile, thresholds: Thresholds | None =
         if ta != tb:
             retyped.append(name)
         if a is None or b is None:
-            reason = (sb or sa).reason if (sb or sa) else ""
+            skipped = sb or sa
+            reason = skipped.reason if skipped else ""
             cols.append(ColumnDrift(name, "retyped" if ta != tb else "skipped", None, ta, tb, note=reason))
             continue
         t = th.for_column(name)

@@ -625,7 +625,7 @@ class TypeEval(Evaluator):
             unexpected = 0 if ok_type else present
             return map_result(self.n, present, unexpected, self.mostly, [True] * min(unexpected, PARTIAL) if unexpected else [], [])
         if self.type_list is not None:
-            ok = any(actual in comparison_types(n) for n in names)
+            ok = any(n is not None and actual in comparison_types(n) for n in names)
         else:
             ok = self.expected is None or actual in comparison_types(self.expected)
         return ok, {"observed_value": observed}
@@ -670,9 +670,10 @@ def comparison_types(expected: str) -> tuple[type, ...]:
         out.append(np.dtype(expected).type)
     except TypeError:
         pass
-    native = {"none": (type(None),), "bool": (bool,), "int": (int,), "long": (int,), "float": (float,),
+    natives: dict[str, tuple[type, ...]] = {"none": (type(None),), "bool": (bool,), "int": (int,), "long": (int,), "float": (float,),
               "bytes": (bytes,), "complex": (complex,), "str": (str,), "string_types": (str,),
-              "list": (list,), "dict": (dict,)}.get(expected.lower())
+              "list": (list,), "dict": (dict,)}
+    native = natives.get(expected.lower())
     if native:
         out.extend(native)
     return tuple(out)

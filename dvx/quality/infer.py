@@ -148,7 +148,7 @@ def _pandera_yaml(profs: list[ColumnProfile], name: str) -> str:
     schema = pandera.DataFrameSchema(cols, strict=True, name=name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return schema.to_yaml()
+        return str(schema.to_yaml())
 
 
 def suite_name_for(path: str | os.PathLike[str]) -> str:

@@ -386,8 +386,8 @@ class _ColumnBuilder:
         # einsum, not d @ d: BLAS dot spawns threads and took 116 ns a value
         # on a loaded 2-core machine against 1.4 for einsum.
         m2 = float(np.einsum("i,i->", d, d))
-        self._n, self._mean, self._m2 = _chan(self._n, self._mean if self._n else None, self._m2,
-                                               n, mean, m2)
+        self._n, new_mean, self._m2 = _chan(self._n, self._mean if self._n else None, self._m2, n, mean, m2)
+        self._mean = mean if new_mean is None else new_mean
         assert c.quantiles is not None and c.distinct is not None
         c.quantiles.update(vf)
         c.distinct.update_hashes(hashes)
@@ -410,7 +410,7 @@ class _ColumnBuilder:
             # row group's dictionary: sum the counts while it stays equal
             # (a memcmp) and look at its distinct values once a row group.
             d = arr.dictionary
-            if self._dict is not None and len(d) == len(self._dict) and d.equals(self._dict):
+            if self._dict is not None and self._dict_counts is not None and len(d) == len(self._dict) and d.equals(self._dict):
                 self._dict_counts += counts
                 return
             self._flush_dictionary()
@@ -474,6 +474,7 @@ class _ColumnBuilder:
         assert c.top is not None and c.distinct is not None
         if arr.null_count:
             arr = pc.drop_null(arr)
+        off_type: type[np.signedinteger]
         if pa.types.is_string(arr.type):
             off_type = np.int32
         else:

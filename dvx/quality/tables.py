@@ -174,20 +174,20 @@ def dictionary_columns(path: str | os.PathLike[str], columns: list[str]) -> list
         return []
     import pyarrow as pa
 
-    names = {}
+    names: dict[str, int] = {}
     for i in range(md.num_columns):
         names.setdefault(md.schema.column(i).path, i)
     out = []
     for c in columns:
-        i = names.get(c)
-        if i is None or arrow_schema.get_field_index(c) < 0:
+        j = names.get(c)
+        if j is None or arrow_schema.get_field_index(c) < 0:
             continue
         t = arrow_schema.field(c).type
         if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
             continue
         ok = md.num_row_groups > 0
         for rg in range(md.num_row_groups):
-            cc = md.row_group(rg).column(i)
+            cc = md.row_group(rg).column(j)
             if not cc.has_dictionary_page or cc.dictionary_page_offset is None:
                 ok = False
                 break

@@ -80,7 +80,7 @@ def _run_gx_suite(path: str, suite: Suite, batch_size: int) -> SuiteValidation:
             if c is None:
                 need = None
                 break
-            need.update(c)
+            need.update(c)  # type: ignore[union-attr]  # None only after the break above
         cols_slow = None if need is None else [c for c in names if c in need]
         if not cols_slow:
             cols_slow = None  # table-level GX expectations: give GX every column

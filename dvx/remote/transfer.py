@@ -37,7 +37,8 @@ from dvx.hashing import hash_bytes, is_oid
 from dvx.remote import Remote, translate_errors
 from dvx.store import FileManifest, ObjectStore, ObjectType, TreeManifest
 from dvx.store import pack as _pack
-from dvx.store.store import decode_blob
+from dvx.store.objects import UnsafeTreePathError
+from dvx.store.store import decode_blob, unsafe_tree_error
 from dvx.store.index import FLAG_ZSTD, Record, coalesce, decode_index, encode_index
 
 # progress(kind, n): ("total", bytes to move) once, then ("bytes", n) as they move.
@@ -722,6 +723,8 @@ def fetch(
 def _decode(cls: type[FileManifest] | type[TreeManifest], raw: bytes, oid: bytes, remote: Remote) -> Any:
     try:
         return cls.decode(raw)
+    except UnsafeTreePathError as e:
+        raise unsafe_tree_error(oid, f"remote {remote.label}", e) from None
     except ValueError as e:
         raise CorruptObjectError(
             f"object {oid.hex()} of remote {remote.label} is not a valid {cls.__name__}: {e}", _HINT_CORRUPT

@@ -13,6 +13,7 @@ import struct
 from dataclasses import dataclass
 from itertools import starmap
 
+from dvx._paths import path_problem
 from dvx.hashing import ID_BYTES, hash_bytes
 
 FILE_MAGIC = b"DVXF"
@@ -104,14 +105,27 @@ class TreeEntry:
     executable: bool
 
 
+class UnsafeTreePathError(ValueError):
+    """A tree entry names a path dvx refuses to create (dvx._paths); ``path`` and ``reason`` say which and why."""
+
+    def __init__(self, path: bytes, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"tree path {shown_path(path)} {reason}")
+
+
+def shown_path(path: bytes) -> str:
+    """A path for an error message: repr, cut to 100 characters (a crafted name may be 4 GiB)."""
+    r = repr(path[:100])
+    return r + f"... ({len(path)} bytes)" if len(path) > 100 else r
+
+
 def _check_path(p: bytes) -> None:
     if not isinstance(p, bytes):
         raise ValueError(f"tree path must be bytes, got {type(p).__name__}")
-    if not p or p.startswith(b"/") or b"\x00" in p:
-        raise ValueError(f"invalid tree path {p!r}: must be relative, non-empty, without NUL")
-    for part in p.split(b"/"):
-        if part in (b"", b".", b".."):
-            raise ValueError(f"invalid tree path {p!r}: empty, '.' or '..' component")
+    why = path_problem(p)
+    if why is not None:
+        raise UnsafeTreePathError(p, why)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dvx._fsutil import fsync_dir
-from dvx.errors import CorruptObjectError, ObjectMissingError, StoreWriteError
+from dvx.errors import CorruptObjectError, ObjectMissingError, StoreWriteError, UnsafePathError
 from dvx.hashing import hash_bytes, is_oid
 from dvx.store import pack as _pack
 from dvx.store.index import (
@@ -33,7 +33,7 @@ from dvx.store.index import (
     encode_index,
     entry_of,
 )
-from dvx.store.objects import FileManifest, ObjectType, TreeManifest
+from dvx.store.objects import FileManifest, ObjectType, TreeManifest, UnsafeTreePathError, shown_path
 
 log = logging.getLogger("dvx.store")
 
@@ -79,6 +79,21 @@ def decode_blob(rec: Record, blob: bytes | memoryview, where: str, hint: str = _
     if len(raw) != raw_len or hash_bytes(raw) != oid:
         raise CorruptObjectError(f"{what} is corrupt: its bytes do not match its id", hint)
     return raw
+
+
+def unsafe_tree_error(oid: bytes, where: str, e: UnsafeTreePathError) -> UnsafePathError:
+    """The error for a tree object whose entry names a path dvx refuses to create.
+
+    Exit 2, not "corrupt": the object hashes to its id; someone wrote it on
+    purpose. ``oid`` lets a caller name the pointer that led to it.
+    """
+    err = UnsafePathError(
+        f"tree {oid.hex()} in {where} names {shown_path(e.path)}, which {e.reason}",
+        "the tree was crafted or written by a broken tool: do not check it out; restore the pointer "
+        "from a trusted commit (`git checkout COMMIT -- PATH.dvx`)",
+    )
+    err.oid = oid  # type: ignore[attr-defined]
+    return err
 
 
 def _protocols(fs: Any) -> tuple[str, ...]:
@@ -371,6 +386,8 @@ class ObjectStore:
         data = self.get(oid)
         try:
             return cls.decode(data)
+        except UnsafeTreePathError as e:
+            raise unsafe_tree_error(oid, self.display_root, e) from None
         except ValueError as e:
             raise CorruptObjectError(
                 f"object {oid.hex()} in {self.display_root} is not a valid {cls.__name__}: {e}", _HINT_CORRUPT

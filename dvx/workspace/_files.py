@@ -12,7 +12,8 @@ import xxhash
 
 from dvx import _cdc
 from dvx.chunking import READ_SIZE, ChunkerParams, iter_chunks, iter_file_windows
-from dvx.errors import FileReadError
+from dvx._paths import path_problem
+from dvx.errors import FileReadError, UnsafePathError
 from dvx.hashing import hash_bytes
 from dvx.store.objects import ChunkRef, FileManifest, ObjectType, TreeEntry, TreeManifest
 
@@ -164,7 +165,16 @@ def hash_tree(
     """TreeManifest of the directory ``top``; stores contents when ``writer`` is given."""
     entries: list[TreeEntry] = []
     chunks = 0
-    for rel, ap, st in files if files is not None else walk_files(top):
+    files = files if files is not None else list(walk_files(top))
+    for rel, _ap, _st in files:
+        # Refused before anything is stored: a tree holding it could never be checked out.
+        why = path_problem(rel)
+        if why is not None:
+            raise UnsafePathError(
+                f"{os.fsdecode(top + b'/' + rel)}: dvx cannot store this name: it {why}",
+                "rename it, then run `dvx add` again",
+            )
+    for rel, ap, st in files:
         h = hash_file(ap, relkey + b"/" + rel, params, statcache, writer, known, st)
         entries.append(TreeEntry(rel, h.oid, h.size, bool(st.st_mode & 0o100)))
         chunks += h.chunks

@@ -7,7 +7,7 @@ import stat as stat_mod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from dvx._fsutil import atomic_write
+from dvx._fsutil import atomic_write, is_within
 from dvx.errors import FileReadError, PointerError, UsageError
 from dvx.hashing import to_hex
 from dvx.workspace import pointer as ptr
@@ -56,11 +56,25 @@ def check_addable(ws: Workspace, rel: str) -> str:
             f"{shown}: is a symbolic link; dvx stores regular files and directories",
             "add the link's target instead",
         )
-    # A parent directory that is a symlink could point outside the repository.
-    real = os.path.realpath(ap)
-    if not (real == str(ws.root) or real.startswith(str(ws.root.resolve()) + os.sep)):
-        raise UsageError(f"{shown}: resolves outside the repository (through a symlinked folder)")
+    # A parent directory that is a symlink could point outside the repository,
+    # and checkout never writes through one: refuse it here too.
     parts = rel.split("/")
+    for i in range(1, len(parts)):
+        parent = "/".join(parts[:i])
+        if os.path.islink(ws.abspath(parent)):
+            real = os.path.realpath(ap)
+            inside = is_within(real, ws.root.resolve())
+            instead = (
+                f"add the real path `{os.path.relpath(real)}` instead"
+                if inside
+                else "copy the data into the repository and add the copy"
+            )
+            where = "" if inside else ", outside the repository"
+            raise UsageError(
+                f"{shown}: its folder {ws.display(parent)} is a symbolic link{where}; dvx does not store or "
+                "write through symbolic links",
+                instead,
+            )
     for i in range(1, len(parts)):
         if os.path.exists(ws.abspath("/".join(parts[:i]) + ptr.SUFFIX)):
             raise UsageError(f"{shown}: is inside the tracked directory {ws.display('/'.join(parts[:i]))}", "add the whole directory again")

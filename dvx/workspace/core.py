@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dvx._fsutil import atomic_write, is_within
+from dvx._paths import path_problem
 from dvx.chunking import ChunkerParams
 from dvx.config import DEFAULTS, Config, dumps_toml
-from dvx.errors import ConfigError, NotARepoError, UsageError
+from dvx.errors import ConfigError, NotARepoError, UnsafePathError, UsageError
 from dvx.workspace.lock import repo_lock
 from dvx.workspace.statcache import StatCache
 
@@ -59,6 +60,7 @@ class Workspace:
         self.dvx_dir = self.root / DVX_DIR
         if not (self.dvx_dir / "config").is_file():
             raise NotARepoError(f"{self.root}: dvx is not initialised here", "run `dvx init`")
+        self._private_checked = False
 
     @classmethod
     def find(cls, start: str | os.PathLike[str] = ".") -> Workspace:
@@ -92,9 +94,47 @@ class Workspace:
     def tmp_dir(self) -> Path:
         return self.dvx_dir / "tmp"
 
+    def check_private_dirs(self) -> None:
+        """UnsafePathError when ``.dvx`` or a folder in its cache or tmp is a symbolic link.
+
+        A repository can commit ``.dvx/cache -> ../../elsewhere``; every write
+        to the cache would then land outside the work tree. Only folders are
+        looked at (d_type from one listing per folder, no stat per file).
+        """
+        if self._private_checked:
+            return
+        bad: str | None = None
+        if os.path.islink(self.dvx_dir):
+            bad = DVX_DIR
+        stack = [self.cache_dir, self.tmp_dir]
+        while stack and bad is None:
+            d = stack.pop()
+            if os.path.islink(d):
+                bad = os.path.relpath(d, self.root)
+                break
+            try:
+                entries = list(os.scandir(d))
+            except OSError:
+                continue
+            for e in entries:
+                if e.is_symlink():
+                    bad = os.path.relpath(e.path, self.root)
+                    break
+                if e.is_dir(follow_symlinks=False):
+                    stack.append(Path(e.path))
+        if bad is not None:
+            shown = self.display(bad)
+            raise UnsafePathError(
+                f"{shown}: is a symbolic link inside dvx's own folder; dvx would write through it, so it "
+                "stops here (a repository can commit such a link)",
+                f"remove it (`rm {shown}`) and run the command again",
+            )
+        self._private_checked = True
+
     @cached_property
     def cache(self) -> ObjectStore:
         """The local object cache (imports fsspec on first use)."""
+        self.check_private_dirs()
         from fsspec.implementations.local import LocalFileSystem
 
         from dvx.store.store import ObjectStore
@@ -143,11 +183,13 @@ class Workspace:
 
     @cached_property
     def statcache(self) -> StatCache:
+        self.check_private_dirs()
         return StatCache(self.tmp_dir / "statcache")
 
     @contextlib.contextmanager
     def lock(self, quiet: bool = False) -> Iterator[None]:
         """Exclusive repository lock for commands that write."""
+        self.check_private_dirs()
         with repo_lock(self.tmp_dir / "lock", quiet=quiet):
             yield
 
@@ -161,9 +203,9 @@ class Workspace:
         if not is_within(ap, self.root) or ap == self.root:
             raise UsageError(f"{path}: outside the repository {self.root}", "give a path inside the repository")
         rel = ap.relative_to(self.root).as_posix()
-        first = rel.split("/", 1)[0]
-        if first in (".git", DVX_DIR):
-            raise UsageError(f"{path}: inside {first}/, which dvx does not track")
+        why = path_problem(rel)
+        if why is not None:
+            raise UnsafePathError(f"{path}: {why}")
         return rel
 
     def abspath(self, rel: str) -> Path:
@@ -208,8 +250,13 @@ class Workspace:
         """Every ``*.dvx`` pointer file in the work tree (repo-relative), sorted.
 
         Walks the tree without entering ``.git``, ``.dvx``, tracked data
-        directories (``D`` beside ``D.dvx``) or common tool folders.
+        directories (``D`` beside ``D.dvx``), symbolic links or common tool
+        folders. UnsafePathError when a pointer names a path dvx must not
+        write (``.git.dvx``, ``...dvx``; ``pointer.check_tracked``): every
+        command that works on all tracked paths stops before writing.
         """
+        from dvx.workspace.pointer import check_tracked, tracked_path
+
         out: list[str] = []
         skip = {".git", DVX_DIR, "node_modules", "__pycache__", ".venv", "venv"}
         stack = [""]
@@ -227,4 +274,7 @@ class Workspace:
                     out.append(r)
                 elif e.is_dir(follow_symlinks=False) and e.name not in skip and e.name + ".dvx" not in names:
                     stack.append(r)
-        return sorted(out)
+        out.sort()
+        for pp in out:
+            check_tracked(tracked_path(pp), self.display(pp))
+        return out

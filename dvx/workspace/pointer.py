@@ -22,7 +22,8 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from dvx.errors import PointerError
+from dvx._paths import path_problem
+from dvx.errors import PointerError, UnsafePathError
 from dvx.hashing import is_oid
 
 FORMAT = 1
@@ -89,6 +90,23 @@ def tracked_path(pointer: str | os.PathLike[str]) -> str:
     if not p.endswith(SUFFIX):
         raise ValueError(f"{p} is not a pointer file name")
     return p[: -len(SUFFIX)]
+
+
+def check_tracked(tracked: str, shown_pointer: str) -> None:
+    """UnsafePathError unless ``tracked`` (what the pointer ``shown_pointer`` names) is a path dvx may write.
+
+    Pointers come from git, so from whoever wrote the repository: ``.git.dvx``
+    would make checkout write into ``.git`` (dvx._paths has the rules).
+    """
+    why = path_problem(tracked)
+    if why is None and tracked.endswith(SUFFIX):
+        why = f"ends in {SUFFIX}: it would be read as a pointer file"
+    if why is not None:
+        shown = tracked.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise UnsafePathError(
+            f"{shown_pointer}: names the tracked path {shown!r}, which {why}; nothing was written",
+            f"dvx never wrote this pointer: delete it (`git rm -f -- {shown_pointer}`) and ask where it came from",
+        )
 
 
 def parse(text: str, source: str = "<pointer>") -> Pointer:

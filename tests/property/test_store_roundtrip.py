@@ -9,6 +9,7 @@ from fsspec.implementations.local import LocalFileSystem
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dvx._paths import path_problem
 from dvx.hashing import hash_bytes
 from dvx.store import ChunkRef, FileManifest, ObjectStore, ObjectType, TreeEntry, TreeManifest
 
@@ -18,11 +19,12 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 oids = st.binary(min_size=16, max_size=16)
 chunk_refs = st.builds(ChunkRef, oids, st.integers(0, 2**32 - 1))
-# Path components: any bytes but "/" and NUL (non-UTF-8 included), never "." or "..".
+# Path components: any bytes but "/" and NUL (non-UTF-8 included), never "." or "..";
+# whole paths as dvx._paths accepts them (no "\\"-separated "..", no .git variants).
 component = st.binary(min_size=1, max_size=12).filter(
     lambda b: b"/" not in b and b"\x00" not in b and b not in (b".", b"..")
 )
-paths = st.lists(component, min_size=1, max_size=4).map(b"/".join)
+paths = st.lists(component, min_size=1, max_size=4).map(b"/".join).filter(lambda p: path_problem(p) is None)
 
 
 @SETTINGS
