@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from dvx import scm
 from dvx._textfile import load_toml
-from dvx.errors import ConfigError, DataFormatError, DataGateError, ObjectMissingError, PointerError, UsageError
+from dvx.errors import DataFormatError, DataGateError, ObjectMissingError, PointerError, UsageError
 from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
 

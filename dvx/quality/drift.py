@@ -140,7 +140,9 @@ def load_thresholds(toml_path: str | os.PathLike[str] | None) -> Thresholds:
 
     Raises ConfigError (exit 2) naming the file for bad TOML or values.
     """
-    doc = None if toml_path is None else load_toml(toml_path)
+    if toml_path is None:
+        return Thresholds()
+    doc = load_toml(toml_path)
     if doc is None:
         return Thresholds()
     return thresholds_from_dict(doc.get("drift", {}), os.fspath(toml_path))

@@ -253,7 +253,7 @@ def test_pack_header_and_trailer(data: st.DataObject) -> None:
         recs = pk.records_from_pack(damaged, pid)
     except ValueError:
         return
-    for oid, pack_id, offset, stored, _raw, _otype, _flags in recs:
+    for _oid, pack_id, offset, stored, _raw, _otype, _flags in recs:
         assert pack_id == pid and 0 <= offset and offset + stored <= len(damaged)
 
 
