@@ -168,7 +168,10 @@ def stats(path: PathLike, rev: str | None = None, repo: PathLike = ".", remote: 
     if node.tracked == node.path:
         p = view.pointer(node.path)
         if p.profile:
-            return Profile.from_bytes(view.get_object(from_hex(p.profile), view.describe(node.path)))
+            try:
+                return Profile.from_bytes(view.get_object(from_hex(p.profile), view.describe(node.path)))
+            except ValueError:
+                pass  # a stored profile that does not parse is only a cache miss: compute it
     local = _native_path(view, node)
     if local is not None:
         return profile_path(local)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import copy
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from dvx._fsutil import atomic_write
+from dvx._textfile import config_error, line_of_key, parse_toml, read_text
 from dvx.errors import ConfigError
 
 CONFIG_NAME = "config"
@@ -44,17 +44,64 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def _load_file(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror}") from e
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: invalid TOML: {e}", "fix the file by hand") from e
+# The keys dvx itself reads and the TOML type each must have (bool is not an
+# int here, although Python says it is). Other keys are kept as written.
+_TYPES: dict[str, dict[str, type]] = {
+    "core": {"format": int, "autostage": bool, "remote": str},
+    "chunking": {"algorithm": str, "min_size": int, "avg_size": int, "max_size": int},
+    "cache": {"compression": str, "fsync": bool},
+}
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {("cache", "compression"): ("none", "zstd")}
+_TYPE_NAMES = {int: "an integer", bool: "true or false", str: "a string"}
+
+
+def has_type(value: Any, typ: type) -> bool:
+    """``isinstance`` where True/False do not count as integers."""
+    if typ is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, typ)
+
+
+def _check(path: Path, text: str, data: dict[str, Any]) -> None:
+    """ConfigError ``file:line: [section] key must be ...`` for a known key of the wrong type."""
+
+    def fail(table: str | None, key: str, what: str) -> NoReturn:
+        line = line_of_key(text, table, key)
+        where = f"{path}:{line}" if line is not None else str(path)
+        name = f"[{table}] {key}" if table else key
+        raise ConfigError(f"{where}: {name} {what}", "fix the file by hand")
+
+    for section, keys in _TYPES.items():
+        if section not in data:
+            continue
+        table = data[section]
+        if not isinstance(table, dict):
+            fail(None, section, f"must be a table ([{section}]), got {type(table).__name__}")
+        for key, typ in keys.items():
+            if key in table and not has_type(table[key], typ):
+                fail(section, key, f"must be {_TYPE_NAMES[typ]}, got {table[key]!r:.80}")
+            choices = _CHOICES.get((section, key))
+            if choices and key in table and table[key] not in choices:
+                fail(section, key, f"must be one of {', '.join(map(repr, choices))}, got {table[key]!r:.80}")
+    remotes = data.get("remote")
+    if remotes is None:
+        return
+    if not isinstance(remotes, dict):
+        fail(None, "remote", f"must be a table of remotes ([remote.NAME]), got {type(remotes).__name__}")
+    for name, spec in remotes.items():
+        if not isinstance(spec, dict):
+            fail("remote", name, f"must be a table ([remote.{name}]), got {type(spec).__name__}")
+
+
+def _load_file(path: Path) -> tuple[str, dict[str, Any]]:
+    """(text, parsed data) of one config file; ("", {}) when it does not exist."""
+    err = config_error(str(path))
+    text = read_text(path, err)
+    if text is None:
+        return "", {}
+    data = parse_toml(text, err)
+    _check(path, text, data)
+    return text, data
 
 
 def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -111,8 +158,8 @@ class Config:
         self.dir = Path(dvx_dir)
         self.path = self.dir / CONFIG_NAME
         self.local_path = self.dir / LOCAL_NAME
-        self.repo_data = _load_file(self.path)
-        self.local_data = _load_file(self.local_path)
+        self._repo_text, self.repo_data = _load_file(self.path)
+        self._local_text, self.local_data = _load_file(self.local_path)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -123,12 +170,29 @@ class Config:
                 continue
             section, _, key = name[4:].lower().partition("_")
             if section in merged and isinstance(merged[section], dict) and key in merged[section]:
-                merged[section][key] = _coerce(value, merged[section][key])
+                merged[section][key] = _coerce(name, value, merged[section][key])
+                choices = _CHOICES.get((section, key))
+                if choices and merged[section][key] not in choices:
+                    raise ConfigError(f"environment variable {name} must be one of {', '.join(map(repr, choices))}, "
+                                      f"got {value!r:.80}", f"unset {name} or fix it")
         return merged
+
+    def where(self, table: str | None, key: str) -> str:
+        """``file:line`` (or ``file``) that sets ``key`` of ``[table]``: the local file when it does."""
+        for path, text, data in ((self.local_path, self._local_text, self.local_data),
+                                 (self.path, self._repo_text, self.repo_data)):
+            cur: Any = data
+            for part in (table.split(".") if table else []):
+                cur = cur.get(part) if isinstance(cur, dict) else None
+            if isinstance(cur, dict) and key in cur:
+                line = line_of_key(text, table, key)
+                return f"{path}:{line}" if line is not None else str(path)
+        return str(self.path)
 
     def get(self, section: str, key: str, default: Any = None) -> Any:
         """One value, ``default`` when absent."""
-        return self.data.get(section, {}).get(key, default)
+        table = self.data.get(section)
+        return table.get(key, default) if isinstance(table, dict) else default
 
     def section(self, *names: str) -> dict[str, Any]:
         """A (possibly nested) table, ``{}`` when absent."""
@@ -166,12 +230,17 @@ class Config:
         atomic_write(target, dumps_toml(self.local_data if local else self.repo_data).encode())
 
 
-def _coerce(text: str, like: Any) -> Any:
+def _coerce(name: str, text: str, like: Any) -> Any:
+    """The value of environment variable ``name`` as the type of the value it overrides."""
     if isinstance(like, bool):
-        return text.strip().lower() in {"1", "true", "yes", "on"}
+        low = text.strip().lower()
+        if low in {"1", "true", "yes", "on"}:
+            return True
+        if low in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"environment variable {name} must be true or false, got {text!r:.80}", f"unset {name} or fix it")
     if isinstance(like, int):
-        try:
-            return int(text)
-        except ValueError:
-            return like
+        if not re.fullmatch(r"\s*[0-9]{1,19}\s*", text):
+            raise ConfigError(f"environment variable {name} must be a non-negative integer, got {text!r:.80}", f"unset {name} or fix it")
+        return int(text)
     return text

@@ -37,7 +37,7 @@ def pointer_at(ws: Workspace, rel: str, rev: str | None) -> ptr.Pointer:
     raw = scm.read_at_rev(ws.root, rev, pp)
     if raw is None:
         raise UsageError(f"{rel}: not tracked by dvx at revision {rev} (no {pp} there)", "check the path and the revision (`git log -- PATH.dvx`)")
-    return ptr.parse(raw.decode("utf-8", "replace"), f"{rev}:{pp}")
+    return ptr.loads(raw, f"{rev}:{pp}")
 
 
 def _require_tabular(rel: str) -> None:

@@ -28,14 +28,14 @@ import contextlib
 import json
 import os
 import shutil
-import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dvx import scm
-from dvx.errors import ConfigError, DataFormatError, DataGateError, ObjectMissingError, PointerError, UsageError
+from dvx._textfile import load_toml
+from dvx.errors import DataFormatError, DataGateError, ObjectMissingError, PointerError, UsageError
 from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
 
@@ -197,7 +197,7 @@ def profile_rows(ws: Workspace, p: ptr.Pointer) -> int | None:
     try:
         d = json.loads(_profile_path(ws, p.oid).read_bytes())
         return int(d["row_count"])
-    except (FileNotFoundError, NotADirectoryError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         pass
     prof = stored_profile(ws, p) if p.profile else None
     return prof.row_count if prof is not None else None
@@ -379,15 +379,8 @@ class Policy:
         from dvx.hashing import hash_hex
 
         path = ws.root / "expectations" / "dvx.toml"
-        table: dict[str, Any] = {}
-        try:
-            with open(path, "rb") as f:
-                doc = tomllib.load(f)
-            table = doc.get("drift", {}) or {}
-        except FileNotFoundError:
-            pass
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{path}: {e}", "fix the TOML syntax") from e
+        doc = load_toml(path) or {}
+        table: dict[str, Any] = doc.get("drift", {}) or {}
         key = hash_hex(json.dumps(table, sort_keys=True, default=str).encode())[:16]
         return cls(ws.root, table, key)
 

@@ -6,6 +6,7 @@ at ~12 GiB/s here against md5's 0.8 GiB/s; ../shared/notes/dvc-detailed.md).
 
 from __future__ import annotations
 
+import re
 from typing import BinaryIO
 
 import xxhash
@@ -13,6 +14,11 @@ import xxhash
 ID_BYTES = 16
 ID_HEX = 32
 ALGORITHM = "xxh3-128"
+
+# Exactly 32 lowercase ASCII hex digits. Not int(x, 16) or bytes.fromhex:
+# they accept "0x", "_", signs, spaces and non-ASCII digits, so ids that
+# differ in spelling would name the same object.
+_OID = re.compile(r"[0-9a-f]{32}")
 
 # 1 MiB reads: the readinto loop already runs at the page-cache speed there.
 _READ = 1 << 20
@@ -44,18 +50,12 @@ def to_hex(digest: bytes) -> str:
 
 
 def from_hex(oid: str) -> bytes:
-    """32 hex digits -> 16-byte digest; ValueError when ``oid`` is not one."""
-    if len(oid) != ID_HEX:
-        raise ValueError(f"object id must be {ID_HEX} hex digits, got {len(oid)}")
+    """32 lowercase hex digits -> 16-byte digest; ValueError when ``oid`` is not one."""
+    if not is_oid(oid):
+        raise ValueError(f"object id must be {ID_HEX} lowercase hex digits, got {oid[:80]!r}")
     return bytes.fromhex(oid)
 
 
-def is_oid(text: str) -> bool:
-    """True when ``text`` is a well-formed lowercase object id."""
-    if len(text) != ID_HEX:
-        return False
-    try:
-        int(text, 16)
-    except ValueError:
-        return False
-    return text == text.lower()
+def is_oid(text: object) -> bool:
+    """True when ``text`` is a well-formed object id: exactly 32 lowercase ASCII hex digits."""
+    return isinstance(text, str) and _OID.fullmatch(text) is not None

@@ -21,11 +21,11 @@ from dvx.workspace import pointer as ptr
 UNKNOWN = "unknown"
 
 
-def _parse(text: str | None, source: str) -> ptr.Pointer | None:
-    if text is None:
+def _parse(raw: bytes | None, source: str) -> ptr.Pointer | None:
+    if raw is None:
         return None
     try:
-        return ptr.parse(text, source)
+        return ptr.loads(raw, source)
     except PointerError:
         return None
 
@@ -125,20 +125,20 @@ class DiffResult:
         return {"a": self.rev_a, "b": self.rev_b or "workspace", "datasets": [d.to_json() for d in self.datasets]}
 
 
-def _pointers_at(ws: Workspace, sha: str) -> dict[str, str]:
+def _pointers_at(ws: Workspace, sha: str) -> dict[str, bytes]:
     out = {}
     for pp in scm.pointers_at_rev(ws.root, sha):
         raw = scm.read_at_rev(ws.root, sha, pp)
         if raw is not None:
-            out[pp] = raw.decode("utf-8", "replace")
+            out[pp] = raw
     return out
 
 
-def _pointers_in_workspace(ws: Workspace) -> dict[str, str]:
+def _pointers_in_workspace(ws: Workspace) -> dict[str, bytes]:
     out = {}
     for pp in ws.find_pointers():
         try:
-            out[pp] = ws.abspath(pp).read_bytes().decode("utf-8", "replace")
+            out[pp] = ws.abspath(pp).read_bytes()
         except OSError:
             continue
     return out
@@ -177,8 +177,10 @@ def diff(rev_a: str | None = None, rev_b: str | None = None, cwd: str | None = N
         for text, p, side in ((ta, pa_, a_name), (tb, pb_, rev_b or "workspace")):
             if text is not None and p is None:
                 try:
-                    ptr.parse(text, f"{side}:{pp}")
+                    ptr.loads(text, f"{side}:{pp}")
                 except PointerError as e:
+                    if rev_b is None and side == "workspace":
+                        e.hint = e.hint or ptr.repair_hint(ws.display(pp))
                     d.error = e.format_message()
         d.rows_a = gate.profile_rows(ws, pa_) if pa_ else None
         d.rows_b = gate.profile_rows(ws, pb_) if pb_ else None

@@ -154,7 +154,7 @@ def _roots_at_revs(ws: Workspace, revs: Sequence[str]) -> list[tuple[bytes, Obje
         if obj is None:
             continue
         try:
-            p = ptr.parse(obj[1].decode("utf-8", "replace"), spec)
+            p = ptr.loads(obj[1], spec)
         except PointerError:
             continue  # a broken pointer at an old revision names nothing to push
         for oid, otype in _pointer_roots(p):

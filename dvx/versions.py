@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dvx import scm
-from dvx.errors import CorruptObjectError, ObjectMissingError, RemoteConfigError, UnsafePathError, UsageError
+from dvx.errors import CorruptObjectError, ObjectMissingError, PointerError, RemoteConfigError, UnsafePathError, UsageError
 from dvx.hashing import from_hex, hash_bytes
 from dvx.store.objects import FileManifest, ObjectType, TreeManifest
 from dvx.store.pack import pack_path
@@ -398,17 +398,13 @@ class RepoView:
         if not todo:
             return
         files = self.git_tree.files
-        blobs = [files[t + ptr.SUFFIX][0] for t in todo]
-        out = scm.git(self.root, "cat-file", "--batch", input=("\n".join(blobs) + "\n").encode())
-        pos = 0
+        blobs = scm.read_objects(self.root, [files[t + ptr.SUFFIX][0] for t in todo])
         got: dict[str, ptr.Pointer] = {}
-        for t in todo:
-            nl = out.index(b"\n", pos)
-            head = out[pos:nl].split()
-            size = int(head[2])
-            text = out[nl + 1 : nl + 1 + size].decode("utf-8", "replace")
-            pos = nl + 1 + size + 1
-            got[t] = ptr.parse(text, f"{self.rev or self.sha}:{t}{ptr.SUFFIX}")
+        for t, blob in zip(todo, blobs, strict=True):
+            source = f"{self.rev or self.sha}:{t}{ptr.SUFFIX}"
+            if blob is None:  # a partial clone without the blob
+                raise PointerError(source, None, "git has no object for this pointer file")
+            got[t] = ptr.loads(blob[1], source)
         with self._lock:
             self._pointers.update(got)
 

@@ -11,6 +11,19 @@ from typing import Any
 import click
 
 
+def exit_on_errors(errors: Sequence[str]) -> None:
+    """After a command printed what it could: exit 2 when some input (a pointer
+    file) could not be parsed, so scripts see an incomplete answer. Every
+    error is printed; the last one by the CLI's error handler."""
+    if not errors:
+        return
+    from dvx.errors import ConfigError
+
+    for e in errors[:-1]:
+        click.echo(f"error: {e}", err=True)
+    raise ConfigError(errors[-1])
+
+
 def human_size(n: float) -> str:
     """1536 -> '1.5 KiB'."""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):

@@ -6,7 +6,7 @@ import click
 
 from dvx import repo
 from dvx.cli import State, common_options
-from dvx.cli._render import Progress, emit_json, human_size, table
+from dvx.cli._render import Progress, emit_json, exit_on_errors, human_size, table
 
 pass_state = click.make_pass_decorator(State, ensure=True)
 
@@ -103,8 +103,10 @@ def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool,
             click.echo(f"not pushed ({c.missing_objects} objects)  {c.path}")
         return
     r = repo.status(list(paths) or None)
+    errors = [p.error for p in r.paths if p.error]
     if as_json:
         emit_json({"clean": r.clean, "paths": [p.to_json() for p in r.paths]})
+        exit_on_errors(errors)
         return
     if not r.paths:
         click.echo("no tracked paths")
@@ -118,7 +120,8 @@ def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool,
         states = [p.state] if p.state != "unchanged" else []
         if not p.in_cache and p.state != "broken-pointer":
             states.append("not in cache")
-        click.echo(f"{', '.join(states):24} {p.path}" + (f"  ({p.error})" if p.error else ""))
+        click.echo(f"{', '.join(states):24} {p.path}")
+    exit_on_errors(errors)
 
 
 @click.command("ls")

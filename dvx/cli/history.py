@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from dvx.cli import State, common_options
-from dvx.cli._render import emit_json, human_size, table
+from dvx.cli._render import emit_json, exit_on_errors, human_size, table
 
 pass_state = click.make_pass_decorator(State, ensure=True)
 
@@ -44,8 +44,10 @@ def diff_cmd(state: State, rev_a: str | None, rev_b: str | None, as_json: bool) 
     from dvx.history import diff
 
     r = diff(rev_a, rev_b)
+    errors = [d.error for d in r.datasets if d.error]
     if as_json:
         emit_json(r.to_json())
+        exit_on_errors(errors)
         return
     if not r.datasets:
         if not state.quiet:
@@ -57,9 +59,7 @@ def diff_cmd(state: State, rev_a: str | None, rev_b: str | None, as_json: bool) 
         rows.append((d.path, d.change, _signed_size(d.size_change), _signed(d.rows_change), _cols(d), drift,
                      f"{d.validation_a} -> {d.validation_b}"))
     click.echo(table(rows, ["dataset", "change", "size", "rows", "columns", "drift", "validation"]))
-    for d in r.datasets:
-        if d.error:
-            click.echo(f"error: {d.error}", err=True)
+    exit_on_errors(errors)
 
 
 @click.command("log")
@@ -78,8 +78,10 @@ def log_cmd(state: State, path: str, rev: str, max_count: int | None, as_json: b
     from dvx.history import log
 
     entries = log(path, rev=rev, max_count=max_count)
+    errors = [e.error for e in entries if e.error]
     if as_json:
         emit_json([e.to_json() for e in entries])
+        exit_on_errors(errors)
         return
     rows = []
     for e in entries:
@@ -90,3 +92,4 @@ def log_cmd(state: State, path: str, rev: str, max_count: int | None, as_json: b
                      "-" if e.size is None else human_size(e.size), "?" if e.rows is None else f"{e.rows:,}",
                      e.validation, drift))
     click.echo(table(rows, ["rev", "date", "author", "message", "change", "size", "rows", "validation", "drift"]))
+    exit_on_errors(errors)

@@ -100,7 +100,8 @@ def check_cmd(state: State, paths: tuple[str, ...], staged: bool, rev: str | Non
               as_json: bool) -> None:
     """The gate: validation of the bound suites plus drift against the committed baseline.
 
-    Exits 1 with a table of the failing checks. Results are stored, so a rerun
+    Exits 1 with a table of the failing checks (2 when a pointer file cannot
+    be parsed: bad input, not a failed check). Results are stored, so a rerun
     on unchanged data reads no data.
     """
     from dvx.gate import run_gate
@@ -114,6 +115,10 @@ def check_cmd(state: State, paths: tuple[str, ...], staged: bool, rev: str | Non
         if not result.datasets and not state.quiet:
             click.echo("no tracked datasets to check" + (" (none staged)" if staged else ""))
         _print_gate(result, state.quiet)
+    broken = [f.observed for d in result.datasets for f in d.failures if f.check == "pointer" and f.name == "parse"]
+    from dvx.cli._render import exit_on_errors
+
+    exit_on_errors(broken)  # bad input, not a failed check: exit 2 like every other command
     if not result.ok:
         sys.exit(1)
 

@@ -24,12 +24,12 @@ import dataclasses
 import math
 import os
 import statistics
-import tomllib
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
+from dvx._textfile import load_toml
 from dvx.errors import ConfigError
 from dvx.quality.profile import CATEGORICAL, NUMERIC, ColumnProfile, Profile
 
@@ -140,13 +140,11 @@ def load_thresholds(toml_path: str | os.PathLike[str] | None) -> Thresholds:
 
     Raises ConfigError (exit 2) naming the file for bad TOML or values.
     """
-    if toml_path is None or not os.path.exists(toml_path):
+    if toml_path is None:
         return Thresholds()
-    try:
-        with open(toml_path, "rb") as f:
-            doc = tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{os.fspath(toml_path)}: {e}", hint="fix the TOML syntax") from e
+    doc = load_toml(toml_path)
+    if doc is None:
+        return Thresholds()
     return thresholds_from_dict(doc.get("drift", {}), os.fspath(toml_path))
 
 

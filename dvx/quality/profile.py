@@ -263,14 +263,18 @@ class Profile:
     @classmethod
     def from_bytes(cls, data: bytes) -> Profile:
         """Parse :meth:`to_bytes` output; ValueError when it is not a profile."""
+        # A profile object can come from a hostile remote: every way the JSON or
+        # its fields can be wrong ends as ValueError (a stored copy is then unused).
         try:
             d = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ValueError(f"not a dvx profile: {e}") from e
+        except (ValueError, RecursionError) as e:  # not UTF-8, not JSON, nested too deeply, huge int
+            raise ValueError(f"not a dvx profile: {str(e)[:120]}") from e
+        if not isinstance(d, dict):
+            raise ValueError("not a dvx profile: not a JSON object")
         try:
             return cls.from_dict(d)
-        except (KeyError, TypeError) as e:
-            raise ValueError(f"malformed dvx profile: missing or bad {e}") from e
+        except (KeyError, TypeError, AttributeError, IndexError, OverflowError, RecursionError) as e:
+            raise ValueError(f"malformed dvx profile: missing or bad {str(e)[:120]}") from e
 
     @property
     def oid(self) -> str:

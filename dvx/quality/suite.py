@@ -24,11 +24,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dvx._textfile import ErrorFactory, parse_toml, read_text
 from dvx.errors import SuiteError
 from dvx.hashing import hash_hex
 
@@ -75,7 +75,10 @@ class Suite:
 
 def canonical_json(obj: Any) -> bytes:
     """Key-sorted, compact JSON: the bytes a suite id hashes."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    # surrogatepass: JSON "\ud800" escapes load as lone surrogates, which
+    # plain UTF-8 cannot encode; valid text encodes exactly as before.
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode(
+        "utf-8", "surrogatepass")
 
 
 def suite_id(obj: Any) -> str:
@@ -86,11 +89,48 @@ def suite_id(obj: Any) -> str:
 _TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+def _name(value: Any) -> str:
+    """A suite name for messages: a string, cut to one short line."""
+    text = value if isinstance(value, str) else repr(value)
+    if not text.isprintable():  # newlines or control characters would break the one-line report
+        text = repr(text)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
 def _line_of(text: str, needle: str, start: int = 0) -> tuple[int | None, int]:
     pos = text.find(needle, start)
     if pos < 0:
         return None, start
     return text.count("\n", 0, pos) + 1, pos + len(needle)
+
+
+def _document_id(path: str, doc: Any) -> str:
+    """``suite_id(doc)``, SuiteError when the document cannot be written as canonical JSON."""
+    if _node_count(doc) > _MAX_NODES:
+        raise SuiteError(path, f"has more than {_MAX_NODES:,} values (YAML aliases expanding?)")
+    try:
+        return suite_id(doc)
+    except (TypeError, ValueError, RecursionError) as e:  # mixed-type or non-scalar keys, deep nesting
+        raise SuiteError(path, f"cannot be written as canonical JSON: {str(e)[:120]}") from e
+
+
+# A suite has hundreds of values; a YAML file of 200 bytes can name 9**9
+# through nested aliases, which canonical JSON would expand.
+_MAX_NODES = 1_000_000
+
+
+def _node_count(doc: Any) -> int:
+    """Values in ``doc`` with aliases counted each time they are reached; stops past _MAX_NODES."""
+    n, stack = 0, [doc]
+    while stack and n <= _MAX_NODES:
+        cur = stack.pop()
+        n += 1
+        if isinstance(cur, dict):
+            stack.extend(cur.keys())
+            stack.extend(cur.values())
+        elif isinstance(cur, (list, tuple, set, frozenset)):
+            stack.extend(cur)
+    return n
 
 
 def _load_gx(path: str, text: str) -> Suite:
@@ -99,6 +139,10 @@ def _load_gx(path: str, text: str) -> Suite:
     except json.JSONDecodeError as e:
         raise SuiteError(path, f"not valid JSON: {e.msg} (column {e.colno})", line=e.lineno,
                          hint="fix the suite file; it must be a Great Expectations suite as JSON") from e
+    except RecursionError as e:
+        raise SuiteError(path, "not valid JSON: nested too deeply") from e
+    except ValueError as e:  # an integer longer than int() accepts
+        raise SuiteError(path, f"not valid JSON: {str(e)[:80]}") from e
     if not isinstance(doc, dict) or not isinstance(doc.get("expectations", None), list):
         raise SuiteError(path, "not a Great Expectations suite: expected an object with an 'expectations' list")
     name = doc.get("name") or doc.get("expectation_suite_name") or Path(path).stem
@@ -116,7 +160,7 @@ def _load_gx(path: str, text: str) -> Suite:
             raise SuiteError(path, f"expectation #{i} ({typ}): 'kwargs' must be an object", line=line)
         meta = raw.get("meta") or {}
         exps.append(Expectation(typ, dict(kwargs), dict(meta) if isinstance(meta, dict) else {}, i, line))
-    return Suite(name=str(name), path=path, kind="gx", id=suite_id(doc), expectations=exps, document=doc)
+    return Suite(name=_name(name), path=path, kind="gx", id=_document_id(path, doc), expectations=exps, document=doc)
 
 
 def _load_yaml(path: str, text: str) -> Suite:
@@ -124,6 +168,10 @@ def _load_yaml(path: str, text: str) -> Suite:
 
     try:
         doc = yaml.safe_load(text)
+    except RecursionError as e:
+        raise SuiteError(path, "not valid YAML: nested too deeply") from e
+    except ValueError as e:  # an integer longer than int() accepts; a bad !!timestamp
+        raise SuiteError(path, f"not valid YAML: {str(e)[:80]}") from e
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -133,7 +181,8 @@ def _load_yaml(path: str, text: str) -> Suite:
     if not isinstance(doc, dict) or ("columns" not in doc and "schema_type" not in doc):
         raise SuiteError(path, "not a pandera schema: expected a mapping with 'columns' (pandera's to_yaml format)")
     name = doc.get("name") or Path(path).stem
-    return Suite(name=str(name), path=path, kind="pandera", id=suite_id({"pandera-yaml": doc}), document=doc)
+    return Suite(name=_name(name), path=path, kind="pandera", id=_document_id(path, {"pandera-yaml": doc}),
+                 document=doc)
 
 
 def _load_py(path: str, text: str) -> Suite:
@@ -142,6 +191,10 @@ def _load_py(path: str, text: str) -> Suite:
         raise SuiteError(path, "Python suite defines no module-level 'schema'",
                          hint="assign a pandera DataFrameSchema to a variable named 'schema'")
     return Suite(name=Path(path).stem, path=path, kind="pandera", id=suite_id({"pandera-py": text}), document=text)
+
+
+def _suite_error(path: str) -> ErrorFactory:
+    return lambda what, line: SuiteError(path, what, line=line)
 
 
 def load_suite(path: str | os.PathLike[str]) -> Suite:
@@ -154,12 +207,9 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
     ext = os.path.splitext(p)[1].lower()
     if ext not in SUITE_EXTS:
         raise SuiteError(p, f"unknown suite format '{ext}' (expected .json, .yaml, .yml or .py)")
-    try:
-        text = Path(p).read_text(encoding="utf-8")
-    except FileNotFoundError as e:
-        raise SuiteError(p, "suite file not found", hint="check the suites listed in expectations/dvx.toml") from e
-    except (OSError, UnicodeDecodeError) as e:
-        raise SuiteError(p, f"cannot read suite: {e}") from e
+    text = read_text(p, _suite_error(p))
+    if text is None:
+        raise SuiteError(p, "suite file not found", hint="check the suites listed in expectations/dvx.toml")
     if ext == ".json":
         return _load_gx(p, text)
     if ext == ".py":
@@ -237,15 +287,10 @@ def load_bindings(expectations_dir: str | os.PathLike[str]) -> Bindings:
     """Read ``<expectations_dir>/dvx.toml``; an absent file binds nothing."""
     root = os.fspath(expectations_dir)
     path = os.path.join(root, BINDINGS_NAME)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = read_text(path, _suite_error(path))
+    if text is None:
         return Bindings(path=path, root=root)
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        m = re.search(r"line (\d+)", str(e))
-        raise SuiteError(path, f"invalid TOML: {e}", line=int(m.group(1)) if m else None) from e
+    doc = parse_toml(text, _suite_error(path))
     binds = doc.get("bind", [])
     if not isinstance(binds, list):
         raise SuiteError(path, "'bind' must be an array of tables ([[bind]])")

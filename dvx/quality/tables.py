@@ -97,7 +97,7 @@ def _wrap(path: str, e: BaseException) -> DataFormatError:
     if marker in msg:
         rest = msg.split(marker, 1)[1]
         digits = rest.split(":", 1)[0]
-        if digits.isdigit():
+        if digits.isascii() and digits.isdigit():
             line = int(digits)
             msg = msg.replace(f"{marker}{digits}: ", "")
     return DataFormatError(path, f"cannot read as a table: {msg}", line=line)

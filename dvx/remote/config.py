@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from dvx.config import Config
+from dvx.config import Config, has_type
 from dvx.errors import RemoteConfigError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -84,6 +84,35 @@ def _coerce(key: str, value: Any) -> Any:
     return value
 
 
+def _checked_options(cfg: Config, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` with dvx's own keys of the right type (hand-edited TOML is not
+    coerced by ``dvx remote modify``); RemoteConfigError naming file:line."""
+    out = dict(spec)
+    for key, value in spec.items():
+        shown = value
+        try:
+            if key in INT_KEYS or key in BOOL_KEYS:
+                value = _coerce(key, value)
+        except RemoteConfigError:
+            value = None  # reported below with the value as written
+        bad = None
+        if key in INT_KEYS and (not has_type(value, int) or value < (0 if key == "retries" else 1)):
+            bad = "a non-negative integer" if key == "retries" else "a positive integer"
+        elif key in BOOL_KEYS and not isinstance(value, bool):
+            bad = "true or false"
+        elif key in ("url", "compression", "endpoint_url", "region", "profile") and not isinstance(value, str):
+            bad = "a string"
+        elif key in ("client_kwargs", "config_kwargs") and not isinstance(value, dict):
+            bad = "a table"
+        if bad:
+            where = cfg.where(f"remote.{name}", key)
+            local = "--local " if where.startswith(str(cfg.local_path)) else ""
+            hint = "fix the file by hand" if bad == "a table" else f"run `dvx remote modify {local}{name} {key} VALUE`"
+            raise RemoteConfigError(f"{where}: remote {name!r}: {key} must be {bad}, got {shown!r:.80}", hint)
+        out[key] = value
+    return out
+
+
 def _check_url(url: str) -> None:
     if not url or url.strip() != url:
         raise RemoteConfigError(f"invalid remote URL {url!r}", "use s3://bucket/prefix, a folder or file:///path")
@@ -105,7 +134,7 @@ def add_remote(cfg: Config, name: str, url: str, default: bool = False, local: b
 
 
 def modify_remote(cfg: Config, name: str, key: str, value: Any, local: bool = False) -> RemoteSpec:
-    """Set ``key = value`` for remote ``name``; secrets only with ``local=True``."""
+    """Set ``key = value`` for remote ``name`` (``value=None`` removes it); secrets only with ``local=True``."""
     _check_name(name)
     if name not in _remotes(cfg):
         raise RemoteConfigError(f"no remote named {name!r}", f"see `dvx remote list`; {_HINT_ADD}")
@@ -117,6 +146,11 @@ def modify_remote(cfg: Config, name: str, key: str, value: Any, local: bool = Fa
             f"use `dvx remote modify --local {name} {key} VALUE` (stored in the git-ignored "
             ".dvx/config.local) or the AWS_* environment variables",
         )
+    if value is None:  # --unset
+        if key == "url":
+            raise RemoteConfigError(f"remote {name!r} needs a url; it cannot be unset")
+        cfg.unset(["remote", name, key], local=local)
+        return get_remote(cfg, name)
     if key == "url":
         _check_url(str(value))
     cfg.set(["remote", name, key], _coerce(key, value), local=local)
@@ -143,10 +177,11 @@ def get_remote(cfg: Config, name: str | None = None) -> RemoteSpec:
         name = str(default)
     spec = remotes.get(name)
     if spec is None:
-        what = "default remote" if name == default else "remote"
+        what = f"{cfg.where('core', 'remote')}: default remote" if name == default else "remote"
         raise RemoteConfigError(f"{what} {name!r} is not configured", f"see `dvx remote list`; {_HINT_ADD}")
+    spec = _checked_options(cfg, name, spec)
     url = spec.pop("url", None)
-    if not url or not isinstance(url, str):
+    if not url:
         raise RemoteConfigError(
             f"remote {name!r} has no url in {cfg.path}", f"run `dvx remote modify {name} url URL`"
         )

@@ -47,6 +47,7 @@ _GAP_REMOTE = 256 << 10
 _GAP_LOCAL = 64 << 10
 _MAX_RANGE = 16 << 20
 _MAX_BATCH = 64 << 20
+_MAX_OFFSET = (1 << 63) - 1
 _OPEN_PACKS = 32
 _OBJECT_CACHE = 8
 # Write an index after this many objects even before flush(), so a crash in a
@@ -238,7 +239,12 @@ class ObjectStore:
     def locate(self, oid: bytes) -> IndexEntry | None:
         """Where ``oid`` is stored, or None."""
         rec = self._ensure_index().record(oid)
-        return None if rec is None else entry_of(rec)
+        if rec is None:
+            return None
+        try:
+            return entry_of(rec)
+        except ValueError as e:  # an object type this dvx does not know
+            raise CorruptObjectError(f"object {oid.hex()} in {self.display_root}: bad index record: {e}", _HINT_CORRUPT) from None
 
     def entries(self) -> Mapping[bytes, IndexEntry]:
         """The merged index (read-only view; entries are built on access)."""
@@ -254,6 +260,10 @@ class ObjectStore:
         rec = self._ensure_index().record(oid)
         if rec is None:
             raise ObjectMissingError(f"object {oid.hex()} is not in {self.display_root}", _HINT_MISSING)
+        if rec[2] + rec[3] > _MAX_OFFSET:  # pread/HTTP ranges take signed 64-bit offsets
+            raise CorruptObjectError(
+                f"object {oid.hex()} in {self.display_root}: its index record names bytes {rec[2]}+{rec[3]}, "
+                "past the end of any pack", _HINT_CORRUPT)
         return rec
 
     def _pack_missing(self, pack_id: bytes) -> CorruptObjectError:
@@ -283,7 +293,11 @@ class ObjectStore:
         if self.local:
             out = []
             for pid, start, end in ranges:
-                out.append(os.pread(self._handle(pid).fileno(), end - start, start))
+                fd = self._handle(pid).fileno()
+                # Never ask for more than the pack holds: pread allocates the
+                # whole length first, and an index may claim 4 GiB.
+                end = min(end, max(start, os.fstat(fd).st_size))
+                out.append(os.pread(fd, end - start, start))
             return out
         paths = [_pack.pack_path(self.root, pid) for pid, _, _ in ranges]
         got = self.fs.cat_ranges(

@@ -18,6 +18,8 @@ Parsing is strict and speaks like packaging's parsers: ``file:line: what``.
 from __future__ import annotations
 
 import os
+import re
+import shlex
 from dataclasses import dataclass, field
 
 from dvx._paths import path_problem
@@ -30,7 +32,20 @@ KINDS = ("file", "dir")
 _ORDER = ("format", "type", "id", "size", "files", "chunks", "profile")
 _REQUIRED = ("format", "type", "id", "size", "files", "chunks")
 _INTS = ("format", "size", "files", "chunks")
+# A pointer is about 250 bytes; anything past 64 KiB is not one.
+MAX_BYTES = 1 << 16
 _CONFLICT = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")
+# ASCII digits only: str.isdigit accepts "²" and other Unicode digits that
+# int() then rejects, and int() accepts "_", signs and spaces. Values must
+# also fit in 63 bits (file sizes and offsets are signed 64-bit everywhere).
+_UINT = re.compile(r"[0-9]{1,19}")
+_UINT_MAX = (1 << 63) - 1
+_KEY = re.compile(r"[a-z][a-z0-9_-]{0,63}")
+
+
+def _show(value: str) -> str:
+    """``repr`` of a value quoted in an error, cut so a hostile line stays one short line."""
+    return repr(value if len(value) <= 80 else value[:77] + "...")
 
 
 @dataclass(frozen=True)
@@ -99,7 +114,9 @@ def parse(text: str, source: str = "<pointer>") -> Pointer:
     values: dict[str, str] = {}
     lines_of: dict[str, int] = {}
     last = 0
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    # Lines are split on "\n" only, so line numbers match git, grep and editors
+    # (str.splitlines also splits on \x0b, \x1c, \u2028 and others).
+    for lineno, raw in enumerate(text.split("\n"), 1):
         last = lineno
         line = raw.strip()
         if line.startswith(_CONFLICT):
@@ -114,51 +131,71 @@ def parse(text: str, source: str = "<pointer>") -> Pointer:
         key, sep, value = line.partition(":")
         key, value = key.strip(), value.strip()
         if not sep or not key:
-            raise PointerError(source, lineno, f"expected 'key: value', got {raw.strip()!r}")
+            raise PointerError(source, lineno, f"expected 'key: value', got {_show(raw.strip())}")
         if key in values:
-            raise PointerError(source, lineno, f"duplicate key {key!r}")
-        if key not in _ORDER:
+            raise PointerError(source, lineno, f"duplicate key {_show(key)}")
+        if key not in _ORDER and not _KEY.fullmatch(key):
             # Unknown keys are kept (a newer dvx may add some) but must be well formed.
-            pass
+            raise PointerError(source, lineno, f"invalid key {_show(key)} (letters, digits, '_' and '-')")
         values[key] = value
         lines_of[key] = lineno
     for key in _REQUIRED:
         if key not in values:
             where = last if last else None
             what = "is empty" if not values else f"missing '{key}'"
-            raise PointerError(source, where, f"{what} (truncated or hand-edited?)", "restore it with `git checkout -- FILE` or re-run `dvx add`")
+            raise PointerError(source, where, f"{what} (truncated or hand-edited?)")
     for key in _INTS:
         v = values[key]
-        if not v.isdigit():
-            raise PointerError(source, lines_of[key], f"'{key}' must be a non-negative integer, got {v!r}")
+        if not _UINT.fullmatch(v) or int(v) > _UINT_MAX:
+            raise PointerError(source, lines_of[key], f"'{key}' must be a non-negative integer below 2**63, got {_show(v)}")
     fmt = int(values["format"])
     if fmt != FORMAT:
         raise PointerError(source, lines_of["format"], f"pointer format {fmt} is not supported (this dvx reads format {FORMAT})", "upgrade dvx")
     kind = values["type"]
     if kind not in KINDS:
-        raise PointerError(source, lines_of["type"], f"'type' must be one of {', '.join(KINDS)}, got {kind!r}")
+        raise PointerError(source, lines_of["type"], f"'type' must be one of {', '.join(KINDS)}, got {_show(kind)}")
     oid = values["id"]
     if not is_oid(oid):
-        raise PointerError(source, lines_of["id"], f"'id' must be 32 lowercase hex digits, got {oid!r}")
+        raise PointerError(source, lines_of["id"], f"'id' must be 32 lowercase hex digits, got {_show(oid)}")
     profile = values.get("profile") or None
     if profile is not None and not is_oid(profile):
-        raise PointerError(source, lines_of["profile"], f"'profile' must be 32 lowercase hex digits, got {profile!r}")
+        raise PointerError(source, lines_of["profile"], f"'profile' must be 32 lowercase hex digits, got {_show(profile)}")
     extra = {k: v for k, v in values.items() if k not in _ORDER}
     return Pointer(kind, oid, int(values["size"]), int(values["files"]), int(values["chunks"]), profile, extra)
 
 
+def repair_hint(pointer: str) -> str:
+    """The commands that replace the broken workspace pointer file ``pointer``."""
+    tracked = pointer[: -len(SUFFIX)] if pointer.endswith(SUFFIX) else pointer
+    return (f"rewrite it from the data with `dvx add {shlex.quote(tracked)}`, or restore the committed one "
+            f"with `git checkout -- {shlex.quote(pointer)}`")
+
+
 def load(path: str | os.PathLike[str], display: str | None = None) -> Pointer:
-    """Read and parse the pointer file at ``path``."""
+    """Read and parse the workspace pointer file at ``path`` (``display`` names it in errors)."""
     name = display or os.fspath(path)
     try:
         with open(path, "rb") as f:
-            raw = f.read(1 << 16)
+            raw = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise
     except OSError as e:
-        raise PointerError(name, None, f"cannot read: {e.strerror}") from e
+        raise PointerError(name, None, f"cannot read: {e.strerror}", repair_hint(name)) from e
+    try:
+        return loads(raw, name)
+    except PointerError as e:
+        if e.hint is None:
+            e.hint = repair_hint(name)
+        raise
+
+
+def loads(raw: bytes, source: str) -> Pointer:
+    """Parse a pointer file's bytes: UTF-8 text of at most MAX_BYTES."""
+    if len(raw) > MAX_BYTES:
+        raise PointerError(source, None, f"is larger than {MAX_BYTES} bytes: not a pointer file")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise PointerError(name, None, "is not UTF-8 text (binary or corrupted)") from e
-    return parse(text, name)
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise PointerError(source, line, "is not UTF-8 text (binary or corrupted)") from e
+    return parse(text, source)

@@ -129,7 +129,10 @@ def test_bad_pointer_names_file_and_line(repo: Path, mutate, expect: str) -> Non
     assert cp.returncode == 2
     line = _one_line_error(cp)
     assert "a.bin.dvx" in line and expect in line
-    st = json.loads(run_dvx(repo, "status", "--json").stdout)
+    # status reports the state, then exits 2 like every command that meets a broken pointer
+    cp = run_dvx(repo, "status", "--json", check=False)
+    assert cp.returncode == 2 and "a.bin.dvx" in _one_line_error(cp)
+    st = json.loads(cp.stdout)
     assert st["paths"][0]["state"] == "broken-pointer"
 
 
