@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from dvx._fsutil import atomic_open, fsync_dir
-from dvx.errors import ObjectMissingError, WorkspaceChangedError
+from dvx.errors import CorruptObjectError, ObjectMissingError, WorkspaceChangedError
 from dvx.hashing import from_hex, to_hex
 from dvx.store.objects import FileManifest, ObjectType
 from dvx.workspace import pointer as ptr
@@ -28,6 +28,27 @@ class CheckoutResult:
     bytes_written: int = 0
 
 
+_HINT_MISMATCH = (
+    "the pointer, its manifest and the stored chunks disagree: the repository or the remote holding them "
+    "was damaged or tampered with; nothing was written"
+)
+
+
+def _check_chunks(ws: Workspace, shown: str, m: FileManifest) -> None:
+    """Every chunk of ``m`` is in the cache with the length ``m`` gives it (index lookups only),
+    so a file is never written short, or long, from a manifest that misstates a chunk."""
+    cache = ws.cache
+    for ref in m.chunks:
+        e = cache.locate(ref.oid)
+        if e is None:
+            continue  # reported by the read that needs it
+        if e.raw_length != ref.size:
+            raise CorruptObjectError(
+                f"{shown}: chunk {to_hex(ref.oid)} is {e.raw_length} bytes in the cache, "
+                f"its manifest says {ref.size}", _HINT_MISMATCH
+            )
+
+
 def _write_file(ws: Workspace, target: str, m: FileManifest, executable: bool) -> int:
     cache = ws.cache
     os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
@@ -40,7 +61,13 @@ def _write_file(ws: Workspace, target: str, m: FileManifest, executable: bool) -
     # checkout 5x slower.
     with atomic_open(target, fsync=False) as f:
         for ref in m.chunks:
-            f.write(cache.get(ref.oid))
+            data = cache.get(ref.oid)
+            if len(data) != ref.size:  # _check_chunks saw the index; this is the bytes themselves
+                raise CorruptObjectError(
+                    f"{target}: chunk {to_hex(ref.oid)} is {len(data)} bytes, its manifest says {ref.size}",
+                    _HINT_MISMATCH,
+                )
+            f.write(data)
         f.flush()
         os.fchmod(f.fileno(), 0o755 if executable else 0o644)
     return m.size
@@ -53,8 +80,18 @@ def _local_is_safe(ws: Workspace, abspath: bytes, relkey: bytes) -> tuple[bytes 
 
 
 def _restore_one(
-    ws: Workspace, rel: str, relkey: bytes, oid: bytes, executable: bool, force: bool, result: CheckoutResult
+    ws: Workspace,
+    rel: str,
+    relkey: bytes,
+    oid: bytes,
+    executable: bool,
+    force: bool,
+    result: CheckoutResult,
+    size: int,
+    m: FileManifest | None = None,
 ) -> None:
+    """Write one file from manifest ``oid`` unless it is already there; ``size`` is what the
+    pointer or tree entry says, checked against the manifest before anything is written."""
     ap = ws.abspath(rel)
     apb = os.fsencode(ap)
     cur: bytes | None = None
@@ -75,7 +112,15 @@ def _restore_one(
             return
         elif os.path.islink(ap):
             os.unlink(ap)
-    m = ws.cache.get_file_manifest(oid)
+    if m is None:
+        m = ws.cache.get_file_manifest(oid)
+    shown = ws.display(rel)
+    if m.size != size:
+        raise CorruptObjectError(
+            f"{shown}: manifest {to_hex(oid)[:12]} lists {m.size} bytes, its pointer or tree entry says {size}",
+            _HINT_MISMATCH,
+        )
+    _check_chunks(ws, shown, m)
     result.bytes_written += _write_file(ws, str(ap), m, executable)
     st = os.stat(ap)
     ws.statcache.put(relkey, (st.st_size, st.st_mtime_ns, st.st_ino), oid, len(m.chunks))
@@ -113,10 +158,13 @@ def checkout(
             key = os.fsencode(rel)
             if p.kind == "file":
                 _require(ws, oid, ObjectType.FILE, ws.display(rel))
-                _restore_one(ws, rel, key, oid, False, force, result)
+                m = ws.cache.get_file_manifest(oid)
+                _check_pointer(ws, pp, p.size, m.size, (p.chunks, len(m.chunks), "chunks"))
+                _restore_one(ws, rel, key, oid, False, force, result, p.size, m)
                 continue
             _require(ws, oid, ObjectType.TREE, ws.display(rel))
             tree = ws.cache.get_tree_manifest(oid)
+            _check_pointer(ws, pp, p.size, tree.size, (p.files, tree.nfiles, "files"))
             top = ws.abspath(rel)
             if os.path.lexists(top) and not os.path.isdir(top):
                 if not force:
@@ -128,7 +176,7 @@ def checkout(
             for e in tree.entries:
                 named.add(e.path)
                 sub = rel + "/" + os.fsdecode(e.path)
-                _restore_one(ws, sub, key + b"/" + e.path, e.file_oid, e.executable, force, result)
+                _restore_one(ws, sub, key + b"/" + e.path, e.file_oid, e.executable, force, result, e.size)
             topb = os.fsencode(top)
             for r, ap, _st in list(walk_files(topb)):
                 if r in named:
@@ -155,6 +203,17 @@ def checkout(
             "`dvx add` them to keep them, or `dvx checkout --force` to discard them",
         )
     return result
+
+
+def _check_pointer(ws: Workspace, pp: str, size: int, real: int, count: tuple[int, int, str]) -> None:
+    """The pointer ``pp`` agrees with its manifest on the total size and the file or chunk count."""
+    said, got, what = count
+    if size != real or said != got:
+        raise CorruptObjectError(
+            f"{ws.display(pp)} says size {size} and {said} {what}, but its manifest lists {real} bytes "
+            f"and {got} {what}",
+            _HINT_MISMATCH,
+        )
 
 
 def _prune_empty_dirs(top: bytes) -> None:
