@@ -29,7 +29,8 @@ READ_SIZE = 8 << 20
 # repository's max_size (docs/format.md, "Limits").
 MIN_CHUNK = 64
 MAX_CHUNK = 64 << 20
-_KEYS = ("min_size", "avg_size", "max_size")
+_DEFAULTS = {"min_size": 16384, "avg_size": 65536, "max_size": 262144}
+_KEYS = tuple(_DEFAULTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ class ChunkerParams:
             raise ValueError(f"unknown chunking algorithm {algorithm!r} (this dvx knows {ALGORITHM!r})")
         sizes = []
         for key in _KEYS:
-            v = section.get(key, getattr(cls, key))
+            v = section.get(key, _DEFAULTS[key])
             if isinstance(v, str) and v.strip().isascii() and v.strip().isdecimal():
                 v = int(v)  # a quoted number, as older dvx accepted
             if isinstance(v, bool) or not isinstance(v, int):
