@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dvx import scm
-from dvx.errors import ConfigError, DataFormatError, DataGateError, ObjectMissingError, PointerError, UsageError
+from dvx.errors import ConfigError, CorruptObjectError, DataFormatError, DataGateError, ObjectMissingError, PointerError, UsageError
 from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
 
@@ -359,7 +359,13 @@ def _write_manifest(cache: Any, m: Any, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "wb") as f:
         for ref in m.chunks:
-            f.write(cache.get(ref.oid))
+            data = cache.get(ref.oid)
+            if len(data) != ref.size:  # never validate a file of another length than the version's
+                raise CorruptObjectError(
+                    f"{target.name}: chunk {ref.oid.hex()} is {len(data)} bytes, its manifest says {ref.size}",
+                    "the manifest or the chunk was damaged or tampered with",
+                )
+            f.write(data)
 
 
 # Policy: suites and thresholds -------------------------------------------------
