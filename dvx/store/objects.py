@@ -27,7 +27,6 @@ _CHUNK_REC = struct.Struct("<16sI")
 # TreeManifest record head: file id 16s | size u64 | mode u8 | path length u32; then the path
 _TREE_REC = struct.Struct("<16sQBI")
 _MODE_EXEC = 0x01
-_U32_MAX = 0xFFFFFFFF
 _U64_MAX = 0xFFFFFFFFFFFFFFFF
 # The most records a manifest within MAX_MANIFEST bytes can hold.
 MAX_FILE_CHUNKS = (MAX_MANIFEST - _MANIFEST_HEAD.size) // _CHUNK_REC.size
@@ -71,7 +70,7 @@ class FileManifest:
         """The canonical binary form (docs/format.md, "FileManifest")."""
         chunks = self.chunks
         for c in chunks:
-            if len(c.oid) != ID_BYTES or not 0 <= c.size <= _U32_MAX:
+            if len(c.oid) != ID_BYTES or not 0 <= c.size <= MAX_CHUNK:
                 raise ValueError(f"invalid chunk reference {c!r}")
         head = _MANIFEST_HEAD.pack(FILE_MAGIC, MANIFEST_VERSION, 0, len(chunks), self.size)
         pack = _CHUNK_REC.pack

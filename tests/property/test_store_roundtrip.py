@@ -9,6 +9,7 @@ from fsspec.implementations.local import LocalFileSystem
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dvx.chunking import MAX_CHUNK
 from dvx.hashing import hash_bytes
 from dvx.store import ChunkRef, FileManifest, ObjectStore, ObjectType, TreeEntry, TreeManifest
 
@@ -17,7 +18,8 @@ pytestmark = pytest.mark.property
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 oids = st.binary(min_size=16, max_size=16)
-chunk_refs = st.builds(ChunkRef, oids, st.integers(0, 2**32 - 1))
+# Chunk sizes up to the format's 64 MiB maximum (docs/format.md, "Limits"); larger ones are refused.
+chunk_refs = st.builds(ChunkRef, oids, st.integers(0, MAX_CHUNK))
 # Path components: any bytes but "/" and NUL (non-UTF-8 included), never "." or "..".
 component = st.binary(min_size=1, max_size=12).filter(
     lambda b: b"/" not in b and b"\x00" not in b and b not in (b".", b"..")

@@ -182,3 +182,9 @@ def test_chunker_bounds_from_config(section: dict, message: str) -> None:
 def test_chunker_bounds_accept_the_extremes() -> None:
     assert ChunkerParams.from_config({"min_size": 64, "avg_size": 65, "max_size": MAX_CHUNK}).max_size == MAX_CHUNK
     assert ChunkerParams.from_config({"max_size": "262144"}).max_size == 262144
+
+
+def test_file_manifest_encode_refuses_what_decode_would() -> None:
+    with pytest.raises(ValueError, match="invalid chunk reference"):
+        FileManifest((ChunkRef(OID, MAX_CHUNK + 1),)).encode()
+    assert FileManifest.decode(FileManifest((ChunkRef(OID, MAX_CHUNK),)).encode()).size == MAX_CHUNK
