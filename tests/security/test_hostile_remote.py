@@ -55,7 +55,7 @@ class Run:
 
 def measured(cwd: Path, *argv: str) -> Run:
     """Run ``argv`` (a Python child) under the RSS wrapper."""
-    cp = subprocess.run([sys.executable, "-c", _WRAP, *argv], cwd=cwd, capture_output=True, text=True,
+    cp = subprocess.run([sys.executable, "-c", _WRAP, *argv], cwd=cwd, capture_output=True, text=True, check=False,
                         env=env(), timeout=120)
     lines = cp.stderr.rstrip("\n").split("\n")
     assert lines[-1].startswith("MAXRSS_KIB="), cp.stderr

@@ -16,7 +16,14 @@ from dvx.store import ObjectStore
 from dvx.store import pack as _pack
 from dvx.store.index import FLAG_ZSTD, encode_index, record_problem
 from dvx.store.limits import MAX_MANIFEST, MAX_PACK, MAX_PACK_ENTRIES, zstd_bound
-from dvx.store.objects import MAX_FILE_CHUNKS, ChunkRef, FileManifest, ObjectType, TreeEntry, TreeManifest
+from dvx.store.objects import (
+    MAX_FILE_CHUNKS,
+    ChunkRef,
+    FileManifest,
+    ObjectType,
+    TreeEntry,
+    TreeManifest,
+)
 from dvx.store.store import decode_blob
 
 OID = b"\x01" * 16
@@ -188,3 +195,15 @@ def test_file_manifest_encode_refuses_what_decode_would() -> None:
     with pytest.raises(ValueError, match="invalid chunk reference"):
         FileManifest((ChunkRef(OID, MAX_CHUNK + 1),)).encode()
     assert FileManifest.decode(FileManifest((ChunkRef(OID, MAX_CHUNK),)).encode()).size == MAX_CHUNK
+
+
+def test_index_file_over_the_cap_is_skipped_unread(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from dvx.store.limits import MAX_INDEX
+
+    raw = b"y" * 100
+    store = _store_with_index(tmp_path, [(hash_bytes(raw), PID, 0, 100, 100, 0, 0)], raw)
+    with open(tmp_path / "index" / ("cd" * 16), "wb") as f:
+        f.truncate(MAX_INDEX + 1)  # sparse: costs no disk, and is never read
+    with caplog.at_level(logging.WARNING, logger="dvx.store"):
+        assert store.get(hash_bytes(raw)) == raw
+    assert any("cd" * 16 in m and "over the" in m for m in caplog.messages), caplog.messages
