@@ -39,7 +39,7 @@ from dvx.store import FileManifest, ObjectStore, ObjectType, TreeManifest
 from dvx.store import pack as _pack
 from dvx.store.index import FLAG_ZSTD, Record, coalesce, decode_index, encode_index
 from dvx.store.limits import MAX_INDEX
-from dvx.store.store import check_record, decode_blob, read_index_file
+from dvx.store.store import HINT_BAD_ENTRY, check_record, decode_blob, read_index_file
 
 # progress(kind, n): ("total", bytes to move) once, then ("bytes", n) as they move.
 Progress = Callable[[str, int], None]
@@ -680,11 +680,12 @@ def fetch(
                 if rec is None:
                     nowhere[o] = None
                     continue
-                check_record(rec, where, _HINT_CORRUPT, max_chunk)
+                check_record(rec, where, HINT_BAD_ENTRY, max_chunk)
                 if sizes is not None and rec[4] != sizes[o]:
                     raise CorruptObjectError(
                         f"object {o.hex()} in pack {rec[1].hex()} of {where} is {rec[4]} bytes, "
-                        f"but a manifest lists it as a chunk of {sizes[o]} bytes", _HINT_CORRUPT)
+                        f"but a manifest lists it as a chunk of {sizes[o]} bytes",
+                        "the remote's manifest or its index is damaged or was tampered with; nothing was written")
                 out.append(rec)
             return out
 

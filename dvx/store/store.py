@@ -42,6 +42,9 @@ log = logging.getLogger("dvx.store")
 
 _HINT_CORRUPT = "the stored copy is damaged; run dvx fetch (or add the data) again to replace it"
 _HINT_MISSING = "run dvx fetch to get it from a remote, or add the data again"
+# A bad index entry is not repaired by fetching or adding again (the entry
+# makes the object look present): the hint names no command that would not help.
+HINT_BAD_ENTRY = "an index file lists it wrongly (damaged or tampered with); nothing of it was read"
 # Reads: ranges of one pack closer than this are fetched as one (a remote GET
 # costs far more than 256 KiB of transfer); one range is at most 16 MiB and one
 # cat_ranges batch at most 64 MiB, which bounds get_many's memory.
@@ -58,13 +61,14 @@ _INDEX_EVERY = 65536
 _MAX_COMMITS = 2
 
 
-def check_record(rec: Record, where: str, hint: str = _HINT_CORRUPT, max_chunk: int = MAX_CHUNK) -> Record:
+def check_record(rec: Record, where: str, hint: str | None = None, max_chunk: int = MAX_CHUNK) -> Record:
     """``rec`` when its lengths, type and flags are within the caps (docs/format.md, "Limits");
     else CorruptObjectError naming the object, its pack and ``where``. Call before reading it."""
     problem = record_problem(rec, max_chunk)
     if problem is not None:
         raise CorruptObjectError(
-            f"object {rec[0].hex()} in pack {rec[1].hex()} of {where} has a bad index entry: {problem}", hint
+            f"object {rec[0].hex()} in pack {rec[1].hex()} of {where} has a bad index entry: {problem}",
+            hint or HINT_BAD_ENTRY,
         )
     return rec
 
@@ -80,7 +84,7 @@ def decode_blob(
     length, so a bomb cannot grow it), or does not hash to its id. Store
     reads and remote transfers both check here.
     """
-    check_record(rec, where, hint, max_chunk)
+    check_record(rec, where, None, max_chunk)
     oid, pid, offset, stored, raw_len, _otype, flags = rec
     what = f"object {oid.hex()} in pack {pid.hex()} of {where}"
     if len(blob) != stored:
@@ -283,7 +287,7 @@ class ObjectStore:
         return None if rec is None else entry_of(self._checked(rec))
 
     def _checked(self, rec: Record) -> Record:
-        return check_record(rec, self.display_root, _HINT_CORRUPT, self.max_chunk)
+        return check_record(rec, self.display_root, HINT_BAD_ENTRY, self.max_chunk)
 
     def entries(self) -> Mapping[bytes, IndexEntry]:
         """The merged index (read-only view; entries are built on access)."""
