@@ -95,14 +95,27 @@ def read_table(
     what = view.describe(node.path)
     import pyarrow as pa
 
+    fs = None
     try:
         if fmt == "ipcstream":
             return _read_ipc_stream(view, node, columns, filter)
-        d = _dataset(view, node, fmt, native=True)
+        fs = None if _native_path(view, node) is not None else versions.arrow_filesystem(view)
+        d = _dataset(view, node, fmt, native=True, fs=fs)
         _check_columns(d.schema, columns, what)
         return d.to_table(columns=columns, filter=filter)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as e:
+        _release(fs)
         raise _format_error(what, e) from e
+    except BaseException:
+        _release(fs)
+        raise
+
+
+def _release(fs: Any) -> None:
+    """Stop and wait for Arrow's read-ahead through ``fs`` before an error leaves dvx (defect 7:
+    an Arrow thread still inside a dvx read when the interpreter exits aborts it)."""
+    if fs is not None:
+        versions.release_arrow(fs)
 
 
 def read_pandas(
@@ -239,14 +252,14 @@ def _file_format(fmt: str) -> Any:
 
 
 def _dataset(view: versions.RepoView, node: versions.Node, fmt: str, native: bool,
-             partitioning: Any = None) -> pyarrow.dataset.Dataset:
+             partitioning: Any = None, fs: Any = None) -> pyarrow.dataset.Dataset:
     import pyarrow.dataset as ds
 
     local = _native_path(view, node) if native else None
     if local is not None:
         return ds.dataset(local, format=_file_format(fmt), partitioning=partitioning)
-    return ds.dataset(node.path, filesystem=versions.arrow_filesystem(view), format=_file_format(fmt),
-                      partitioning=partitioning)
+    return ds.dataset(node.path, filesystem=fs if fs is not None else versions.arrow_filesystem(view),
+                      format=_file_format(fmt), partitioning=partitioning)
 
 
 def _read_ipc_stream(view: versions.RepoView, node: versions.Node, columns: list[str] | None,

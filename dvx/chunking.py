@@ -21,6 +21,18 @@ ALGORITHM = "fastcdc-gear-v1"
 READ_SIZE = 8 << 20
 
 
+# Bounds on the chunk sizes accepted from `[chunking]` in .dvx/config. Below
+# 64 bytes a chunk's 20-byte manifest entry and 40-byte pack entry outweigh
+# it; above 64 MiB one chunk (held whole by add, checkout and every read, a few
+# at once in the compression pool) no longer fits the 256 MiB a dvx process
+# is meant to stay under. Readers also cap a stored chunk's length by the
+# repository's max_size (docs/format.md, "Limits").
+MIN_CHUNK = 64
+MAX_CHUNK = 64 << 20
+_DEFAULTS = {"min_size": 16384, "avg_size": 65536, "max_size": 262144}
+_KEYS = tuple(_DEFAULTS)
+
+
 @dataclass(frozen=True, slots=True)
 class ChunkerParams:
     """Minimum, average (target) and maximum chunk sizes in bytes."""
@@ -30,23 +42,33 @@ class ChunkerParams:
     max_size: int = 262144
 
     def __post_init__(self) -> None:
-        if not 64 <= self.min_size < self.avg_size < self.max_size:
+        for key in _KEYS:
+            v = getattr(self, key)
+            if not MIN_CHUNK <= v <= MAX_CHUNK:
+                raise ValueError(
+                    f"{key} = {v} is outside {MIN_CHUNK}..{MAX_CHUNK} bytes (64 B to 64 MiB, docs/format.md \"Limits\")"
+                )
+        if not self.min_size < self.avg_size < self.max_size:
             raise ValueError(
-                f"chunk sizes must satisfy 64 <= min < avg < max, got "
+                f"chunk sizes must satisfy min_size < avg_size < max_size, got "
                 f"{self.min_size}/{self.avg_size}/{self.max_size}"
             )
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> ChunkerParams:
-        """Build from the ``[chunking]`` table of ``.dvx/config``."""
+        """Build from the ``[chunking]`` table of ``.dvx/config``; ValueError naming the bad key."""
         algorithm = section.get("algorithm", ALGORITHM)
         if algorithm != ALGORITHM:
             raise ValueError(f"unknown chunking algorithm {algorithm!r} (this dvx knows {ALGORITHM!r})")
-        return cls(
-            int(section.get("min_size", cls.min_size)),
-            int(section.get("avg_size", cls.avg_size)),
-            int(section.get("max_size", cls.max_size)),
-        )
+        sizes = []
+        for key in _KEYS:
+            v = section.get(key, _DEFAULTS[key])
+            if isinstance(v, str) and v.strip().isascii() and v.strip().isdecimal():
+                v = int(v)  # a quoted number, as older dvx accepted
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise ValueError(f"{key} = {v!r} is not an integer number of bytes")
+            sizes.append(v)
+        return cls(*sizes)
 
 
 def cut_points(data: bytes | bytearray | memoryview, params: ChunkerParams) -> list[int]:

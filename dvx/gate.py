@@ -35,7 +35,14 @@ from typing import TYPE_CHECKING, Any
 
 from dvx import scm
 from dvx._textfile import load_toml
-from dvx.errors import DataFormatError, DataGateError, ObjectMissingError, PointerError, UsageError
+from dvx.errors import (
+    CorruptObjectError,
+    DataFormatError,
+    DataGateError,
+    ObjectMissingError,
+    PointerError,
+    UsageError,
+)
 from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
 
@@ -360,7 +367,13 @@ def _write_manifest(cache: Any, m: Any, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "wb") as f:
         for ref in m.chunks:
-            f.write(cache.get(ref.oid))
+            data = cache.get(ref.oid)
+            if len(data) != ref.size:  # never validate a file of another length than the version's
+                raise CorruptObjectError(
+                    f"{target.name}: chunk {ref.oid.hex()} is {len(data)} bytes, its manifest says {ref.size}",
+                    "the manifest or the chunk was damaged or tampered with",
+                )
+            f.write(data)
 
 
 # Policy: suites and thresholds -------------------------------------------------

@@ -35,6 +35,8 @@ import stat
 import subprocess
 import tempfile
 import threading
+import time
+import weakref
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -57,7 +59,16 @@ if TYPE_CHECKING:
     from dvx.remote import Remote
     from dvx.store.store import ObjectStore
 
-__all__ = ["Node", "ReadStats", "RepoView", "VersionedFile", "arrow_filesystem", "open_view", "repo_root"]
+__all__ = [
+    "Node",
+    "ReadStats",
+    "RepoView",
+    "VersionedFile",
+    "arrow_filesystem",
+    "open_view",
+    "release_arrow",
+    "repo_root",
+]
 
 FILE = "file"
 DIRECTORY = "directory"
@@ -178,7 +189,7 @@ def _resolve_sha(root: Path, rev: str) -> str:
 
 
 _views_lock = threading.Lock()
-_views: OrderedDict[tuple[str, str, str | None], RepoView] = OrderedDict()
+_views: OrderedDict[tuple[str, str, str, str | None], RepoView] = OrderedDict()
 _stores: dict[str, ObjectStore] = {}
 
 
@@ -192,7 +203,8 @@ def open_view(repo: str | os.PathLike[str] = ".", rev: str | None = None, remote
         return RepoView(root, None, None, remote)
     rev = str(rev)
     sha = _resolve_sha(root, rev)
-    key = (str(root), sha, remote)
+    # Keyed by the name asked for too: errors name the revision as the caller wrote it.
+    key = (str(root), rev, sha, remote)
     with _views_lock:
         view = _views.get(key)
         if view is not None:
@@ -668,6 +680,12 @@ class RepoView:
                 self._data.move_to_end(node.oid)
                 return d
         d = _FileData(self, node.oid, self.describe(node.path))
+        if d.size != node.size:
+            raise CorruptObjectError(
+                f"{d.what}: manifest {node.oid.hex()[:12]} lists {d.size} bytes, its pointer or tree entry says "
+                f"{node.size}",
+                "the pointer or the manifest was damaged or tampered with; nothing was returned",
+            )
         with self._lock:
             d = self._data.setdefault(node.oid, d)
             while len(self._data) > _MANIFESTS_MAX:
@@ -830,11 +848,14 @@ class _FileData:
             if e is None:
                 missing.append(k)
                 continue
-            if not e.compressed and e.length != offs[k + 1] - offs[k]:
+            # Raw chunks are read straight from the pack and compressed ones
+            # sliced after decompression: either way a length the manifest
+            # misstates would shift every later byte of the file.
+            if e.raw_length != offs[k + 1] - offs[k] or (not e.compressed and e.length != e.raw_length):
                 raise CorruptObjectError(
-                    f"{self.what}: chunk {oids[k].hex()} is {e.length} bytes in the cache, its manifest says "
+                    f"{self.what}: chunk {oids[k].hex()} is {e.raw_length} bytes in the cache, its manifest says "
                     f"{offs[k + 1] - offs[k]}",
-                    "run `dvx fetch` (or add the data again) to replace it",
+                    "the manifest or the chunk was damaged or tampered with; nothing was returned",
                 )
             locs[k] = (e.pack, e.offset, e.length, e.compressed)
         return missing
@@ -1080,10 +1101,114 @@ class VersionedFile(io.RawIOBase):
 # ------------------------------------------------------------------ pyarrow filesystem
 
 _handler_cls: Any = None
+# How long an error path waits for Arrow to let go of dvx files (a read in
+# flight may be fetching a 32 MiB pack range from a remote).
+_RELEASE_TIMEOUT = 60.0
+
+
+class _ArrowFiles:
+    """The dvx files one pyarrow filesystem handed to Arrow.
+
+    Arrow reads ahead on its own I/O threads, which call back into Python.
+    When a read fails, the caller's exception can reach the top and the
+    interpreter start shutting down while such a thread is still inside a dvx
+    read, and CPython then aborts the process (SIGABRT, issue 10 defect 7).
+    ``release`` makes every later read fail at once, which stops Arrow's
+    read-ahead, and waits until Arrow has dropped every file it was given.
+    """
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._live = 0
+        self.cancelled = False
+
+    def track(self, f: VersionedFile) -> _ArrowHandle:
+        """The object to hand to Arrow for ``f``; its reads fail once ``release`` was called."""
+        read = f._read_range
+        name = f.name
+
+        def guarded(start: int, end: int) -> Any:
+            if self.cancelled:
+                raise OSError(f"{name}: read cancelled after an earlier error")
+            return read(start, end)
+
+        f._read_range = guarded
+        handle = _ArrowHandle(f)
+        with self._cv:
+            self._live += 1
+        weakref.finalize(handle, self._gone)
+        return handle
+
+    def _gone(self) -> None:
+        with self._cv:
+            self._live -= 1
+            self._cv.notify_all()
+
+    def release(self, timeout: float = _RELEASE_TIMEOUT) -> bool:
+        """Cancel further reads and wait until no file is held by Arrow; False on timeout."""
+        import gc
+
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            self.cancelled = True
+        while True:
+            with self._cv:
+                if self._live <= 0:
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cv.wait(min(left, 0.05))
+            gc.collect()  # a file kept alive only by a reference cycle (a traceback)
+
+
+class _ArrowHandle:
+    """What Arrow holds for one dvx file: that file's own bound methods.
+
+    The traceback of a failed read (which the caller keeps while handling
+    it) references the file and its reader, never this object, so this
+    object dies exactly when Arrow lets go of the file.
+    """
+
+    __slots__ = ("__weakref__", "_file", "close", "read", "seek", "tell")
+    mode = "rb"
+
+    def __init__(self, f: VersionedFile) -> None:
+        self._file = f
+        self.read = f.read
+        self.seek = f.seek
+        self.tell = f.tell
+        self.close = f.close
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+
+_arrow_files: weakref.WeakSet[_ArrowFiles] = weakref.WeakSet()
+
+
+def release_arrow(fs: Any, timeout: float = _RELEASE_TIMEOUT) -> bool:
+    """After an error, cancel the reads Arrow still runs on a dvx pyarrow filesystem and wait for them."""
+    files = getattr(getattr(fs, "handler", None), "files", None)
+    return files.release(timeout) if isinstance(files, _ArrowFiles) else True
+
+
+def _release_all() -> None:
+    # Last resort at exit (a dataset scan abandoned by its caller): no Arrow
+    # thread may be inside a dvx read while the interpreter finalizes.
+    for files in list(_arrow_files):
+        files.release(5.0)
+
+
+atexit.register(_release_all)
 
 
 def arrow_filesystem(view: RepoView) -> Any:
-    """A read-only ``pyarrow.fs.PyFileSystem`` over ``view`` (workspace copies opened natively)."""
+    """A read-only ``pyarrow.fs.PyFileSystem`` over ``view`` (workspace copies opened natively).
+
+    Call ``release_arrow(fs)`` when a read through it fails (see ``_ArrowFiles``).
+    """
     global _handler_cls
     import pyarrow.fs as pafs
 
@@ -1104,6 +1229,8 @@ def _make_handler(pafs: Any) -> Any:
 
         def __init__(self, view: RepoView) -> None:
             self.view = view
+            self.files = _ArrowFiles()
+            _arrow_files.add(self.files)
 
         def __eq__(self, other: object) -> bool:
             return isinstance(other, DvxArrowHandler) and other.view is self.view
@@ -1152,7 +1279,10 @@ def _make_handler(pafs: Any) -> Any:
             local = self.view.local_path(node)
             if local is not None and node.kind == FILE:
                 return pa.OSFile(local, "r")
-            return pa.PythonFile(self.view.open(node, arrow=True), mode="r")
+            f: Any = self.view.open(node, arrow=True)
+            if isinstance(f, VersionedFile):
+                f = self.files.track(f)
+            return pa.PythonFile(f, mode="r")
 
         def open_input_file(self, path: str) -> Any:
             return self._open(path)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from dvx.chunking import MAX_CHUNK, ChunkerParams
 from dvx.config import Config
 from dvx.errors import RemoteError
 from dvx.hashing import hash_hex
@@ -166,8 +167,13 @@ def _s3_options(opts: dict[str, Any]) -> dict[str, Any]:
 
 
 def open_url(url: str, options: dict[str, Any] | None = None, *, name: str | None = None,
-             base_dir: str | os.PathLike[str] | None = None, jobs: int | None = None) -> Remote:
-    """A ``Remote`` for ``url`` with fsspec storage ``options`` (keys as in ``[remote.NAME]``)."""
+             base_dir: str | os.PathLike[str] | None = None, jobs: int | None = None,
+             max_chunk: int = MAX_CHUNK) -> Remote:
+    """A ``Remote`` for ``url`` with fsspec storage ``options`` (keys as in ``[remote.NAME]``).
+
+    ``max_chunk``: the repository's chunker max_size; a remote chunk declaring
+    more is refused before it is read (docs/format.md, "Limits").
+    """
     opts = dict(options or {})
     label = f"{name!r} ({url})" if name else url
     pack_size = int(opts.get("pack_size", DEFAULT_PACK_SIZE))
@@ -214,14 +220,18 @@ def open_url(url: str, options: dict[str, Any] | None = None, *, name: str | Non
         root = cls._strip_protocol(url).rstrip("/")
         if not root:
             raise RemoteError(f"remote {label}: the URL names no bucket or folder", f"use {proto}://bucket/prefix")
-    store = ObjectStore(fs, root, pack_size=pack_size)
+    store = ObjectStore(fs, root, pack_size=pack_size, max_chunk=max_chunk)
     return Remote(name or url, url, fs, store, jobs=njobs, options=opts)
 
 
 def open_remote(cfg: Config, name: str | None = None, *, jobs: int | None = None) -> Remote:
     """Open remote ``name`` (default: ``[core] remote``) of the repository whose config is ``cfg``."""
     spec = get_remote(cfg, name)
-    return open_url(spec.url, spec.options, name=spec.name, base_dir=cfg.dir.parent, jobs=jobs)
+    try:
+        max_chunk = ChunkerParams.from_config(cfg.section("chunking")).max_size
+    except ValueError:
+        max_chunk = MAX_CHUNK  # reported by the workspace, which reads the same table
+    return open_url(spec.url, spec.options, name=spec.name, base_dir=cfg.dir.parent, jobs=jobs, max_chunk=max_chunk)
 
 
 def _client_code(e: BaseException) -> str | None:

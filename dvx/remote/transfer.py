@@ -37,9 +37,10 @@ from dvx.hashing import hash_bytes, is_oid
 from dvx.remote import Remote, translate_errors
 from dvx.store import FileManifest, ObjectStore, ObjectType, TreeManifest
 from dvx.store import pack as _pack
-from dvx.store.objects import UnsafeTreePathError
-from dvx.store.store import decode_blob, unsafe_tree_error
 from dvx.store.index import FLAG_ZSTD, Record, coalesce, decode_index, encode_index
+from dvx.store.limits import MAX_INDEX
+from dvx.store.objects import UnsafeTreePathError
+from dvx.store.store import HINT_BAD_ENTRY, check_record, decode_blob, read_index_file, unsafe_tree_error
 
 # progress(kind, n): ("total", bytes to move) once, then ("bytes", n) as they move.
 Progress = Callable[[str, int], None]
@@ -131,12 +132,21 @@ class RemoteIndex:
             r.fs.invalidate_cache(d)
         self.counter.call()
         try:
-            names = r.fs.find(d, detail=False)
+            infos = r.fs.find(d, detail=True)
         except FileNotFoundError:
-            names = []
-        if not names:
+            infos = {}
+        if not infos:
             self._check_bucket()
-        return sorted(n for n in (p.rstrip("/").rsplit("/", 1)[-1] for p in names) if is_oid(n))
+        names = []
+        for p, info in infos.items():
+            n = p.rstrip("/").rsplit("/", 1)[-1]
+            # Only index/<id> itself: index/<id>/x (a "directory" named like an index) is not one.
+            if is_oid(n) and p.rstrip("/").rsplit("/", 2)[-2] == "index":
+                size = info.get("size")
+                if isinstance(size, int) and size > MAX_INDEX:
+                    continue  # read whole, so never one bigger than the cap
+                names.append(n)
+        return sorted(names)
 
     def _check_bucket(self) -> None:
         r = self.remote
@@ -172,8 +182,9 @@ class RemoteIndex:
             paths = {f"{r.root}/index/{n}": n for n in new}
             if r.store.local:
                 for p, n in paths.items():
-                    with contextlib.suppress(FileNotFoundError), open(p, "rb") as f:
-                        blobs[n] = f.read()
+                    data = read_index_file(p, n, f"remote {r.label}")
+                    if data is not None:
+                        blobs[n] = data
             else:
                 got = r.fs.cat(list(paths), on_error="omit")
                 strip = r.fs._strip_protocol
@@ -192,10 +203,8 @@ class RemoteIndex:
         for n in names:  # sorted: the lowest index id wins for a duplicate id, as in ObjectStore
             data = blobs.get(n)
             if data is None:
-                try:
-                    with open(os.path.join(self.cache_dir, n), "rb") as f:
-                        data = f.read()
-                except FileNotFoundError:
+                data = read_index_file(os.path.join(self.cache_dir, n), n, self.cache_dir)
+                if data is None:
                     continue
             if hash_bytes(data).hex() != n:
                 continue  # torn or damaged index: its objects look missing and are sent again
@@ -241,9 +250,9 @@ def _read_local(store: ObjectStore, ranges: list[tuple[bytes, int, int]]) -> lis
     return list(store.fs.cat_ranges(paths, [r[1] for r in ranges], [r[2] for r in ranges]))
 
 
-def _verify(rec: Record, blob: bytes | memoryview, where: str) -> bytes:
+def _verify(rec: Record, blob: bytes | memoryview, where: str, max_chunk: int) -> bytes:
     """``decode_blob`` (the store's one check) with the remote's hint."""
-    return decode_blob(rec, blob, where, _HINT_CORRUPT)
+    return decode_blob(rec, blob, where, _HINT_CORRUPT, max_chunk)
 
 
 def _local_record(store: ObjectStore, oid: bytes) -> Record:
@@ -371,7 +380,7 @@ def push(
     return res
 
 
-def _build_pack(job: _PackJob, where: str, compress: bool) -> bytearray:
+def _build_pack(job: _PackJob, where: str, compress: bool, max_chunk: int) -> bytearray:
     """Verify every blob of ``job`` and lay out the pack; compress blobs stored raw
     locally when that saves >= 1/8 (after 8 failures in a row a pack stops trying:
     random data, already-compressed formats)."""
@@ -381,7 +390,7 @@ def _build_pack(job: _PackJob, where: str, compress: bool) -> bytearray:
     fails = 0
     for rec, s in zip(job.records, job.source, strict=True):
         blob = src[rec[2] : rec[2] + rec[3]]
-        raw = _verify(s, blob, where)
+        raw = _verify(s, blob, where, max_chunk)
         flags = s[6]
         stored: bytes | memoryview = blob
         if compress and not flags & FLAG_ZSTD and len(raw) >= 64 and fails < 8:
@@ -399,7 +408,7 @@ def _build_pack(job: _PackJob, where: str, compress: bool) -> bytearray:
 
 def _upload_pack(remote: Remote, job: _PackJob, where: str, counter: _Counter) -> tuple[bytes, int]:
     # Runs on the pool: zstd (pyarrow) and xxhash release the GIL.
-    buf = _build_pack(job, where, remote.compression)
+    buf = _build_pack(job, where, remote.compression, remote.store.max_chunk)
     job.buf = None  # the pack's memory goes now, not when its index is written
     job.size = len(buf)
     tail = _pack.encode_header(job.records)
@@ -625,7 +634,7 @@ def _fetch_objects(
                 view = memoryview(data)
                 for r in members:
                     a = r[2] - s
-                    raw = _verify(r, view[a : a + r[3]], where)
+                    raw = _verify(r, view[a : a + r[3]], where, remote.store.max_chunk)
                     yield r, raw
                 if progress:
                     progress("bytes", sum(r[3] for r in members))
@@ -661,8 +670,12 @@ def fetch(
         manifests: dict[bytes, tuple[ObjectType, bytes]] = {}   # fetched, verified, written last
         nowhere: dict[bytes, None] = {}
         seen: set[bytes] = set()
+        where = f"remote {remote.label}"
+        max_chunk = min(remote.store.max_chunk, local.max_chunk)
 
-        def want(oids: Iterable[tuple[bytes, ObjectType]]) -> list[Record]:
+        def want(oids: Iterable[tuple[bytes, ObjectType]], sizes: dict[bytes, int] | None = None) -> list[Record]:
+            """Remote records of the objects the local store lacks, each within the caps and, for
+            chunks, of the length their manifest gives, before a byte of them is read."""
             out = []
             for o, _t in oids:
                 if o in seen:
@@ -674,8 +687,14 @@ def fetch(
                 rec = ridx.records.get(o)
                 if rec is None:
                     nowhere[o] = None
-                else:
-                    out.append(rec)
+                    continue
+                check_record(rec, where, HINT_BAD_ENTRY, max_chunk)
+                if sizes is not None and rec[4] != sizes[o]:
+                    raise CorruptObjectError(
+                        f"object {o.hex()} in pack {rec[1].hex()} of {where} is {rec[4]} bytes, "
+                        f"but a manifest lists it as a chunk of {sizes[o]} bytes",
+                        "the remote's manifest or its index is damaged or was tampered with; nothing was written")
+                out.append(rec)
             return out
 
         def get_manifests(oids: list[tuple[bytes, ObjectType]]) -> dict[bytes, bytes]:
@@ -704,10 +723,12 @@ def fetch(
                 file_oids.append((oid, ObjectType.FILE))
         files = get_manifests([(o, t) for o, t in file_oids if o not in top]) | {o: top[o] for o, _ in file_oids if o in top}
         chunks: list[tuple[bytes, ObjectType]] = []
+        sizes: dict[bytes, int] = {}
         for foid, raw in files.items():
             fm = _decode(FileManifest, raw, foid, remote)
             chunks.extend((c.oid, ObjectType.CHUNK) for c in fm.chunks)
-        need = want(chunks)
+            sizes.update((c.oid, c.size) for c in fm.chunks)
+        need = want(chunks, sizes)
         if progress:
             progress("total", sum(r[3] for r in need))
         with local.writer() as w:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from dvx.hashing import ID_BYTES
+from dvx.store.limits import MAX_CHUNK, MAX_INDEX, MAX_MANIFEST, MAX_PACK, zstd_bound
 from dvx.store.objects import ObjectType
 
 INDEX_MAGIC = b"DVXINDEX"
@@ -50,6 +51,39 @@ def entry_of(rec: Record) -> IndexEntry:
     return IndexEntry(rec[1], rec[2], rec[3], rec[4], ObjectType(rec[5]), bool(rec[6] & FLAG_ZSTD))
 
 
+_TYPES = frozenset(int(t) for t in ObjectType)
+
+
+def max_raw(otype: int, max_chunk: int = MAX_CHUNK) -> int:
+    """Largest raw length accepted for an object of type ``otype`` (docs/format.md, "Limits")."""
+    return max_chunk if otype == ObjectType.CHUNK else MAX_MANIFEST
+
+
+def record_problem(rec: Record, max_chunk: int = MAX_CHUNK) -> str | None:
+    """What is wrong with an index or pack-header entry, or None when it is within every cap.
+
+    Checked before a byte is read or allocated for the object, so a crafted
+    entry (a 4 GiB raw length, an offset of 2**63, unknown flags) is refused
+    instead of costing memory or raising OverflowError.
+    """
+    _oid, _pid, offset, stored, raw, otype, flags = rec
+    if otype not in _TYPES:
+        return f"unknown object type {otype}"
+    if flags & ~FLAG_ZSTD:
+        return f"unknown flag bits {flags:#04x}"
+    cap = max_raw(otype, max_chunk)
+    if raw > cap:
+        return f"declares {raw} raw bytes, over the {cap}-byte limit for a {ObjectType(otype).name.lower()}"
+    if flags & FLAG_ZSTD:
+        if stored > zstd_bound(raw):
+            return f"declares {stored} compressed bytes for {raw} raw bytes"
+    elif stored != raw:
+        return f"declares {stored} stored bytes for {raw} raw bytes without compression"
+    if offset + stored > MAX_PACK:
+        return f"offset {offset} + length {stored} is beyond the {MAX_PACK}-byte pack limit"
+    return None
+
+
 def encode_index(records: Iterable[Record]) -> bytes:
     """An index file listing ``records``, sorted by object id (duplicates dropped, first kept)."""
     by_id: dict[bytes, Record] = {}
@@ -68,6 +102,8 @@ def check_index(data: bytes | bytearray | memoryview) -> int:
 def _check_head(data: bytes | bytearray | memoryview) -> int:
     if len(data) < _HEAD.size:
         raise ValueError(f"index: {len(data)} bytes is shorter than the {_HEAD.size}-byte header")
+    if len(data) > MAX_INDEX:
+        raise ValueError(f"index: {len(data)} bytes is over the {MAX_INDEX}-byte limit for one index file")
     magic, version, count = _HEAD.unpack_from(data, 0)
     if magic != INDEX_MAGIC:
         raise ValueError(f"index: bad magic {bytes(magic)!r}, expected {INDEX_MAGIC!r}")

@@ -15,6 +15,7 @@ from itertools import starmap
 
 from dvx._paths import path_problem
 from dvx.hashing import ID_BYTES, hash_bytes
+from dvx.store.limits import MAX_CHUNK, MAX_MANIFEST
 
 FILE_MAGIC = b"DVXF"
 TREE_MAGIC = b"DVXT"
@@ -27,8 +28,10 @@ _CHUNK_REC = struct.Struct("<16sI")
 # TreeManifest record head: file id 16s | size u64 | mode u8 | path length u32; then the path
 _TREE_REC = struct.Struct("<16sQBI")
 _MODE_EXEC = 0x01
-_U32_MAX = 0xFFFFFFFF
 _U64_MAX = 0xFFFFFFFFFFFFFFFF
+# The most records a manifest within MAX_MANIFEST bytes can hold.
+MAX_FILE_CHUNKS = (MAX_MANIFEST - _MANIFEST_HEAD.size) // _CHUNK_REC.size
+MAX_TREE_FILES = (MAX_MANIFEST - _MANIFEST_HEAD.size) // (_TREE_REC.size + 1)
 
 
 class ObjectType(enum.IntEnum):
@@ -68,7 +71,7 @@ class FileManifest:
         """The canonical binary form (docs/format.md, "FileManifest")."""
         chunks = self.chunks
         for c in chunks:
-            if len(c.oid) != ID_BYTES or not 0 <= c.size <= _U32_MAX:
+            if len(c.oid) != ID_BYTES or not 0 <= c.size <= MAX_CHUNK:
                 raise ValueError(f"invalid chunk reference {c!r}")
         head = _MANIFEST_HEAD.pack(FILE_MAGIC, MANIFEST_VERSION, 0, len(chunks), self.size)
         pack = _CHUNK_REC.pack
@@ -78,16 +81,21 @@ class FileManifest:
     def decode(cls, data: bytes | bytearray | memoryview) -> FileManifest:
         """Parse ``encode()``'s output; ValueError saying what is wrong."""
         count, total = _decode_head(data, FILE_MAGIC, "file manifest")
+        if count > MAX_FILE_CHUNKS:
+            raise ValueError(f"file manifest: {count} chunks is over the limit of {MAX_FILE_CHUNKS}")
         body = memoryview(data)[_MANIFEST_HEAD.size :]
         if len(body) != count * _CHUNK_REC.size:
             raise ValueError(
                 f"file manifest: {count} chunks need {count * _CHUNK_REC.size} bytes, got {len(body)}"
             )
-        chunks = tuple(starmap(ChunkRef, _CHUNK_REC.iter_unpack(body)))
-        m = cls(chunks)
-        if m.size != total:
-            raise ValueError(f"file manifest: size field {total} != sum of chunk sizes {m.size}")
-        return m
+        recs = _CHUNK_REC.iter_unpack(body)
+        sizes = [r[1] for r in _CHUNK_REC.iter_unpack(body)]
+        if sizes and max(sizes) > MAX_CHUNK:
+            i = next(k for k, n in enumerate(sizes) if n > MAX_CHUNK)
+            raise ValueError(f"file manifest: chunk {i} is {sizes[i]} bytes, over the {MAX_CHUNK}-byte limit")
+        if sum(sizes) != total:
+            raise ValueError(f"file manifest: size field {total} != sum of chunk sizes {sum(sizes)}")
+        return cls(tuple(starmap(ChunkRef, recs)))
 
     @property
     def oid(self) -> bytes:
@@ -189,6 +197,8 @@ class TreeManifest:
         count, total = _decode_head(data, TREE_MAGIC, "tree manifest")
         buf = bytes(data)
         pos = _MANIFEST_HEAD.size
+        if count > (len(buf) - pos) // (_TREE_REC.size + 1):
+            raise ValueError(f"tree manifest: truncated: {count} entries cannot fit in {len(buf)} bytes")
         unpack = _TREE_REC.unpack_from
         rsize = _TREE_REC.size
         entries = []
@@ -220,6 +230,8 @@ class TreeManifest:
 
 
 def _decode_head(data: bytes | bytearray | memoryview, magic: bytes, what: str) -> tuple[int, int]:
+    if len(data) > MAX_MANIFEST:
+        raise ValueError(f"{what}: {len(data)} bytes is over the {MAX_MANIFEST}-byte limit")
     if len(data) < _MANIFEST_HEAD.size:
         raise ValueError(f"{what}: {len(data)} bytes is shorter than the {_MANIFEST_HEAD.size}-byte header")
     got, version, flags, count, total = _MANIFEST_HEAD.unpack_from(data, 0)

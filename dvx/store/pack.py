@@ -16,7 +16,8 @@ from typing import Any
 import xxhash
 
 from dvx._fsutil import create_tmp, fsync_dir
-from dvx.store.index import Record
+from dvx.store.index import Record, record_problem
+from dvx.store.limits import MAX_PACK_ENTRIES
 
 PACK_MAGIC = b"DVXPACK1"
 # otype u8 | flags u8 | raw length u32 | stored length u32 | id 16s
@@ -79,15 +80,25 @@ def parse_trailer(tail: bytes, pack_size: int) -> int:
         raise ValueError(f"bad pack magic {magic!r}, expected {PACK_MAGIC!r} (truncated or not a pack)")
     if hlen % ENTRY_SIZE or hlen + TRAILER_SIZE > pack_size:
         raise ValueError(f"pack header length {hlen} does not fit a pack of {pack_size} bytes")
+    if hlen // ENTRY_SIZE > MAX_PACK_ENTRIES:
+        raise ValueError(f"pack header lists {hlen // ENTRY_SIZE} blobs, over the limit of {MAX_PACK_ENTRIES}")
     return hlen
 
 
 def parse_header(header: bytes, pack_id: bytes, pack_size: int) -> list[Record]:
-    """Index records of a pack from its header bytes (offsets are the running sum of stored lengths)."""
+    """Index records of a pack from its header bytes (offsets are the running sum of stored lengths).
+
+    ValueError when an entry breaks a cap (docs/format.md, "Limits") or the
+    lengths do not add up to the pack's size.
+    """
     out: list[Record] = []
     offset = 0
-    for otype, flags, raw, stored, oid in _ENTRY.iter_unpack(header):
-        out.append((oid, pack_id, offset, stored, raw, otype, flags))
+    for i, (otype, flags, raw, stored, oid) in enumerate(_ENTRY.iter_unpack(header)):
+        rec = (oid, pack_id, offset, stored, raw, otype, flags)
+        problem = record_problem(rec)
+        if problem:
+            raise ValueError(f"pack header entry {i} (object {oid.hex()}): {problem}")
+        out.append(rec)
         offset += stored
     if offset + len(header) + TRAILER_SIZE != pack_size:
         raise ValueError(

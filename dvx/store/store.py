@@ -33,13 +33,19 @@ from dvx.store.index import (
     coalesce,
     encode_index,
     entry_of,
+    max_raw,
+    record_problem,
 )
+from dvx.store.limits import MAX_CHUNK, MAX_INDEX
 from dvx.store.objects import FileManifest, ObjectType, TreeManifest, UnsafeTreePathError, shown_path
 
 log = logging.getLogger("dvx.store")
 
 _HINT_CORRUPT = "the stored copy is damaged; run dvx fetch (or add the data) again to replace it"
 _HINT_MISSING = "run dvx fetch to get it from a remote, or add the data again"
+# A bad index entry is not repaired by fetching or adding again (the entry
+# makes the object look present): the hint names no command that would not help.
+HINT_BAD_ENTRY = "an index file lists it wrongly (damaged or tampered with); nothing of it was read"
 # Reads: ranges of one pack closer than this are fetched as one (a remote GET
 # costs far more than 256 KiB of transfer); one range is at most 16 MiB and one
 # cat_ranges batch at most 64 MiB, which bounds get_many's memory.
@@ -57,13 +63,30 @@ _INDEX_EVERY = 65536
 _MAX_COMMITS = 2
 
 
-def decode_blob(rec: Record, blob: bytes | memoryview, where: str, hint: str = _HINT_CORRUPT) -> bytes:
+def check_record(rec: Record, where: str, hint: str | None = None, max_chunk: int = MAX_CHUNK) -> Record:
+    """``rec`` when its lengths, type and flags are within the caps (docs/format.md, "Limits");
+    else CorruptObjectError naming the object, its pack and ``where``. Call before reading it."""
+    problem = record_problem(rec, max_chunk)
+    if problem is not None:
+        raise CorruptObjectError(
+            f"object {rec[0].hex()} in pack {rec[1].hex()} of {where} has a bad index entry: {problem}",
+            hint or HINT_BAD_ENTRY,
+        )
+    return rec
+
+
+def decode_blob(
+    rec: Record, blob: bytes | memoryview, where: str, hint: str = _HINT_CORRUPT, max_chunk: int = MAX_CHUNK
+) -> bytes:
     """The raw bytes of a stored blob read from a pack, verified against its id.
 
     CorruptObjectError naming the object, its pack and ``where`` (a store
-    root or a remote) when the blob is short, does not decompress, or does
-    not hash to its id. Store reads and remote transfers both check here.
+    root or a remote) when the entry breaks a cap, the blob is short, does
+    not decompress to exactly its raw length (the output buffer is that
+    length, so a bomb cannot grow it), or does not hash to its id. Store
+    reads and remote transfers both check here.
     """
+    check_record(rec, where, None, max_chunk)
     oid, pid, offset, stored, raw_len, _otype, flags = rec
     what = f"object {oid.hex()} in pack {pid.hex()} of {where}"
     if len(blob) != stored:
@@ -97,6 +120,23 @@ def unsafe_tree_error(oid: bytes, where: str, e: UnsafeTreePathError) -> UnsafeP
     return err
 
 
+def read_index_file(path: str, name: str, where: str) -> bytes | None:
+    """A local index file's bytes, or None (with a warning) when it is gone, a directory,
+    unreadable or over MAX_INDEX; nothing beyond the cap is read."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_INDEX:
+                log.warning("ignoring index %s in %s: %d bytes is over the %d-byte limit", name, where, size, MAX_INDEX)
+                return None
+            return f.read(MAX_INDEX + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as e:  # a directory named like an index, no permission
+        log.warning("ignoring index %s in %s: %s", name, where, e.strerror or e)
+        return None
+
+
 def _protocols(fs: Any) -> tuple[str, ...]:
     p = getattr(fs, "protocol", ())
     return (p,) if isinstance(p, str) else tuple(p)
@@ -117,7 +157,10 @@ class ObjectStore:
         pack_size: int = 32 << 20,
         compression: str | None = "zstd",
         fsync: bool = True,
+        max_chunk: int = MAX_CHUNK,
     ) -> None:
+        if not 0 < max_chunk <= MAX_CHUNK:
+            raise ValueError(f"max_chunk must be in 1..{MAX_CHUNK}, got {max_chunk}")
         if compression not in (None, "zstd"):
             raise ValueError(f"unknown compression {compression!r} (use 'zstd' or None)")
         if pack_size < 1:
@@ -128,6 +171,9 @@ class ObjectStore:
         self.root: str = os.path.abspath(root) if self.local else root.rstrip("/")
         self.pack_size = pack_size
         self.compression = compression
+        # The repository's chunker max_size: a stored chunk declaring more is
+        # refused before it is read (a hostile remote's 4 GiB "chunk").
+        self.max_chunk = max_chunk
         # Local packs only. Off for the workspace cache by default (as git does
         # for loose objects): a killed process loses nothing (the page cache
         # survives it), and after a power cut a damaged pack fails its hash
@@ -178,19 +224,36 @@ class ObjectStore:
             with contextlib.suppress(Exception):
                 self.fs.invalidate_cache(d)
             try:
-                names = [p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(d, detail=False)]
+                infos = self.fs.ls(d, detail=True)
             except FileNotFoundError:
                 return []
+            names = []
+            for info in infos:
+                name = info["name"].rstrip("/").rsplit("/", 1)[-1]
+                if is_oid(name) and not self._bad_index_entry(name, info.get("type"), info.get("size")):
+                    names.append(name)
         # Temp files and anything else that is not an index id are ignored.
         return sorted(n for n in names if is_oid(n))
+
+    def _bad_index_entry(self, name: str, kind: Any, size: Any) -> bool:
+        """True (with a warning) for a listed index that is a directory or too big to read."""
+        if kind == "directory":
+            log.warning("ignoring index %s in %s: it is a directory", name, self.display_root)
+            return True
+        if isinstance(size, int) and size > MAX_INDEX:
+            log.warning("ignoring index %s in %s: %d bytes is over the %d-byte limit",
+                        name, self.display_root, size, MAX_INDEX)
+            return True
+        return False
 
     def _read_index_files(self, names: list[str]) -> dict[str, bytes]:
         paths = {f"{self.root}/index/{n}": n for n in names}
         if self.local:
             out = {}
             for p, n in paths.items():
-                with contextlib.suppress(FileNotFoundError), open(p, "rb") as f:
-                    out[n] = f.read()
+                data = read_index_file(p, n, self.display_root)
+                if data is not None:
+                    out[n] = data
             return out
         got = self.fs.cat(list(paths), on_error="omit")
         strip = self.fs._strip_protocol
@@ -237,14 +300,12 @@ class ObjectStore:
         return {o for o in oids if o not in idx}
 
     def locate(self, oid: bytes) -> IndexEntry | None:
-        """Where ``oid`` is stored, or None."""
+        """Where ``oid`` is stored, or None; CorruptObjectError when its index entry breaks a cap."""
         rec = self._ensure_index().record(oid)
-        if rec is None:
-            return None
-        try:
-            return entry_of(rec)
-        except ValueError as e:  # an object type this dvx does not know
-            raise CorruptObjectError(f"object {oid.hex()} in {self.display_root}: bad index record: {e}", _HINT_CORRUPT) from None
+        return None if rec is None else entry_of(self._checked(rec))
+
+    def _checked(self, rec: Record) -> Record:
+        return check_record(rec, self.display_root, HINT_BAD_ENTRY, self.max_chunk)
 
     def entries(self) -> Mapping[bytes, IndexEntry]:
         """The merged index (read-only view; entries are built on access)."""
@@ -260,11 +321,7 @@ class ObjectStore:
         rec = self._ensure_index().record(oid)
         if rec is None:
             raise ObjectMissingError(f"object {oid.hex()} is not in {self.display_root}", _HINT_MISSING)
-        if rec[2] + rec[3] > _MAX_OFFSET:  # pread/HTTP ranges take signed 64-bit offsets
-            raise CorruptObjectError(
-                f"object {oid.hex()} in {self.display_root}: its index record names bytes {rec[2]}+{rec[3]}, "
-                "past the end of any pack", _HINT_CORRUPT)
-        return rec
+        return self._checked(rec)
 
     def _pack_missing(self, pack_id: bytes) -> CorruptObjectError:
         return CorruptObjectError(
@@ -324,7 +381,7 @@ class ObjectStore:
         return bytes(self.fs.cat_file(path, start, size)) if start < size else b""
 
     def _decode(self, rec: Record, blob: bytes | memoryview) -> bytes:
-        return decode_blob(rec, blob, self.display_root)
+        return decode_blob(rec, blob, self.display_root, _HINT_CORRUPT, self.max_chunk)
 
     def get(self, oid: bytes) -> bytes:
         """The raw bytes of ``oid``, decompressed and verified."""
@@ -615,8 +672,13 @@ class StoreWriter:
         self._check()
         check_id(oid)
         n = len(data)
-        if n > _pack.MAX_OBJECT:
-            raise ValueError(f"object {oid.hex()} is {n} bytes; the limit is {_pack.MAX_OBJECT}")
+        cap = max_raw(int(otype), self.store.max_chunk)
+        if n > cap:
+            # Readers refuse such an object (docs/format.md, "Limits"): never write one.
+            raise StoreWriteError(
+                f"{ObjectType(otype).name.lower()} object {oid.hex()} is {n} bytes, over the {cap}-byte limit "
+                f"of {self.store.display_root}"
+            )
         if oid in self._written or self.store.has(oid):
             self.stats.objects_deduped += 1
             return False

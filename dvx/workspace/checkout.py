@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import stat as stat_mod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dvx._fsutil import remove_if_stale, remove_stale_in
 from dvx._paths import path_problem
-from dvx.errors import ObjectMissingError, UnsafePathError, WorkspaceChangedError, WorkspaceWriteError
+from dvx.errors import CorruptObjectError, ObjectMissingError, UnsafePathError, WorkspaceChangedError, WorkspaceWriteError
 from dvx.hashing import from_hex, to_hex
 from dvx.store.objects import FileManifest, ObjectType, TreeManifest, shown_path
 from dvx.workspace import pointer as ptr
@@ -31,13 +31,45 @@ class CheckoutResult:
     bytes_written: int = 0
 
 
-def _write_file(ws: Workspace, wt: WorkTree, dfd: int, name: bytes, m: FileManifest, executable: bool) -> int:
+_HINT_MISMATCH = (
+    "the pointer, its manifest and the stored chunks disagree: the repository or the remote holding them "
+    "was damaged or tampered with; nothing was written"
+)
+
+
+def _check_chunks(ws: Workspace, shown: str, m: FileManifest) -> None:
+    """Every chunk of ``m`` is in the cache with the length ``m`` gives it (index lookups only),
+    so a file is never written short, or long, from a manifest that misstates a chunk."""
+    cache = ws.cache
+    for ref in m.chunks:
+        e = cache.locate(ref.oid)
+        if e is None:
+            continue  # reported by the read that needs it
+        if e.raw_length != ref.size:
+            raise CorruptObjectError(
+                f"{shown}: chunk {to_hex(ref.oid)} is {e.raw_length} bytes in the cache, "
+                f"its manifest says {ref.size}", _HINT_MISMATCH
+            )
+
+
+def _write_file(ws: Workspace, wt: WorkTree, dfd: int, name: bytes, m: FileManifest, executable: bool, shown: str) -> int:
     cache = ws.cache
     # No fsync per file: the cache is the durable copy and a rerun of
     # checkout repairs the workspace; fsync per file made a 200-file
     # checkout 5x slower. The temp file is a dvx temp file: skipped by
     # add/status and removed by the next command if this one is killed.
-    wt.write_file(dfd, name, (cache.get(ref.oid) for ref in m.chunks), executable)
+    def chunks() -> Iterator[bytes]:
+        for ref in m.chunks:
+            data = cache.get(ref.oid)
+            if len(data) != ref.size:  # _check_chunks saw the index; this is the bytes themselves
+                raise CorruptObjectError(
+                    f"{shown}: chunk {to_hex(ref.oid)} is {len(data)} bytes, "
+                    f"its manifest says {ref.size}",
+                    _HINT_MISMATCH,
+                )
+            yield data
+
+    wt.write_file(dfd, name, chunks(), executable)
     return m.size
 
 
@@ -49,18 +81,22 @@ def _local_is_safe(ws: Workspace, abspath: bytes, relkey: bytes) -> tuple[bytes 
 
 def _restore_one(
     ws: Workspace, wt: WorkTree, tracked: str, relb: bytes, oid: bytes, executable: bool, force: bool,
-    result: CheckoutResult,
+    result: CheckoutResult, size: int, m: FileManifest | None = None,
 ) -> None:
-    """Make the file at ``relb`` (repo-relative bytes) hold ``oid``; ``tracked`` names it in errors."""
+    """Make the file at ``relb`` (repo-relative bytes) hold ``oid``; ``tracked`` names it in errors.
+
+    ``size`` is what the pointer or tree entry says, checked against the
+    manifest (and each chunk's length against it) before anything is written.
+    """
     try:
-        _restore(ws, wt, tracked, relb, oid, executable, force, result)
+        _restore(ws, wt, tracked, relb, oid, executable, force, result, size, m)
     except OSError as e:
         raise WorkspaceWriteError.from_os_error(e, ws.display(os.fsdecode(relb)), "dvx checkout") from e
 
 
 def _restore(
     ws: Workspace, wt: WorkTree, tracked: str, relb: bytes, oid: bytes, executable: bool, force: bool,
-    result: CheckoutResult,
+    result: CheckoutResult, size: int, m: FileManifest | None,
 ) -> None:
     rel = os.fsdecode(relb)
     parent, _, name = relb.rpartition(b"/")
@@ -91,8 +127,16 @@ def _restore(
             # A directory (or other non-file) in the way of a tracked file
             # goes only when forced.
             wt.remove(dfd, name)
-    m = ws.cache.get_file_manifest(oid)
-    result.bytes_written += _write_file(ws, wt, dfd, name, m, executable)
+    if m is None:
+        m = ws.cache.get_file_manifest(oid)
+    shown = ws.display(rel)
+    if m.size != size:
+        raise CorruptObjectError(
+            f"{shown}: manifest {to_hex(oid)[:12]} lists {m.size} bytes, its pointer or tree entry says {size}",
+            _HINT_MISMATCH,
+        )
+    _check_chunks(ws, shown, m)
+    result.bytes_written += _write_file(ws, wt, dfd, name, m, executable, shown)
     st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
     ws.statcache.put(relb, st, oid, len(m.chunks), written=True)
     result.restored.append(rel)
@@ -112,6 +156,7 @@ class _Plan:
     rel: str
     oid: bytes
     tree: TreeManifest | None  # None for a file
+    manifest: FileManifest | None = None  # the file's manifest, for a file
 
 
 def _plan(ws: Workspace, rel: str) -> _Plan:
@@ -123,7 +168,9 @@ def _plan(ws: Workspace, rel: str) -> _Plan:
     oid = from_hex(p.oid)
     if p.kind == "file":
         _require(ws, oid, ObjectType.FILE, ws.display(rel))
-        return _Plan(rel, oid, None)
+        m = ws.cache.get_file_manifest(oid)
+        _check_pointer(ws, pp, p.size, m.size, (p.chunks, len(m.chunks), "chunks"))
+        return _Plan(rel, oid, None, m)
     _require(ws, oid, ObjectType.TREE, ws.display(rel))
     try:
         tree = ws.cache.get_tree_manifest(oid)  # decoding checks every entry's path (dvx._paths)
@@ -138,6 +185,7 @@ def _plan(ws: Workspace, rel: str) -> _Plan:
                 f"{shown}: tree entry {shown_path(entry.path)} under {ws.display(rel)} {why}; nothing was written",
                 "rename the folder or its files and run `dvx add` again",
             )
+    _check_pointer(ws, pp, p.size, tree.size, (p.files, tree.nfiles, "files"))
     return _Plan(rel, oid, tree)
 
 
@@ -231,7 +279,8 @@ def _checkout_one(ws: Workspace, wt: WorkTree, plan: _Plan, force: bool, result:
     rel = plan.rel
     relb = os.fsencode(rel)
     if plan.tree is None:
-        _restore_one(ws, wt, rel, relb, plan.oid, False, force, result)
+        assert plan.manifest is not None
+        _restore_one(ws, wt, rel, relb, plan.oid, False, force, result, plan.manifest.size, plan.manifest)
         return
     tree = plan.tree
     parent, _, name = relb.rpartition(b"/")
@@ -250,7 +299,7 @@ def _checkout_one(ws: Workspace, wt: WorkTree, plan: _Plan, force: bool, result:
     named = set()
     for e in tree.entries:
         named.add(e.path)
-        _restore_one(ws, wt, rel, relb + b"/" + e.path, e.file_oid, e.executable, force, result)
+        _restore_one(ws, wt, rel, relb + b"/" + e.path, e.file_oid, e.executable, force, result, e.size)
     top = os.fsencode(ws.abspath(rel))
     # Listing by name is only a read; every unlink goes through a handle.
     debris: list[bytes] = []
@@ -279,5 +328,16 @@ def _checkout_one(ws: Workspace, wt: WorkTree, plan: _Plan, force: bool, result:
     if not result.conflicts:
         ts = tree_signature(top)
         ws.statcache.put_tree(relb, ts.sig, ts.newest, plan.oid, written=True)
+
+
+def _check_pointer(ws: Workspace, pp: str, size: int, real: int, count: tuple[int, int, str]) -> None:
+    """The pointer ``pp`` agrees with its manifest on the total size and the file or chunk count."""
+    said, got, what = count
+    if size != real or said != got:
+        raise CorruptObjectError(
+            f"{ws.display(pp)} says size {size} and {said} {what}, but its manifest lists {real} bytes "
+            f"and {got} {what}",
+            _HINT_MISMATCH,
+        )
 
 

@@ -108,7 +108,10 @@ class Workspace:
         try:
             return ChunkerParams.from_config(self.config.section("chunking"))
         except (ValueError, TypeError) as e:
-            raise ConfigError(f"{self.dvx_dir / 'config'}: [chunking]: {e}") from e
+            raise ConfigError(
+                f"{self.dvx_dir / 'config'}: [chunking] {e}",
+                "the chunking parameters are fixed when a repository is created: restore them",
+            ) from e
 
     @property
     def cache_dir(self) -> Path:
@@ -167,7 +170,10 @@ class Workspace:
         if compression == "none":
             compression = None
         fsync = bool(self.config.get("cache", "fsync", False))
-        return ObjectStore(LocalFileSystem(), str(self.cache_dir), compression=compression, fsync=fsync)
+        return ObjectStore(
+            LocalFileSystem(), str(self.cache_dir), compression=compression, fsync=fsync,
+            max_chunk=self.chunker.max_size,
+        )
 
     def cache_has(self, oid: bytes) -> bool:
         """Whether the local cache's index names ``oid``, without loading the store.

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dvx._paths import path_problem
+from dvx.chunking import MAX_CHUNK
 from dvx.hashing import hash_bytes
 from dvx.store import ChunkRef, FileManifest, ObjectStore, ObjectType, TreeEntry, TreeManifest
 
@@ -18,7 +19,8 @@ pytestmark = pytest.mark.property
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 oids = st.binary(min_size=16, max_size=16)
-chunk_refs = st.builds(ChunkRef, oids, st.integers(0, 2**32 - 1))
+# Chunk sizes up to the format's 64 MiB maximum (docs/format.md, "Limits"); larger ones are refused.
+chunk_refs = st.builds(ChunkRef, oids, st.integers(0, MAX_CHUNK))
 # Path components: any bytes but "/" and NUL (non-UTF-8 included), never "." or "..";
 # whole paths as dvx._paths accepts them (no "\\"-separated "..", no .git variants).
 component = st.binary(min_size=1, max_size=12).filter(
