@@ -320,12 +320,9 @@ def tracked_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]
 @given(st.data())
 def test_stat_cache(tracked_repo: tuple[Path, bytes], data: st.DataObject) -> None:
     from dvx import repo
-    from dvx.workspace import statcache
 
-    if not hasattr(statcache, "MAGIC"):
-        # Before the checksummed format (issue 10, defect 6) a flipped bit in a
-        # cached tree id made status say "modified": this test found that.
-        pytest.skip("needs the checksummed stat cache (branch h-stat)")
+    # Before the checksummed format a flipped bit in a cached tree id made
+    # status say "modified": this test found that.
     root, valid = tracked_repo
     (root / ".dvx" / "tmp" / "statcache").write_bytes(data.draw(mutations(valid) | st.binary(max_size=2000)))
     # It is a cache: damage may cost a re-hash, never a wrong answer or an error.
