@@ -41,10 +41,11 @@ demo: install
 	$(BIN)/python -m dvx._demo
 
 lint: install-dev
+	$(BIN)/ruff check dvx tests bench
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: install-dev chromium
-	$(BIN)/lint-imports
+test: install-dev chromium lint
 	$(BIN)/python -m pytest -n 2 -q tests
 
 bench: install-dev

@@ -25,7 +25,7 @@ _LAZY = {
     "require_valid": "dvx.gate",
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = ["__version__", *_LAZY]  # noqa: PLE0604 - the keys of _LAZY are the strings
 
 
 def __getattr__(name: str) -> Any:

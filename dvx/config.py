@@ -213,7 +213,7 @@ class Config:
     def unset(self, names: list[str], *, local: bool = False) -> bool:
         """Remove ``a.b.c``; True when something was removed."""
         data = self.local_data if local else self.repo_data
-        cur = data
+        cur: Any = data
         for n in names[:-1]:
             cur = cur.get(n)
             if not isinstance(cur, dict):

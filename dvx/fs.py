@@ -113,7 +113,7 @@ class DvxFileSystem(AbstractFileSystem):
     def modified(self, path: str) -> datetime.datetime:
         """Commit time of the revision; for the workspace, the file's (or its pointer's) mtime."""
         node = self.view.resolve(self._strip_protocol(path))
-        return datetime.datetime.fromtimestamp(self.view.mtime(node), tz=datetime.timezone.utc)
+        return datetime.datetime.fromtimestamp(self.view.mtime(node), tz=datetime.UTC)
 
     def invalidate_cache(self, path: str | None = None) -> None:
         """Forget the workspace snapshot (``rev=None``); views of a commit never change."""

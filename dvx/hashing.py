@@ -7,7 +7,7 @@ at ~12 GiB/s here against md5's 0.8 GiB/s; ../shared/notes/dvc-detailed.md).
 from __future__ import annotations
 
 import re
-from typing import BinaryIO
+from typing import Protocol
 
 import xxhash
 
@@ -34,7 +34,11 @@ def hash_hex(data: bytes | bytearray | memoryview) -> str:
     return xxhash.xxh3_128_hexdigest(data)
 
 
-def hash_stream(stream: BinaryIO) -> str:
+class _ReadInto(Protocol):
+    def readinto(self, buffer: bytearray, /) -> int | None: ...
+
+
+def hash_stream(stream: _ReadInto) -> str:
     """Return the hex id of everything left in ``stream``, read in 1 MiB pieces."""
     h = xxhash.xxh3_128()
     buf = bytearray(_READ)

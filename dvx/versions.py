@@ -395,8 +395,7 @@ class RepoView:
             except FileNotFoundError:
                 raise self.not_found(tracked) from None
         else:
-            hit = self.git_tree.files.get(pp)
-            if hit is None:
+            if self.git_tree.files.get(pp) is None:
                 raise self.not_found(tracked)
             self._load_pointers([tracked])
             return self.pointer(tracked)
@@ -896,7 +895,7 @@ class _FileData:
         i0 = bisect_right(offs, start) - 1
         i1 = bisect_left(offs, end)
         self._ensure(i0, i1, end)
-        runs = []
+        runs: list[tuple[int, int, bytes | None, int, int, int]] = []
         i = i0
         while i < i1:
             loc = locs[i]
@@ -966,7 +965,7 @@ class _FileData:
         buf = pa.allocate_buffer(n)
         if not n:
             return buf
-        out = memoryview(buf).cast("B")  # type: ignore[arg-type]
+        out = memoryview(buf).cast("B")
         runs = self._runs(start, end)
         pieces: list[tuple[int, int, int, int, bytes]] = []  # fd, pack offset, file start, file end, pack
         for i, _j, pid, pos, rs, re_ in runs:

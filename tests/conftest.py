@@ -8,6 +8,7 @@ Credentials and region are set in the environment for the test session
 (never ``region_name`` in ``client_kwargs``: moto then rejects bucket creation)."""
 
 from __future__ import annotations
+
 import contextlib
 import json
 import os
@@ -23,9 +24,22 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-import pytest
 
-from s3kit import S3_KEY, S3_SECRET, S3_REGION, _S3_ENV, _bin, free_port, _port_free, wait_s3_ready, _kill, S3Bucket, _make_bucket, SeaweedFS  # noqa: F401
+import pytest
+from s3kit import (  # noqa: F401
+    _S3_ENV,
+    S3_KEY,
+    S3_REGION,
+    S3_SECRET,
+    S3Bucket,
+    SeaweedFS,
+    _bin,
+    _kill,
+    _make_bucket,
+    _port_free,
+    free_port,
+    wait_s3_ready,
+)
 
 
 @pytest.fixture(scope="session")

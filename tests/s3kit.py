@@ -5,6 +5,7 @@ several conftest.py files exist and the module name `conftest` is ambiguous.
 """
 
 from __future__ import annotations
+
 import contextlib
 import json
 import os
@@ -20,8 +21,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-import pytest
 
+import pytest
 
 S3_KEY = "testing"
 

@@ -9,7 +9,7 @@ import click
 
 from dvx import repo
 from dvx.cli import State, common_options
-from dvx.cli._render import emit_json, human_size, table
+from dvx.cli._render import emit_json, human_size
 
 pass_state = click.make_pass_decorator(State, ensure=True)
 

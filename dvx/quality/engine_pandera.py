@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-import os
 import sys
 import warnings
 from typing import Any

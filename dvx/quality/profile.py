@@ -34,10 +34,10 @@ from dvx import hashing
 from dvx.errors import DataFormatError
 from dvx.quality.sketches import (
     DistinctSketch,
-    arrow_int64,
-    arrow_strings,
     FrequentItems,
     QuantileSketch,
+    arrow_int64,
+    arrow_strings,
     hash_float64,
     hash_int64,
     hash_strings,

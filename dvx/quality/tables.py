@@ -62,7 +62,7 @@ def table_format(path: str | os.PathLike[str]) -> str | None:
 def _dir_format(path: Path) -> str | None:
     """The one format of the data files in a directory (hidden and _ files skipped)."""
     seen: set[str] = set()
-    for root, dirs, files in os.walk(path):
+    for _root, dirs, files in os.walk(path):
         dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
         for f in files:
             if f.startswith((".", "_")):

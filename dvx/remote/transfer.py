@@ -21,6 +21,7 @@ unverified reaches the cache.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import threading
@@ -73,7 +74,7 @@ class TransferResult:
     requests: int = 0             # HTTP requests (s3) or filesystem calls (others)
     present: int = 0              # objects already at the destination
     elapsed: float = 0.0
-    missing: list[bytes] = field(default_factory=list)  # objects neither side has
+    missing: list[builtins.bytes] = field(default_factory=list)  # objects neither side has
 
 
 class _Counter:
@@ -420,6 +421,7 @@ def _upload_pack(remote: Remote, job: _PackJob, where: str, counter: _Counter) -
 
 
 def _put(remote: Remote, path: str, data: bytes | bytearray) -> None:
+    data = bytes(data) if isinstance(data, bytearray) else data
     """One object at its final name: a single PUT (atomic on S3), or temp + rename in a folder."""
     if remote.store.local:
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -478,7 +480,7 @@ def _push_records(
         irecs: list[Record] = []
         for j in ready:
             pid, _size = j.future.result()  # type: ignore[union-attr]
-            irecs.extend((r[0], pid, *r[2:]) for r in j.records)  # type: ignore[misc]
+            irecs.extend((r[0], pid, *r[2:]) for r in j.records)
         data = encode_index(irecs)
         iid = hash_bytes(data)
         _put(remote, _pack.index_path(remote.root, iid), data)
@@ -501,7 +503,11 @@ def _push_records(
         job.future = pool.submit(_upload_pack, remote, job, where, counter)
         job.future.add_done_callback(release)
         if progress:
-            job.future.add_done_callback(lambda f, n=job.size: (f.exception() is None) and progress("bytes", n))
+            def report(f: Future[tuple[bytes, int]], n: int = job.size, progress: Progress = progress) -> None:
+                if f.exception() is None:
+                    progress("bytes", n)
+
+            job.future.add_done_callback(report)
         queue.append(job)
         commit(False)
 

@@ -195,7 +195,7 @@ class PackBuilder:
         return FinishedPack(pack_id, total, self._records_for(pack_id))
 
     def _records_for(self, pack_id: bytes) -> list[Record]:
-        return [(r[0], pack_id, *r[2:]) for r in self.records]  # type: ignore[misc]
+        return [(r[0], pack_id, *r[2:]) for r in self.records]
 
     def abort(self) -> None:
         """Drop the unfinished pack."""

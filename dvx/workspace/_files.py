@@ -12,8 +12,8 @@ import xxhash
 
 from dvx import _cdc
 from dvx._fsutil import is_tmp_name
-from dvx.chunking import READ_SIZE, ChunkerParams, iter_chunks, iter_file_windows
 from dvx._paths import path_problem
+from dvx.chunking import READ_SIZE, ChunkerParams, iter_chunks, iter_file_windows
 from dvx.errors import FileReadError, UnsafePathError
 from dvx.hashing import hash_bytes
 from dvx.store.objects import ChunkRef, FileManifest, ObjectType, TreeEntry, TreeManifest
@@ -140,24 +140,24 @@ def walk_files(top: bytes, debris: list[bytes] | None = None) -> Iterator[tuple[
             it = list(os.scandir(base))
         except OSError as e:
             raise FileReadError(f"{os.fsdecode(base)}: cannot list: {e.strerror}") from e
-        for e in it:
-            r = rel + b"/" + e.name if rel else e.name
-            if e.is_symlink():
+        for ent in it:
+            r = rel + b"/" + ent.name if rel else ent.name
+            if ent.is_symlink():
                 continue
-            if e.is_dir():
-                if e.name not in SKIP_DIRS:
+            if ent.is_dir():
+                if ent.name not in SKIP_DIRS:
                     stack.append(r)
-            elif e.is_file():
-                if is_tmp_name(e.name):
+            elif ent.is_file():
+                if is_tmp_name(ent.name):
                     if debris is not None:
-                        debris.append(e.path)
+                        debris.append(ent.path)
                     continue
                 try:
-                    st = e.stat(follow_symlinks=False)
+                    st = ent.stat(follow_symlinks=False)
                 except OSError:
                     continue
                 if stat_mod.S_ISREG(st.st_mode):
-                    yield r, e.path, st
+                    yield r, ent.path, st
 
 
 def hash_tree(

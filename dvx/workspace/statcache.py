@@ -37,6 +37,7 @@ import stat as stat_mod
 import struct
 import sys
 from pathlib import Path
+from typing import Any
 
 import xxhash
 
@@ -146,7 +147,7 @@ class StatCache:
             self._warned = True
             print(f"warning: {self.path}: stat cache discarded: {problem}; it is rebuilt as files are read", file=sys.stderr)
 
-    def _record(self, key: bytes, rec: struct.Struct) -> tuple | None:  # type: ignore[type-arg]
+    def _record(self, key: bytes, rec: struct.Struct) -> tuple[Any, ...] | None:
         """The unpacked record under ``key``; None when absent or racy; the cache is dropped when malformed."""
         entries = self.entries
         v = entries.get(key)

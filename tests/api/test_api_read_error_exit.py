@@ -15,12 +15,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from dvxtest import env, make_dvx_repo, run_dvx
 
 from dvx.hashing import from_hex, to_hex
 from dvx.store.objects import ChunkRef, FileManifest
 from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
-from dvxtest import env, make_dvx_repo, run_dvx
 
 RUNS = 5
 

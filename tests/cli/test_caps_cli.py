@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dvxtest import run_dvx
+
 from dvx.hashing import from_hex, to_hex
 from dvx.store.objects import ChunkRef, FileManifest, TreeEntry, TreeManifest
 from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
-from dvxtest import run_dvx
 
 
 def _lie(repo: Path, rel: str, manifest: FileManifest | TreeManifest, kind: str, size: int, files: int,

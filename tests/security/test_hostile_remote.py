@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dvxtest import env, make_dvx_repo, run_dvx
 
 from dvx.hashing import hash_bytes
 from dvx.store import pack as _pack
 from dvx.store.index import FLAG_ZSTD, encode_index
 from dvx.store.objects import ChunkRef, FileManifest, ObjectType
-from dvxtest import env, make_dvx_repo, run_dvx
 
 MEMORY_LIMIT_KIB = 256 << 10
 GiB4 = 0xFFFFFFFF

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
-
 from storekit import local_store, make_store, memory_root  # noqa: F401 - pytest fixtures
 
 from dvx.errors import CorruptObjectError, ObjectMissingError, StoreWriteError
