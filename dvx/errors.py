@@ -119,3 +119,7 @@ class SuiteError(ConfigError):
 
 class StoreWriteError(DvxError):
     """Writing a pack or index to an object store failed; that writer is unusable."""
+
+
+class DamagedCacheError(CorruptObjectError):
+    """Cached objects failed verification; their packs were quarantined and the objects now count as missing."""
