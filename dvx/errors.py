@@ -61,6 +61,10 @@ class CorruptObjectError(DvxError):
     """Stored bytes do not hash to the id that names them."""
 
 
+class DamagedCacheError(CorruptObjectError):
+    """Cached objects failed verification; their packs were quarantined and the objects now count as missing."""
+
+
 class FileReadError(DvxError):
     """A workspace file cannot be read."""
 
@@ -119,7 +123,3 @@ class SuiteError(ConfigError):
 
 class StoreWriteError(DvxError):
     """Writing a pack or index to an object store failed; that writer is unusable."""
-
-
-class DamagedCacheError(CorruptObjectError):
-    """Cached objects failed verification; their packs were quarantined and the objects now count as missing."""

@@ -41,7 +41,7 @@ from pathlib import Path
 from dvxtest import env, git, make_git_repo, run_dvx, tree_bytes
 
 MiB = 1 << 20
-BIG = 3 * MiB // 2   # big enough that add, push and fetch spend most of their time on data
+BIG = 1 * MiB   # x3 files + a folder: add, push and fetch spend about half their time on data
 # pull follows push and checks out the version just pushed into an empty
 # cache: that is the check that the push is complete.
 COMMANDS = ("add", "push", "pull", "checkout", "fetch")
@@ -144,7 +144,7 @@ class Campaign:
     """One origin, one remote, one clone; ``run(points)`` kills commands until ``points`` kills landed."""
 
     def __init__(self, base: Path, remote_url: str, seed: int, endpoint: str | None = None,
-                 full_every: int = 25, big: int = BIG) -> None:
+                 full_every: int = 50, big: int = BIG) -> None:
         self.base = base
         self.big = big
         self.rng = random.Random(seed)

@@ -22,12 +22,13 @@ CAMPAIGNS = [("folder", 1, 1.0), ("folder", 2, 1.0), ("folder", 3, 1.0), ("s3", 
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # the long mode runs for many minutes; the default run takes 1-2 (per campaign)
 @pytest.mark.parametrize(("remote", "seed", "share"), CAMPAIGNS, ids=[f"{r}-{s}" for r, s, _ in CAMPAIGNS])
 def test_kill_points(tmp_path: Path, request: pytest.FixtureRequest, remote: str, seed: int, share: float) -> None:
     points = math.ceil(points_wanted() * share / sum(c[2] for c in CAMPAIGNS))
     if remote == "s3":
         bucket = request.getfixturevalue("s3_bucket")()
-        c = Campaign(tmp_path, bucket.url, seed, endpoint=bucket.endpoint, big=1 << 20)
+        c = Campaign(tmp_path, bucket.url, seed, endpoint=bucket.endpoint)
     else:
         c = Campaign(tmp_path, str(tmp_path / "remote"), seed)
     s = c.run(points)
