@@ -157,6 +157,7 @@ class Campaign:
         self.startup = 0.0
         self.round_no = 0
         self._verified: dict[str, set[tuple]] = {}
+        self.pushed = 0  # versions[:pushed] are on the remote
         self.origin = make_git_repo(base / "origin")
         run_dvx(self.origin, "init")
         run_dvx(self.origin, "remote", "add", "-d", "store", remote_url)
@@ -323,8 +324,9 @@ class Campaign:
             for t in self.rng.sample(TRACKED, self.rng.randrange(1, len(TRACKED) + 1)):
                 p = self.origin / t
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
-        else:  # pull: the version just pushed; fetch: a random committed one; in the clone
-            sha, want = self.versions[-1] if cmd == "pull" else self.rng.choice(self.versions)
+        else:  # pull: the version just pushed; fetch: a random pushed one; in the clone
+            on_remote = self.versions[: self.pushed]
+            sha, want = on_remote[-1] if cmd == "pull" else self.rng.choice(on_remote)
             self._empty_clone(sha)
             repo, args = self.clone, (cmd,)
         if kill:
@@ -338,6 +340,7 @@ class Campaign:
             self._check_cache(cmd, self.origin)
             self._check_clean(cmd, self.origin)
         elif cmd == "push":
+            self.pushed = len(self.versions)
             self._check_remote(cmd)
             self._check_clean(cmd, self.origin)
         elif cmd == "checkout":
@@ -355,7 +358,8 @@ class Campaign:
         """A fresh clone pulls committed versions (all, or the newest and two others) byte for byte."""
         fresh = self.base / f"fresh-{self.summary.full_checks}"
         git(self.base, "clone", "-q", str(self.origin), str(fresh))
-        picks = list(self.versions) if every else [self.versions[-1], *self.rng.sample(self.versions, 2)]
+        on_remote = self.versions[: self.pushed]
+        picks = list(on_remote) if every else [on_remote[-1], *self.rng.sample(on_remote, min(2, len(on_remote)))]
         for sha, want in picks:
             git(fresh, "checkout", "-q", "--detach", sha)
             cp = run_dvx(fresh, "pull", check=False)
@@ -387,6 +391,9 @@ class Campaign:
             if self.summary.points >= next_full:
                 self.full_check(every=False)
                 next_full += self.full_every
+        if self.pushed < len(self.versions):  # the last round was an add
+            run_dvx(self.origin, "push")
+            self.pushed = len(self.versions)
         self.full_check(every=True)
         self.summary.cache_tmp_left, self.summary.orphan_packs = local_store_facts(self.origin)
         self.summary.seconds = round(time.perf_counter() - t0, 1)
