@@ -40,7 +40,15 @@ from dvx._fsutil import atomic_write, fsync_dir
 from dvx.errors import DvxError
 from dvx.hashing import hash_bytes
 from dvx.store import pack as _pack
-from dvx.store.index import HEAD_SIZE, RECORD_SIZE, MergedIndex, Record, coalesce, decode_index, encode_index
+from dvx.store.index import (
+    HEAD_SIZE,
+    RECORD_SIZE,
+    MergedIndex,
+    Record,
+    coalesce,
+    decode_index,
+    encode_index,
+)
 from dvx.store.objects import FileManifest, ObjectType, TreeManifest
 
 if TYPE_CHECKING:

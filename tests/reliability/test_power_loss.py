@@ -53,17 +53,6 @@ def _assert_cache_consistent(repo: Path) -> None:
     assert n == len(s.entries()) > 0
 
 
-def _chunk_ids(repo: Path, rel: str) -> set[bytes]:
-    from dvx.store import ObjectStore
-    from fsspec.implementations.local import LocalFileSystem
-    from dvx.hashing import from_hex
-    from dvx.workspace import pointer as ptr
-
-    p = ptr.load(repo / f"{rel}.dvx", rel)
-    s = ObjectStore(LocalFileSystem(), str(_cache(repo)))
-    return {c.oid for c in s.get_file_manifest(from_hex(p.oid)).chunks}
-
-
 @pytest.fixture
 def pushed(tmp_path: Path) -> tuple[Path, dict[str, tuple[bytes, bool]]]:
     """A committed repository whose data (one 3 MiB file, a folder of 12 files) is on a folder remote."""
