@@ -222,8 +222,11 @@ class Campaign:
         dur = self.durations[cmd]
         if self.rng.random() < 0.1:   # sometimes anywhere, start-up included
             delay = self.rng.uniform(0, dur)
-        else:                         # mostly while dvx works
-            delay = self.startup + self.rng.uniform(0, max(dur - self.startup, 0.01))
+        else:
+            # Mostly in the second half, where dvx moves data (the first is the
+            # interpreter, imports and index loading); a little past the end so
+            # that some commands finish first.
+            delay = self.rng.uniform(max(self.startup, 0.4 * dur), 1.05 * dur)
         p = subprocess.Popen([sys.executable, "-m", "dvx", *args], cwd=repo, env=env(),
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(delay)
@@ -231,7 +234,10 @@ class Campaign:
         # the exit only hits the zombie.
         os.kill(p.pid, signal.SIGKILL)
         _out, err = p.communicate(timeout=300)
+        # The estimate adapts to the machine's load: it shrinks when a command
+        # beat the kill and grows slowly while kills land.
         if p.returncode == -signal.SIGKILL:
+            self.durations[cmd] *= 1.03
             self.summary.killed[cmd] += 1
             self.summary.points += 1
             if temp_debris(repo):
@@ -242,6 +248,7 @@ class Campaign:
             return True
         assert p.returncode == 0, f"{self._where(cmd)}: dvx {' '.join(args)} exited {p.returncode}: {err.decode()}"
         self.summary.finished[cmd] += 1
+        self.durations[cmd] = max(0.75 * self.durations[cmd], self.startup + 0.02)
         return False
 
     def _where(self, cmd: str) -> str:
