@@ -227,27 +227,32 @@ def fetch(
     """Download into the cache what the tracked paths need and the cache lacks."""
     from dvx.errors import ObjectMissingError
     from dvx.remote import open_remote
-    from dvx.remote.transfer import fetch as _fetch
 
     ws = Workspace.find(cwd or ".")
     roots = _roots(ws, resolve_tracked(ws, paths, cwd))
     rem = open_remote(ws.config, remote, jobs=jobs)
     with ws.lock():
-        _heal_cache(ws)
-        try:
-            result = _fetch(rem, ws.cache, roots, jobs=jobs, progress=progress)
-        except CorruptObjectError:
-            # A cached manifest failed verification (the remote's own damage
-            # heals nothing here and is raised as it was).
-            if not _heal_roots(ws, roots):
-                raise
-            result = _fetch(rem, ws.cache, roots, jobs=jobs, progress=progress)
+        result = _fetch_healing(ws, rem, roots, jobs, progress)
     if result.missing:
         raise ObjectMissingError(
             f"{len(result.missing)} objects are missing from remote {rem.label}",
             "push them from a clone that has them (`dvx push`)",
         )
     return result
+
+
+def _fetch_healing(ws: Workspace, rem, roots: list[tuple[bytes, object]], jobs: int | None, progress: Progress | None):
+    """transfer.fetch after healing the cache; once more when a cached manifest fails verification
+    (the remote's own damage heals nothing here and is raised as it was). Lock held."""
+    from dvx.remote.transfer import fetch as _fetch
+
+    _heal_cache(ws)
+    try:
+        return _fetch(rem, ws.cache, roots, jobs=jobs, progress=progress)
+    except CorruptObjectError:
+        if not _heal_roots(ws, roots):
+            raise
+        return _fetch(rem, ws.cache, roots, jobs=jobs, progress=progress)
 
 
 @dataclass
