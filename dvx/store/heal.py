@@ -95,7 +95,7 @@ def short_packs(store: ObjectStore) -> dict[bytes, str]:
     """``{pack id: reason}`` for indexed packs that are missing or end before their last blob.
 
     One ``stat`` per pack and one pass over the index records (C-level
-    ``iter_unpack``; ~30 ms per 100k records): truncation is caught without
+    ``iter_unpack``; 0.6 s for 300k records on a loaded 2-core machine): truncation is caught without
     reading any pack data. Local stores only.
     """
     if not store.local:
