@@ -70,8 +70,8 @@ class HealReport:
     """What healing did: packs taken out of the index (with why), objects dropped and salvaged."""
 
     packs: dict[bytes, str] = field(default_factory=dict)
-    dropped: int = 0
-    salvaged: int = 0
+    dropped: int = 0   # index records removed (intact objects among them are indexed again)
+    salvaged: int = 0  # intact objects copied into a new pack
 
     def __bool__(self) -> bool:
         return bool(self.packs)
@@ -84,7 +84,8 @@ class HealReport:
         more = f" and {len(self.packs) - 1} more" if len(self.packs) > 1 else ""
         return (
             f"pack {first[0].hex()} ({first[1]}){more} moved to {os.path.join(root, QUARANTINE)}; "
-            f"{self.dropped} damaged objects are now missing, {self.salvaged} intact ones were kept"
+            f"{max(self.dropped - self.salvaged, 0)} damaged objects are now missing, "
+            f"{self.salvaged} intact ones were kept"
         )
 
 
