@@ -70,6 +70,10 @@ class CorruptObjectError(DvxError):
     """Stored bytes do not hash to the id that names them."""
 
 
+class DamagedCacheError(CorruptObjectError):
+    """Cached objects failed verification; their packs were quarantined and the objects now count as missing."""
+
+
 class FileReadError(DvxError):
     """A workspace file cannot be read."""
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dvx import scm
-from dvx.errors import UnsafePathError, UsageError
+from dvx.errors import CorruptObjectError, DamagedCacheError, UnsafePathError, UsageError
 from dvx.workspace import Workspace, init_workspace
 from dvx.workspace import pointer as ptr
 from dvx.workspace.add import AddResult
@@ -61,6 +61,7 @@ def add(
     rels = list(dict.fromkeys(ws.relpath(p, cwd).rstrip("/") for p in paths))
     scm.refuse_git_tracked(ws.root, rels)
     with ws.lock():
+        _heal_cache(ws)  # so that add rewrites objects whose cached copy is damaged
         result = _add(ws, rels, progress=progress)
     stage = ws.config.get("core", "autostage", False) if autostage is None else autostage
     if stage:
@@ -80,7 +81,40 @@ def checkout(
     ws = Workspace.find(cwd or ".")
     rels = resolve_tracked(ws, paths, cwd)
     with ws.lock():
-        return _checkout(ws, rels, force=force, progress=progress)
+        _heal_cache(ws)
+        try:
+            return _checkout(ws, rels, force=force, progress=progress)
+        except CorruptObjectError as e:
+            _raise_healed(ws, e, _roots(ws, rels))
+            raise
+
+
+def _heal_cache(ws: Workspace) -> None:
+    """Take truncated, missing and noted-damaged packs out of the cache index (cheap: one stat per pack).
+
+    Their objects then count as missing, so fetch downloads them again and
+    add rewrites them (docs/reliability.md, "Power loss"). Lock held.
+    """
+    from dvx.store.heal import check
+
+    check(ws.cache)
+
+
+def _heal_roots(ws: Workspace, roots: list[tuple[bytes, ObjectType]]):
+    """Heal every damaged pack holding an object the roots reach (reads them all); the HealReport."""
+    from dvx.store.heal import check
+
+    return check(ws.cache, roots)
+
+
+def _raise_healed(ws: Workspace, err: CorruptObjectError, roots: list[tuple[bytes, ObjectType]]) -> None:
+    """After a verification failure: heal every damaged pack the roots reach, then raise DamagedCacheError."""
+    report = _heal_roots(ws, roots)
+    if report:
+        raise DamagedCacheError(
+            f"{err.message}; {report.describe(ws.display(str(ws.cache_dir.relative_to(ws.root))))}",
+            "run `dvx pull` to fetch the damaged objects again from the remote (or `dvx add` the data again)",
+        ) from err
 
 
 def status(paths: Sequence[str] | None = None, cwd: str | None = None) -> StatusResult:
@@ -197,7 +231,6 @@ def fetch(
     """Download into the cache what the tracked paths need and the cache lacks."""
     from dvx.errors import ObjectMissingError
     from dvx.remote import open_remote
-    from dvx.remote.transfer import fetch as _fetch
 
     ws = Workspace.find(cwd or ".")
     rels = resolve_tracked(ws, paths, cwd)
@@ -205,7 +238,7 @@ def fetch(
     rem = open_remote(ws.config, remote, jobs=jobs)
     with ws.lock():
         try:
-            result = _fetch(rem, ws.cache, roots, jobs=jobs, progress=progress)
+            result = _fetch_healing(ws, rem, roots, jobs, progress)
         except UnsafePathError as e:
             raise _naming_pointer(ws, rels, e) from None
     if result.missing:
@@ -226,6 +259,20 @@ def _naming_pointer(ws: Workspace, rels: Sequence[str], e: UnsafePathError) -> U
     return e
 
 
+def _fetch_healing(ws: Workspace, rem, roots: list[tuple[bytes, ObjectType]], jobs: int | None, progress: Progress | None):
+    """transfer.fetch after healing the cache; once more when a cached manifest fails verification
+    (the remote's own damage heals nothing here and is raised as it was). Lock held."""
+    from dvx.remote.transfer import fetch as _fetch
+
+    _heal_cache(ws)
+    try:
+        return _fetch(rem, ws.cache, roots, jobs=jobs, progress=progress)
+    except CorruptObjectError:
+        if not _heal_roots(ws, roots):
+            raise
+        return _fetch(rem, ws.cache, roots, jobs=jobs, progress=progress)
+
+
 @dataclass
 class PullResult:
     fetch: object
@@ -240,9 +287,18 @@ def pull(
     cwd: str | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> PullResult:
-    """fetch + checkout."""
+    """fetch + checkout.
+
+    A cached object that fails verification during the checkout is healed
+    (its pack quarantined) and fetched again once, so a pull repairs a cache
+    damaged by a power cut in one run.
+    """
     f = fetch(paths, remote, jobs, cwd, progress)
-    c = checkout(paths, force=force, cwd=cwd)
+    try:
+        c = checkout(paths, force=force, cwd=cwd)
+    except DamagedCacheError:
+        f = fetch(paths, remote, jobs, cwd, progress)
+        c = checkout(paths, force=force, cwd=cwd)
     return PullResult(f, c)
 
 

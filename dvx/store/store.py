@@ -324,6 +324,7 @@ class ObjectStore:
         return self._checked(rec)
 
     def _pack_missing(self, pack_id: bytes) -> CorruptObjectError:
+        self._note_damaged(pack_id)
         return CorruptObjectError(
             f"pack {pack_id.hex()} named by an index is missing from {self.display_root}", _HINT_CORRUPT
         )
@@ -381,7 +382,19 @@ class ObjectStore:
         return bytes(self.fs.cat_file(path, start, size)) if start < size else b""
 
     def _decode(self, rec: Record, blob: bytes | memoryview) -> bytes:
-        return decode_blob(rec, blob, self.display_root, _HINT_CORRUPT, self.max_chunk)
+        try:
+            return decode_blob(rec, blob, self.display_root, _HINT_CORRUPT, self.max_chunk)
+        except CorruptObjectError:
+            self._note_damaged(rec[1])
+            raise
+
+    def _note_damaged(self, pack_id: bytes) -> None:
+        # The reader may not hold the repository lock: it only notes the pack;
+        # the next fetch/pull/checkout heals it (dvx/store/heal.py).
+        if self.local:
+            from dvx.store.heal import note_damaged
+
+            note_damaged(self, pack_id)
 
     def get(self, oid: bytes) -> bytes:
         """The raw bytes of ``oid``, decompressed and verified."""
