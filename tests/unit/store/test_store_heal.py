@@ -75,7 +75,7 @@ def test_quarantine_never_overwrites_an_earlier_copy(make_store, tmp_path: Path)
     objs = _fill(s, 5)
     [pid] = s.pack_ids()
     path = pack_path(s.root, pid)
-    for round_ in range(2):
+    for _round in range(2):
         with open(path, "r+b") as f:
             f.write(bytes(os.path.getsize(path)))  # every blob gone: nothing to salvage
         assert heal.check(s, [(o, ObjectType.CHUNK) for o in objs])
