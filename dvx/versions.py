@@ -288,6 +288,8 @@ class _TreeIndex:
     """A TreeManifest as path -> entry and dir -> children."""
 
     def __init__(self, tree: TreeManifest) -> None:
+        self.size = tree.size
+        self.nfiles = tree.nfiles
         self.files = {os.fsdecode(e.path): e for e in tree.entries}
         ch: dict[str, dict[str, str]] = {"": {}}
         for path in self.files:
@@ -480,7 +482,7 @@ class RepoView:
         p = self.pointer(tracked)
         if p.kind != "dir":
             raise self.not_found(rel)
-        idx = self.tree_index(from_hex(p.oid), tracked)
+        idx = self.tree_index(from_hex(p.oid), tracked, p)
         sub = rel[len(tracked) + 1 :]
         e = idx.files.get(sub)
         local_root = self._local_copy(tracked, p)
@@ -547,7 +549,7 @@ class RepoView:
         out: list[Node] = []
         if node.tracked is not None:
             p = self.pointer(node.tracked)
-            idx = self.tree_index(from_hex(p.oid), node.tracked)
+            idx = self.tree_index(from_hex(p.oid), node.tracked, p)
             sub = rel[len(node.tracked) + 1 :] if rel != node.tracked else ""
             names = idx.children.get(sub, {})
             return [self.resolve(join(n)) for n in sorted(names)]
@@ -654,20 +656,28 @@ class RepoView:
             self.fill([oid], what)
         return self.cache.get_file_manifest(oid)
 
-    def tree_index(self, oid: bytes, tracked: str) -> _TreeIndex:
+    def tree_index(self, oid: bytes, tracked: str, p: ptr.Pointer) -> _TreeIndex:
+        """The tree of the directory pointer ``p``, checked to agree with it on size and file count."""
         with self._lock:
-            hit = self._trees.get(oid)
-        if hit is not None:
-            return hit
-        what = self.describe(tracked)
-        if not self.cache.has(oid):
-            self.fill([oid], what)
-        try:
-            idx = _TreeIndex(self.cache.get_tree_manifest(oid))
-        except UnsafePathError as e:  # a crafted tree: name the dataset that led to it
-            raise UnsafePathError(f"{what}: {e.message}", e.hint) from None
-        with self._lock:
-            self._trees[oid] = idx
+            idx = self._trees.get(oid)
+        if idx is None:
+            what = self.describe(tracked)
+            if not self.cache.has(oid):
+                self.fill([oid], what)
+            try:
+                idx = _TreeIndex(self.cache.get_tree_manifest(oid))
+            except UnsafePathError as e:  # a crafted tree: name the dataset that led to it
+                raise UnsafePathError(f"{what}: {e.message}", e.hint) from None
+            with self._lock:
+                self._trees[oid] = idx
+        if idx.size != p.size or idx.nfiles != p.files:
+            # As checkout does: a pointer that misstates its tree is damaged or crafted.
+            raise CorruptObjectError(
+                f"{self.describe(tracked)}: the pointer says size {p.size} and {p.files} files, but its tree "
+                f"lists {idx.size} bytes and {idx.nfiles} files",
+                "the pointer or the objects it names were damaged or tampered with; restore the pointer "
+                "from a trusted commit (`git checkout COMMIT -- PATH.dvx`)",
+            )
         return idx
 
     def file_data(self, node: Node) -> _FileData:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dvxtest import run_dvx
+import pytest
+from dvxtest import git, run_dvx
 
+import dvx
+from dvx.errors import CorruptObjectError
 from dvx.hashing import from_hex, to_hex
 from dvx.store.objects import ChunkRef, FileManifest, TreeEntry, TreeManifest
 from dvx.workspace import Workspace
@@ -77,3 +80,22 @@ def test_chunker_max_size_over_the_bound_is_a_config_error(repo: Path) -> None:
     line = cp.stderr.strip()
     assert "\n" not in line and ".dvx/config" in line and "max_size = 4294967296 is outside 64..67108864" in line
     assert not (repo / "f.bin.dvx").exists()
+
+
+def test_api_refuses_a_directory_pointer_that_misstates_its_tree(repo: Path) -> None:
+    (repo / "d").mkdir()
+    (repo / "d" / "a.txt").write_bytes(b"a" * 1000)
+    run_dvx(repo, "add", "d")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "d")
+    good = ptr.load(repo / "d.dvx")
+    # Same tree, but the pointer claims another size and file count.
+    (repo / "d.dvx").write_text(ptr.Pointer("dir", good.oid, 999, 2, good.chunks).dumps("d"))
+    with pytest.raises(CorruptObjectError) as ei:
+        dvx.open("d/a.txt", repo=repo).read()
+    assert "the pointer says size 999 and 2 files, but its tree lists 1000 bytes and 1 files" in str(ei.value)
+    # The hint's command restores a trusted pointer, and the read works again.
+    assert "git checkout COMMIT -- PATH.dvx" in ei.value.hint
+    git(repo, "checkout", "HEAD", "--", "d.dvx")
+    with dvx.open("d/a.txt", repo=repo) as f:
+        assert f.read() == b"a" * 1000
