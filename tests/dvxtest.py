@@ -58,6 +58,14 @@ def make_dvx_repo(path: Path) -> Path:
     return path
 
 
+def write_files(root: Path, files: dict[str, bytes]) -> None:
+    """Write ``{relative path: bytes}`` below ``root``, making folders as needed."""
+    for rel, data in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+
+
 def tree_bytes(top: Path) -> dict[str, tuple[bytes, bool]]:
     """{relative path: (content, executable)} of every regular file under ``top``."""
     out = {}

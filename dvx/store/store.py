@@ -53,7 +53,6 @@ _GAP_REMOTE = 256 << 10
 _GAP_LOCAL = 64 << 10
 _MAX_RANGE = 16 << 20
 _MAX_BATCH = 64 << 20
-_MAX_OFFSET = (1 << 63) - 1
 _OPEN_PACKS = 32
 _OBJECT_CACHE = 8
 # Write an index after this many objects even before flush(), so a crash in a

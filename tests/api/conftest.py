@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dvxtest import git, make_dvx_repo, run_dvx
+from dvxtest import git, make_dvx_repo, run_dvx, write_files
 
 SMALL_CHUNKS = {"min_size": 1024, "avg_size": 4096, "max_size": 16384}
 NCOLS = 20
@@ -71,13 +71,6 @@ class History:
         """A full copy of the work tree with its cache (for tests that change the workspace)."""
         shutil.copytree(self.root, dest, symlinks=True)
         return dest
-
-
-def _write(root: Path, files: dict[str, bytes]) -> None:
-    for rel, data in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(data)
 
 
 def _set_small_chunks(root: Path) -> None:
@@ -129,7 +122,7 @@ def history(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         # > 2 x 2 MiB: pyarrow-facing reads of it take the parallel preadv path
         "data/blob.bin": __import__("numpy").random.default_rng(5).bytes(6 << 20),
     }
-    _write(root, v1)
+    write_files(root, v1)
     run_dvx(root, "add", "data/train.parquet", "data/train.csv", "data/events.jsonl", "data/table.feather",
             "data/notes.txt", "data/parts", "data/blob.bin")
     git(root, "add", "-A")
@@ -142,7 +135,7 @@ def history(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     v2["data/train.parquet"] = parquet_bytes(2)
     v2["data/train.csv"] = v1["data/train.csv"] + b"300,n300,300.5\n"
     v2["README.md"] = b"# demo v2\n"
-    _write(root, {k: v2[k] for k in ("data/train.parquet", "data/train.csv", "README.md")})
+    write_files(root, {k: v2[k] for k in ("data/train.parquet", "data/train.csv", "README.md")})
     run_dvx(root, "add", "data/train.parquet", "data/train.csv")
     h.profile_oid = _store_profile(root, "data/train.parquet")
     git(root, "add", "-A")
@@ -154,7 +147,7 @@ def history(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     head = dict(v2)
     head["data/new.parquet"] = parquet_bytes(3, nrows=100, ncols=2)
     del head["data/notes.txt"]
-    _write(root, {"data/new.parquet": head["data/new.parquet"]})
+    write_files(root, {"data/new.parquet": head["data/new.parquet"]})
     run_dvx(root, "add", "data/new.parquet")
     git(root, "rm", "-q", "data/notes.txt.dvx")
     (root / "data" / "notes.txt").unlink()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dvxtest import env, make_dvx_repo, run_dvx
+from dvxtest import env, make_dvx_repo, run_dvx, write_files
 
 from dvx.hashing import hash_bytes
 from dvx.store import pack as _pack
@@ -237,13 +237,6 @@ def victim(template: Path, tmp: Path, url: str, m: FileManifest, size: int,
     return repo
 
 
-def install_folder(root: Path, files: dict[str, bytes]) -> None:
-    for rel, data in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(data)
-
-
 def assert_refused(r: Run, must_name: str) -> None:
     assert r.code == 1, (r.code, r.err)
     lines = r.err.splitlines()
@@ -265,7 +258,7 @@ def assert_nothing_written(repo: Path) -> None:
 @pytest.mark.parametrize("name", CASES)
 def test_pull_from_hostile_folder_remote(tmp_path: Path, make_victim: Any, name: str) -> None:
     files, m, must_name, size = case(name)
-    install_folder(tmp_path / "remote", files)
+    write_files(tmp_path / "remote", files)
     repo = make_victim(str(tmp_path / "remote"), m, size)
     r = dvx(repo, "pull")
     assert_refused(r, must_name)
@@ -277,7 +270,7 @@ def test_pointer_size_disagreeing_with_manifest_writes_nothing(tmp_path: Path, m
     # the data is all genuine, but pull must not write 66 KB (or 2 GiB) where 100 were promised.
     z = Blob(ZEROS)
     fblob, m = file_of((z.id, len(ZEROS)), (z.id, len(ZEROS)))
-    install_folder(tmp_path / "remote", craft([z, fblob]))
+    write_files(tmp_path / "remote", craft([z, fblob]))
     repo = make_victim(str(tmp_path / "remote"), m, 100)
     r = dvx(repo, "pull")
     assert_refused(r, "data.bin.dvx")
@@ -288,7 +281,7 @@ def test_pointer_size_disagreeing_with_manifest_writes_nothing(tmp_path: Path, m
 def test_directory_named_like_an_index_is_ignored(tmp_path: Path, make_victim: Any) -> None:
     chunk = Blob(TEXT, zstd=True)
     fblob, m = file_of((chunk.id, len(TEXT)))
-    install_folder(tmp_path / "remote", craft([chunk, fblob]))
+    write_files(tmp_path / "remote", craft([chunk, fblob]))
     (tmp_path / "remote" / "index" / ("ab" * 16)).mkdir()
     (tmp_path / "remote" / "index" / ("ab" * 16) / "x").write_bytes(b"not an index")
     repo = make_victim(str(tmp_path / "remote"), m, m.size)
@@ -334,7 +327,7 @@ _READ = textwrap.dedent(
                                   "chunk shorter than its manifest says"])
 def test_read_table_from_hostile_remote(tmp_path: Path, make_victim: Any, name: str) -> None:
     files, m, must_name, size = case(name)
-    install_folder(tmp_path / "remote", files)
+    write_files(tmp_path / "remote", files)
     repo = make_victim(str(tmp_path / "remote"), m, size)
     os.replace(repo / "data.bin.dvx", repo / "data.csv.dvx")
     r = measured(repo, sys.executable, "-c", _READ, str(repo))
@@ -346,12 +339,12 @@ def test_hostile_remote_object_not_cached_after_refusal(tmp_path: Path, make_vic
     """A refused object leaves no trace in the cache: the same pull after the remote is repaired works."""
     chunk = Blob(TEXT, zstd=True, raw_decl=GiB4)
     fblob, m = file_of((chunk.id, len(TEXT)))
-    install_folder(tmp_path / "remote", craft([chunk, fblob]))
+    write_files(tmp_path / "remote", craft([chunk, fblob]))
     repo = make_victim(str(tmp_path / "remote"), m, m.size)
     assert_refused(dvx(repo, "pull"), chunk.id.hex())
     shutil.rmtree(tmp_path / "remote")
     good = Blob(TEXT, zstd=True)
-    install_folder(tmp_path / "remote", craft([good, fblob]))
+    write_files(tmp_path / "remote", craft([good, fblob]))
     r = dvx(repo, "pull")
     assert r.code == 0, r.err
     assert (repo / "data.bin").read_bytes() == TEXT
