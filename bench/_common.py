@@ -410,6 +410,7 @@ class Context:
     keep_repos: bool = False     # keep the benchmark repos in .work/repos
     skip_dvx: bool = False       # run the anchor side only (harness shake-out)
     skip_anchor: bool = False    # run the dvx side only
+    base: str | None = None      # bench_revs: the earlier dvx commit to compare with
 
     def n(self, default: int) -> int:
         """Number of timed runs: --runs if given, else 2 in quick mode, else `default`."""

@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, metavar="DIR",
                     help="put data and repos under DIR (default bench/.work; e.g. a tmpfs to"
                          " take disk writeback out of the timings)")
+    ap.add_argument("--base", metavar="REV",
+                    help="bench_revs: the earlier dvx commit to compare the working tree with")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
     ap.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     args = ap.parse_args(argv)
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         c.use_work_dir(args.work)
     ctx = c.Context(quick=args.quick, runs=args.runs, dvx=args.dvx.resolve(), work=c.WORK_DIR,
                     keep_big=args.keep_big, keep_repos=args.keep_repos,
-                    skip_dvx=args.skip_dvx, skip_anchor=args.skip_anchor)
+                    skip_dvx=args.skip_dvx, skip_anchor=args.skip_anchor, base=args.base)
     started = dt.datetime.now(dt.UTC)
     meta: dict[str, Any] = {
         "command": shlex.join([".venv/bin/python", "bench/run.py", *(argv or sys.argv[1:])]),
