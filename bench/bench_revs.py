@@ -141,12 +141,12 @@ def run(ctx: c.Context) -> list[c.Result]:
     st = c.measure_interleaved(specs(("status",), "repo", None), runs, label="status")
     out.append(_result(f"dvx status, {size} and {files:,} small files unchanged", st, rev))
     st = c.measure_interleaved(specs(("push",), "repo", "empty_remote"), runs, label="push")
-    out.append(_result(f"dvx push to a folder remote, {size}", st, rev))
+    out.append(_result(f"dvx push to a folder remote, {size} and {files:,} files", st, rev))
     for s in sides.values():
         s.run(s.repo, "push")
         s.make_clone()
     st = c.measure_interleaved(specs(("pull",), "clone", "reset_clone"), runs, label="pull")
-    out.append(_result(f"dvx pull from a folder remote, {size}, empty cache", st, rev))
+    out.append(_result(f"dvx pull from a folder remote, {size} and {files:,} files, empty cache", st, rev))
     if not ctx.keep_repos:
         for s in sides.values():
             c.remove(s.repo.parent)
