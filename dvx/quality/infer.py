@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dvx.errors import UsageError
-from dvx.quality import engine_arrow as arrow
+from dvx.quality import arrow
 from dvx.quality.tables import open_batches
 
 MAX_CATEGORIES = 20
@@ -58,9 +58,9 @@ def profile_columns(path: str | os.PathLike[str]) -> list[ColumnProfile]:
     profs = []
     for f in schema:
         p = ColumnProfile(f.name, f.type)
-        p.track_distinct = (arrow._is_string(f.type) or pa.types.is_integer(f.type)
+        p.track_distinct = (arrow.is_string(f.type) or pa.types.is_integer(f.type)
                             or pa.types.is_boolean(f.type))
-        p.track_unique = arrow._is_string(f.type) or pa.types.is_integer(f.type)
+        p.track_unique = arrow.is_string(f.type) or pa.types.is_integer(f.type)
         profs.append(p)
     for b in batches:
         view = arrow.BatchView(b, 0)
@@ -70,7 +70,7 @@ def profile_columns(path: str | os.PathLike[str]) -> list[ColumnProfile]:
             p.nulls += b.num_rows - len(a)
             if not len(a):
                 continue
-            if arrow._is_numeric(p.type):
+            if arrow.is_numeric(p.type):
                 mm = pc.min_max(a)
                 lo, hi = mm["min"].as_py(), mm["max"].as_py()
                 p.lo = lo if p.lo is None or lo < p.lo else p.lo
@@ -105,7 +105,7 @@ def _gx_expectations(profs: list[ColumnProfile]) -> list[tuple[str, dict[str, An
             out.append(("expect_column_values_to_be_of_type", {"column": p.name, "type_": tname}))
         if p.nulls == 0 and p.rows:
             out.append(("expect_column_values_to_not_be_null", {"column": p.name}))
-        if p.lo is not None and arrow._is_numeric(p.type):
+        if p.lo is not None and arrow.is_numeric(p.type):
             out.append(("expect_column_values_to_be_between",
                         {"column": p.name, "min_value": p.lo, "max_value": p.hi}))
         if p.track_distinct and p.distinct is not None and not pa.types.is_boolean(p.type) and not p.unique:
@@ -123,7 +123,7 @@ def _pandas_dtype(p: ColumnProfile) -> str:
         return "float64"
     if pa.types.is_boolean(p.type) and p.nulls:
         return "object"
-    if arrow._is_string(p.type):
+    if arrow.is_string(p.type):
         return "str"
     return str(pa.schema([pa.field(p.name, p.type)]).empty_table().to_pandas()[p.name].dtype)
 
@@ -140,7 +140,7 @@ def _pandera_yaml(profs: list[ColumnProfile], name: str) -> str:
     cols = {}
     for p in profs:
         checks = []
-        if p.lo is not None and arrow._is_numeric(p.type):
+        if p.lo is not None and arrow.is_numeric(p.type):
             checks.append(pandera.Check.in_range(p.lo, p.hi))
         if p.track_distinct and p.distinct is not None and not pa.types.is_boolean(p.type) and not p.unique:
             checks.append(pandera.Check.isin(sorted(p.distinct.to_pylist())))
