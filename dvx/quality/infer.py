@@ -14,26 +14,30 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dvx.errors import UsageError
 from dvx.quality import arrow
 from dvx.quality.tables import open_batches
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 MAX_CATEGORIES = 20
 
 
 @dataclass
-class ColumnProfile:
-    """What one streaming pass learned about a column."""
+class ColumnFacts:
+    """What one streaming pass learned about a column (for inference; not a stored
+    :class:`dvx.quality.profile.ColumnProfile`)."""
 
     name: str
-    type: Any
+    type: pa.DataType
     rows: int = 0
     nulls: int = 0
     lo: Any = None
     hi: Any = None
-    distinct: Any = None  # Arrow array of distinct values while <= MAX_CATEGORIES, else None
+    distinct: pa.Array | None = None  # Arrow array of distinct values while <= MAX_CATEGORIES, else None
     track_distinct: bool = True
     uniq: list[Any] = field(default_factory=list)
     track_unique: bool = False
@@ -49,7 +53,7 @@ class ColumnProfile:
         return col is not None and len(pc.unique(col)) == self.rows - self.nulls
 
 
-def profile_columns(path: str | os.PathLike[str]) -> list[ColumnProfile]:
+def profile_columns(path: str | os.PathLike[str]) -> list[ColumnFacts]:
     """The per-column facts ``infer_suite`` writes down, from one pass over ``path``."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -57,7 +61,7 @@ def profile_columns(path: str | os.PathLike[str]) -> list[ColumnProfile]:
     schema, batches = open_batches(path)
     profs = []
     for f in schema:
-        p = ColumnProfile(f.name, f.type)
+        p = ColumnFacts(f.name, f.type)
         p.track_distinct = (arrow.is_string(f.type) or pa.types.is_integer(f.type)
                             or pa.types.is_boolean(f.type))
         p.track_unique = arrow.is_string(f.type) or pa.types.is_integer(f.type)
@@ -91,7 +95,7 @@ def profile_columns(path: str | os.PathLike[str]) -> list[ColumnProfile]:
     return profs
 
 
-def _gx_expectations(profs: list[ColumnProfile]) -> list[tuple[str, dict[str, Any]]]:
+def _gx_expectations(profs: list[ColumnFacts]) -> list[tuple[str, dict[str, Any]]]:
     import pyarrow as pa
 
     out: list[tuple[str, dict[str, Any]]] = [
@@ -116,7 +120,7 @@ def _gx_expectations(profs: list[ColumnProfile]) -> list[tuple[str, dict[str, An
     return out
 
 
-def _pandas_dtype(p: ColumnProfile) -> str:
+def _pandas_dtype(p: ColumnFacts) -> str:
     import pyarrow as pa
 
     if pa.types.is_integer(p.type) and p.nulls:
@@ -128,7 +132,7 @@ def _pandas_dtype(p: ColumnProfile) -> str:
     return str(pa.schema([pa.field(p.name, p.type)]).empty_table().to_pandas()[p.name].dtype)
 
 
-def _pandera_yaml(profs: list[ColumnProfile], name: str) -> str:
+def _pandera_yaml(profs: list[ColumnFacts], name: str) -> str:
     import warnings
 
     import pyarrow as pa

@@ -8,11 +8,14 @@ use.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dvx.quality.arrow.compute import distinct_count, is_dictionary, literal, set_column, sortable, sorted_duplicates
 from dvx.quality.arrow.evaluators import BatchView, Evaluator
 from dvx.quality.gx_results import PARTIAL, Outcome, agg_result, map_result
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # modes that need only the distinct values, not every occurrence
 _DISTINCT_MODES = ("distinct_in_set", "proportion_unique", "unique_value_count")
@@ -25,26 +28,26 @@ class CollectEval(Evaluator):
     """
 
     def __init__(self, column: str, mode: str, kw: dict[str, Any], mostly: float = 1.0,
-                 value_set: Any = None) -> None:
+                 value_set: pa.Array | None = None) -> None:
         self.columns = [column]
         self.column = column
         self.mode = mode
         self.kw = kw
         self.mostly = mostly
         self.value_set = value_set
-        self.chunks: list[Any] = []
+        self.chunks: list[pa.Array] = []
         self.n = 0
         self.missing = 0
         # A strictly increasing (or decreasing) column has no repeats: ids usually are,
         # and checking it costs one vectorised comparison per batch (10M rows: ~20 ms).
         self.increasing = self.decreasing = mode == "unique"
-        self.last: Any = None
+        self.last: pa.Array | None = None
         self._dict_key: tuple[int, ...] | None = None
-        self._dict: Any = None
-        self._dict_idx: list[Any] = []
+        self._dict: pa.Array | None = None
+        self._dict_idx: list[pa.Array] = []
 
     def _flush_dict(self) -> None:
-        if self._dict_idx:
+        if self._dict_idx and self._dict is not None:
             import pyarrow as pa
             import pyarrow.compute as pc
 
@@ -59,7 +62,7 @@ class CollectEval(Evaluator):
         else:
             self._update_values(view)
 
-    def _update_dictionary(self, view: BatchView, raw: Any) -> None:
+    def _update_dictionary(self, view: BatchView, raw: pa.DictionaryArray) -> None:
         """Distinct values of a dictionary batch: the entries its indices use."""
         import pyarrow.compute as pc
 
@@ -129,13 +132,13 @@ class CollectEval(Evaluator):
                                     "partial_unexpected_list": vals[:PARTIAL]}
         return self._finish_unique(col)
 
-    def _finish_unique(self, col: Any) -> Outcome:
+    def _finish_unique(self, col: pa.ChunkedArray | None) -> Outcome:
         """Every occurrence of a value seen more than once is unexpected (pandas
         ``duplicated(keep=False)``)."""
         import pyarrow.compute as pc
 
         unexpected = 0
-        dups: Any = None
+        dups: pa.Array | None = None
         if col is not None and (self.increasing or self.decreasing):
             pass  # strictly monotonic: no repeats
         elif col is not None and sortable(col.type):
@@ -147,7 +150,7 @@ class CollectEval(Evaluator):
             unexpected = pc.sum(counts.filter(dup)).as_py() or 0
             dups = vc.field("values").filter(dup)
         values: list[Any] = []
-        if unexpected:
+        if unexpected and col is not None:
             for chunk in col.chunks:
                 idx = pc.indices_nonzero(pc.is_in(chunk, value_set=dups))[: PARTIAL - len(values)]
                 values.extend(chunk.take(idx).to_pylist())

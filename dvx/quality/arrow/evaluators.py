@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 # (column as read, its present-values mask or None) -> mask of unexpected values, or None for none
-BadValues = Callable[[Any, Any], Any]
+BadValues = Callable[["pa.Array", "pa.Array | None"], "pa.Array | None"]
 
 
 class BatchView:
@@ -35,8 +35,8 @@ class BatchView:
         self.batch = batch
         self.num_rows: int = batch.num_rows
         self.offset = offset  # row number of the batch's first row in the dataset
-        self._valid: dict[str, Any] = {}
-        self._decoded: dict[str, Any] = {}
+        self._valid: dict[str, pa.Array | None] = {}
+        self._decoded: dict[str, pa.Array] = {}
 
     def raw(self, name: str) -> pa.Array:
         """The column as read (possibly dictionary-encoded)."""
@@ -222,7 +222,7 @@ class CompoundUniqueEval(Evaluator):
         self.columns = list(columns)
         self.mostly = mostly
         self.ignore = ignore
-        self.parts: list[Any] = []
+        self.parts: list[pa.Table] = []
         self.n = 0
         self.considered = 0
 

@@ -49,7 +49,7 @@ _UNSUPPORTED_KWARGS = {"row_condition", "condition_parser", "parse_strings_as_da
 
 # A column planner gets (column name, its Arrow type, kwargs, mostly) for a column
 # the schema has, of a type pandas_type maps; None sends the expectation to GX.
-ColumnPlanner = Callable[[str, Any, dict[str, Any], float], Evaluator | None]
+ColumnPlanner = Callable[[str, "pa.DataType", dict[str, Any], float], Evaluator | None]
 
 
 def _regex_ok(pattern: object) -> bool:
@@ -67,29 +67,29 @@ def _regex_ok(pattern: object) -> bool:
     return True
 
 
-def _not_null(col: str, ctype: Any, kw: dict[str, Any], mostly: float) -> Evaluator | None:
+def _not_null(col: str, ctype: pa.DataType, kw: dict[str, Any], mostly: float) -> Evaluator | None:
     return MapEval(col, mostly, bad_not_null, over_all_rows=True, elementwise=False, missing_listed_as_null=True)
 
 
-def _null(col: str, ctype: Any, kw: dict[str, Any], mostly: float) -> Evaluator | None:
+def _null(col: str, ctype: pa.DataType, kw: dict[str, Any], mostly: float) -> Evaluator | None:
     return MapEval(col, mostly, bad_present, over_all_rows=True, elementwise=False)
 
 
-def _of_type(col: str, ctype: Any, kw: dict[str, Any], mostly: float) -> Evaluator | None:
+def _of_type(col: str, ctype: pa.DataType, kw: dict[str, Any], mostly: float) -> Evaluator | None:
     tp = kw.get("type_")
     if tp is not None and not isinstance(tp, str):
         return None
     return TypeEval(col, ctype, tp, None, mostly)
 
 
-def _in_type_list(col: str, ctype: Any, kw: dict[str, Any], mostly: float) -> Evaluator | None:
+def _in_type_list(col: str, ctype: pa.DataType, kw: dict[str, Any], mostly: float) -> Evaluator | None:
     tl = kw.get("type_list")
     if tl is not None and not (isinstance(tl, list) and all(isinstance(x, str) for x in tl)):
         return None
     return TypeEval(col, ctype, None, tl, mostly)
 
 
-def _between(col: str, ctype: Any, kw: dict[str, Any], mostly: float) -> Evaluator | None:
+def _between(col: str, ctype: pa.DataType, kw: dict[str, Any], mostly: float) -> Evaluator | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -101,7 +101,7 @@ def _between(col: str, ctype: Any, kw: dict[str, Any], mostly: float) -> Evaluat
     lo_s = None if lo is None else literal(lo if isinstance(lo, int) and integral else float(lo))
     hi_s = None if hi is None else literal(hi if isinstance(hi, int) and integral else float(hi))
 
-    def bad_between(a: Any, v: Any) -> Any:
+    def bad_between(a: pa.Array, v: pa.Array | None) -> pa.Array:
         ok = None
         if lo_s is not None:
             ok = pc.greater(a, lo_s) if smin else pc.greater_equal(a, lo_s)
@@ -116,7 +116,7 @@ def _between(col: str, ctype: Any, kw: dict[str, Any], mostly: float) -> Evaluat
 def _set_planner(mode: str) -> ColumnPlanner:
     """in_set / not_in_set (map expectations) or distinct_in_set (whole column)."""
 
-    def planner(col: str, ctype: Any, kw: dict[str, Any], mostly: float) -> Evaluator | None:
+    def planner(col: str, ctype: pa.DataType, kw: dict[str, Any], mostly: float) -> Evaluator | None:
         import pyarrow.compute as pc
 
         vs_raw = kw.get("value_set")
@@ -129,7 +129,7 @@ def _set_planner(mode: str) -> ColumnPlanner:
             return CollectEval(col, "distinct_in_set", kw, value_set=vs)
         inside = mode == "in_set"
 
-        def bad_set(a: Any, v: Any) -> Any:
+        def bad_set(a: pa.Array, v: pa.Array | None) -> pa.Array:
             hit = pc.is_in(set_column(a), value_set=vs)
             return and_valid(pc.invert(hit) if inside else hit, v)
 
@@ -139,14 +139,14 @@ def _set_planner(mode: str) -> ColumnPlanner:
 
 
 def _regex_planner(match: bool) -> ColumnPlanner:
-    def planner(col: str, ctype: Any, kw: dict[str, Any], mostly: float) -> Evaluator | None:
+    def planner(col: str, ctype: pa.DataType, kw: dict[str, Any], mostly: float) -> Evaluator | None:
         import pyarrow.compute as pc
 
         rx = kw.get("regex")
         if not is_string(ctype) or not _regex_ok(rx):
             return None
 
-        def bad_regex(a: Any, v: Any) -> Any:
+        def bad_regex(a: pa.Array, v: pa.Array | None) -> pa.Array:
             hit = pc.match_substring_regex(a, pattern=rx)
             return and_valid(pc.invert(hit) if match else hit, v)
 
@@ -155,7 +155,7 @@ def _regex_planner(match: bool) -> ColumnPlanner:
     return planner
 
 
-def _unique(col: str, ctype: Any, kw: dict[str, Any], mostly: float) -> Evaluator | None:
+def _unique(col: str, ctype: pa.DataType, kw: dict[str, Any], mostly: float) -> Evaluator | None:
     return CollectEval(col, "unique", kw, mostly=mostly)
 
 
@@ -163,7 +163,7 @@ def _aggregate_planner(make: Callable[[str, dict[str, Any]], Evaluator], numeric
     """An aggregate "to be between": numeric bounds; min/max/mean/... of strings or
     dates follow GX's rules, so those go to the slow path."""
 
-    def planner(col: str, ctype: Any, kw: dict[str, Any], mostly: float) -> Evaluator | None:
+    def planner(col: str, ctype: pa.DataType, kw: dict[str, Any], mostly: float) -> Evaluator | None:
         if not all(x is None or is_number(x) for x in (kw.get("min_value"), kw.get("max_value"))):
             return None
         if numeric_only and not is_numeric(ctype):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from dvx.quality.arrow.evaluators import BatchView, Evaluator
 from dvx.quality.gx_results import Outcome
@@ -11,8 +11,10 @@ from dvx.quality.gx_results import Outcome
 if TYPE_CHECKING:
     import pyarrow as pa
 
+T = TypeVar("T")
 
-def prefetch(batches: Iterable[Any], depth: int = 2) -> Iterator[Any]:
+
+def prefetch(batches: Iterable[T], depth: int = 2) -> Iterator[T]:
     """Iterate ``batches`` in a background thread, ``depth`` batches ahead.
 
     Parquet decoding and pyarrow.compute both release the GIL, so reading the
@@ -23,10 +25,11 @@ def prefetch(batches: Iterable[Any], depth: int = 2) -> Iterator[Any]:
     import queue
     import threading
 
-    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    # ("batch", item), ("end", None) or ("error", exception)
+    q: queue.Queue[tuple[str, T | BaseException | None]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
-    def put(item: tuple[str, Any]) -> bool:
+    def put(item: tuple[str, T | BaseException | None]) -> bool:
         while not stop.is_set():
             try:
                 q.put(item, timeout=0.1)
@@ -52,8 +55,8 @@ def prefetch(batches: Iterable[Any], depth: int = 2) -> Iterator[Any]:
             if kind == "end":
                 return
             if kind == "error":
-                raise item
-            yield item
+                raise cast(BaseException, item)
+            yield cast(T, item)
     finally:
         stop.set()
         t.join(timeout=5)

@@ -23,7 +23,7 @@ FORMAT_VERSION = 1
 _COUNTS = ("count", "null_count", "nan_count", "posinf_count", "neginf_count", "finite_count")
 
 
-def _finite_or_none(x: Any) -> Any:
+def _finite_or_none(x: float | str | None) -> float | str | None:
     if isinstance(x, float) and not math.isfinite(x):
         return None
     return x

@@ -7,7 +7,7 @@ batch plus the sketches (about 30 KiB a column).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,7 +94,7 @@ def profile_path(path: str | os.PathLike[str], columns: list[str] | None = None)
 
     p = Path(path)
     if p.is_dir():
-        files = sorted(f for f in _data_files(p))
+        files = sorted(Path(f) for f in tables.data_files(p))
         if not files:
             raise DataFormatError(os.fspath(path), "directory holds no Parquet, CSV, JSON Lines or Arrow files")
         out: Profile | None = None
@@ -115,16 +115,3 @@ def profile_path(path: str | os.PathLike[str], columns: list[str] | None = None)
         dictionary = tables.dictionary_columns(path, strings) if strings else None
     schema, batches = tables.open_batches(path, columns=columns, dictionary=dictionary or None)
     return profile_batches(schema, batches)
-
-
-def _data_files(root: Path) -> Iterator[Path]:
-    from dvx.quality.tables import table_format
-
-    for dirpath, dirs, names in os.walk(root):
-        rel = Path(dirpath).relative_to(root).parts
-        if any(part.startswith((".", "_")) for part in rel):
-            continue
-        dirs.sort()
-        for n in names:
-            if not n.startswith((".", "_")) and table_format(n) is not None:
-                yield Path(dirpath) / n

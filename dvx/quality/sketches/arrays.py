@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-def arrow_int64(a: np.ndarray) -> Any:
+
+def arrow_int64(a: np.ndarray) -> pa.Int64Array:
     """An Arrow int64 array over a numpy array's buffer.
 
     ``pyarrow.array(...)`` imports pandas on first use (0.9 s here) to check
@@ -20,7 +23,7 @@ def arrow_int64(a: np.ndarray) -> Any:
     return pa.Array.from_buffers(pa.int64(), len(a), [None, pa.py_buffer(a)])
 
 
-def arrow_strings(items: list[str]) -> Any:
+def arrow_strings(items: list[str]) -> pa.LargeStringArray:
     """An Arrow large_string array of ``items`` (no nulls), built from buffers."""
     import pyarrow as pa
 

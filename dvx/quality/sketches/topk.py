@@ -4,11 +4,14 @@ under-estimated by at most ``n / (cap + 1)``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dvx.quality.sketches.arrays import arrow_int64, arrow_strings
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class FrequentItems:
@@ -26,30 +29,30 @@ class FrequentItems:
         self.cap = int(cap)
         # The values as an Arrow array (while building) or a Python list
         # (after loading): loading a stored profile then needs no pyarrow.
-        self._arrow: Any = None
+        self._arrow: pa.LargeStringArray | None = None
         self._list: list[str] | None = []
         self.counts = np.empty(0, dtype=np.int64)
         self.exact = True
 
     @property
-    def values(self) -> Any:
+    def values(self) -> pa.LargeStringArray:
         """The counted values as an Arrow large_string array."""
         if self._arrow is None:
             self._arrow = arrow_strings(self._list or [])
         return self._arrow
 
     @values.setter
-    def values(self, arr: Any) -> None:
+    def values(self, arr: pa.LargeStringArray) -> None:
         self._arrow = arr
         self._list = None
 
     def value_list(self) -> list[str]:
         """The counted values as Python strings, most frequent first."""
         if self._list is None:
-            self._list = self._arrow.to_pylist()
+            self._list = self.values.to_pylist()
         return self._list
 
-    def update_counts(self, values: Any, counts: np.ndarray) -> None:
+    def update_counts(self, values: pa.Array, counts: np.ndarray) -> None:
         """Add (value, count) pairs, e.g. one batch's ``value_counts``;
         ``values`` is an Arrow string array without nulls."""
         import pyarrow as pa
@@ -66,7 +69,7 @@ class FrequentItems:
             self.exact = False
         self._combine(pa.concat_arrays([self.values, values]), np.concatenate((self.counts, counts)))
 
-    def update_reduced(self, values: Any, counts: np.ndarray) -> None:
+    def update_reduced(self, values: pa.Array, counts: np.ndarray) -> None:
         """Add a batch that had more than ``cap`` distinct values, already
         reduced to its own Misra-Gries summary: every count minus the batch's
         (cap+1)-th largest, positive ones only (as :meth:`update_counts`
@@ -80,14 +83,14 @@ class FrequentItems:
         counts = np.asarray(counts, dtype=np.int64)
         self._combine(pa.concat_arrays([self.values, values]), np.concatenate((self.counts, counts)))
 
-    def _reduce(self, values: Any, counts: np.ndarray) -> tuple[Any, np.ndarray]:
+    def _reduce(self, values: pa.Array, counts: np.ndarray) -> tuple[pa.Array, np.ndarray]:
         """Misra-Gries reduction to at most ``cap`` counters: subtract the
         (cap+1)-th largest count from all and keep what stays positive."""
         kth = np.partition(counts, len(counts) - self.cap - 1)[len(counts) - self.cap - 1]
         keep = np.flatnonzero(counts > kth)
         return values.take(arrow_int64(keep)), counts[keep] - kth
 
-    def _combine(self, values: Any, counts: np.ndarray) -> None:
+    def _combine(self, values: pa.Array, counts: np.ndarray) -> None:
         import pyarrow as pa
         import pyarrow.compute as pc
 
