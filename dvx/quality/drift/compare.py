@@ -12,7 +12,7 @@ from dvx.quality.profile import CATEGORICAL, NUMERIC, Profile
 
 
 def compare(baseline: Profile, current: Profile, thresholds: Thresholds | None = None) -> DriftReport:
-    """Compare two profiles column by column; see the module docstring."""
+    """Compare two profiles column by column; the metrics are described in :mod:`dvx.quality.drift`."""
     th = thresholds or Thresholds()
     cols: list[ColumnDrift] = []
     added: list[str] = []
