@@ -24,11 +24,10 @@ import warnings
 from typing import Any
 
 from dvx.errors import SuiteError
-from dvx.quality import engine_arrow as arrow
+from dvx.quality import arrow
+from dvx.quality.gx_results import PARTIAL, map_result
 from dvx.quality.results import ExpectationResult, SuiteValidation
 from dvx.quality.suite import Suite
-
-PARTIAL = arrow.PARTIAL
 
 
 def load_schema(suite: Suite) -> Any:
@@ -181,7 +180,7 @@ def run_schema(path: str, suite: Suite, *, batch_size: int = 131072) -> SuiteVal
             kwargs["column"] = col
         etype = f"pandera:{_check_name(chk)}"
         if t.row_level:
-            ok, res = arrow.map_result(n, None, t.count, 1.0, t.values, t.index)
+            ok, res = map_result(n, None, t.count, 1.0, t.values, t.index)
             ok = t.count == 0
         else:
             ok = t.count == 0

@@ -14,26 +14,30 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dvx.errors import UsageError
-from dvx.quality import engine_arrow as arrow
+from dvx.quality import arrow
 from dvx.quality.tables import open_batches
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 MAX_CATEGORIES = 20
 
 
 @dataclass
-class ColumnProfile:
-    """What one streaming pass learned about a column."""
+class ColumnFacts:
+    """What one streaming pass learned about a column (for inference; not a stored
+    :class:`dvx.quality.profile.ColumnProfile`)."""
 
     name: str
-    type: Any
+    type: pa.DataType
     rows: int = 0
     nulls: int = 0
     lo: Any = None
     hi: Any = None
-    distinct: Any = None  # Arrow array of distinct values while <= MAX_CATEGORIES, else None
+    distinct: pa.Array | None = None  # Arrow array of distinct values while <= MAX_CATEGORIES, else None
     track_distinct: bool = True
     uniq: list[Any] = field(default_factory=list)
     track_unique: bool = False
@@ -49,7 +53,7 @@ class ColumnProfile:
         return col is not None and len(pc.unique(col)) == self.rows - self.nulls
 
 
-def profile_columns(path: str | os.PathLike[str]) -> list[ColumnProfile]:
+def profile_columns(path: str | os.PathLike[str]) -> list[ColumnFacts]:
     """The per-column facts ``infer_suite`` writes down, from one pass over ``path``."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -57,10 +61,10 @@ def profile_columns(path: str | os.PathLike[str]) -> list[ColumnProfile]:
     schema, batches = open_batches(path)
     profs = []
     for f in schema:
-        p = ColumnProfile(f.name, f.type)
-        p.track_distinct = (arrow._is_string(f.type) or pa.types.is_integer(f.type)
+        p = ColumnFacts(f.name, f.type)
+        p.track_distinct = (arrow.is_string(f.type) or pa.types.is_integer(f.type)
                             or pa.types.is_boolean(f.type))
-        p.track_unique = arrow._is_string(f.type) or pa.types.is_integer(f.type)
+        p.track_unique = arrow.is_string(f.type) or pa.types.is_integer(f.type)
         profs.append(p)
     for b in batches:
         view = arrow.BatchView(b, 0)
@@ -70,7 +74,7 @@ def profile_columns(path: str | os.PathLike[str]) -> list[ColumnProfile]:
             p.nulls += b.num_rows - len(a)
             if not len(a):
                 continue
-            if arrow._is_numeric(p.type):
+            if arrow.is_numeric(p.type):
                 mm = pc.min_max(a)
                 lo, hi = mm["min"].as_py(), mm["max"].as_py()
                 p.lo = lo if p.lo is None or lo < p.lo else p.lo
@@ -91,7 +95,7 @@ def profile_columns(path: str | os.PathLike[str]) -> list[ColumnProfile]:
     return profs
 
 
-def _gx_expectations(profs: list[ColumnProfile]) -> list[tuple[str, dict[str, Any]]]:
+def _gx_expectations(profs: list[ColumnFacts]) -> list[tuple[str, dict[str, Any]]]:
     import pyarrow as pa
 
     out: list[tuple[str, dict[str, Any]]] = [
@@ -105,7 +109,7 @@ def _gx_expectations(profs: list[ColumnProfile]) -> list[tuple[str, dict[str, An
             out.append(("expect_column_values_to_be_of_type", {"column": p.name, "type_": tname}))
         if p.nulls == 0 and p.rows:
             out.append(("expect_column_values_to_not_be_null", {"column": p.name}))
-        if p.lo is not None and arrow._is_numeric(p.type):
+        if p.lo is not None and arrow.is_numeric(p.type):
             out.append(("expect_column_values_to_be_between",
                         {"column": p.name, "min_value": p.lo, "max_value": p.hi}))
         if p.track_distinct and p.distinct is not None and not pa.types.is_boolean(p.type) and not p.unique:
@@ -116,19 +120,19 @@ def _gx_expectations(profs: list[ColumnProfile]) -> list[tuple[str, dict[str, An
     return out
 
 
-def _pandas_dtype(p: ColumnProfile) -> str:
+def _pandas_dtype(p: ColumnFacts) -> str:
     import pyarrow as pa
 
     if pa.types.is_integer(p.type) and p.nulls:
         return "float64"
     if pa.types.is_boolean(p.type) and p.nulls:
         return "object"
-    if arrow._is_string(p.type):
+    if arrow.is_string(p.type):
         return "str"
     return str(pa.schema([pa.field(p.name, p.type)]).empty_table().to_pandas()[p.name].dtype)
 
 
-def _pandera_yaml(profs: list[ColumnProfile], name: str) -> str:
+def _pandera_yaml(profs: list[ColumnFacts], name: str) -> str:
     import warnings
 
     import pyarrow as pa
@@ -140,7 +144,7 @@ def _pandera_yaml(profs: list[ColumnProfile], name: str) -> str:
     cols = {}
     for p in profs:
         checks = []
-        if p.lo is not None and arrow._is_numeric(p.type):
+        if p.lo is not None and arrow.is_numeric(p.type):
             checks.append(pandera.Check.in_range(p.lo, p.hi))
         if p.track_distinct and p.distinct is not None and not pa.types.is_boolean(p.type) and not p.unique:
             checks.append(pandera.Check.isin(sorted(p.distinct.to_pylist())))

@@ -59,17 +59,19 @@ def table_format(path: str | os.PathLike[str]) -> str | None:
     return _FORMATS.get(os.path.splitext(name)[1])
 
 
+def data_files(root: str | os.PathLike[str]) -> Iterator[str]:
+    """Paths of the tabular files under a dataset directory, unordered; files and
+    folders whose names start with "." or "_" (Spark/Hive markers) are skipped."""
+    for dirpath, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
+        for n in names:
+            if not n.startswith((".", "_")) and table_format(n) is not None:
+                yield os.path.join(dirpath, n)
+
+
 def _dir_format(path: Path) -> str | None:
     """The one format of the data files in a directory (hidden and _ files skipped)."""
-    seen: set[str] = set()
-    for _root, dirs, files in os.walk(path):
-        dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
-        for f in files:
-            if f.startswith((".", "_")):
-                continue
-            fmt = table_format(f)
-            if fmt is not None:
-                seen.add(fmt)
+    seen = {fmt for f in data_files(path) if (fmt := table_format(f)) is not None}
     if not seen:
         return None
     if len(seen) > 1:
@@ -313,13 +315,7 @@ def _open_dir(path: str, fmt: str, columns: list[str] | None, batch_size: int
                               hint="write them as Arrow IPC files (.arrow/.feather)")
     else:
         file_format = fmt
-    files = sorted(
-        os.path.join(root, f)
-        for root, dirs, names in os.walk(path)
-        if not any(part.startswith((".", "_")) for part in Path(root).relative_to(path).parts)
-        for f in names
-        if not f.startswith((".", "_")) and table_format(f) == fmt
-    )
+    files = sorted(f for f in data_files(path) if table_format(f) == fmt)
     dataset = ds.dataset(files, format=file_format)
     schema = dataset.schema
     _check_columns(path, schema, columns)

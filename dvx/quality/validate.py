@@ -39,7 +39,8 @@ def _columns_of(exp: Expectation) -> list[str] | None:
 
 
 def _run_gx_suite(path: str, suite: Suite, batch_size: int) -> SuiteValidation:
-    from dvx.quality import engine_arrow as arrow
+    from dvx.quality import arrow
+    from dvx.quality.gx_results import missing_column_result
     from dvx.quality.tables import dictionary_columns, open_batches, read_schema
 
     t0 = time.perf_counter()
@@ -53,7 +54,7 @@ def _run_gx_suite(path: str, suite: Suite, batch_size: int) -> SuiteValidation:
         if p is None:
             slow.append(i)
         elif isinstance(p, arrow.Missing):
-            ok, res, msg = arrow.missing_column_result(p.column)
+            ok, res, msg = missing_column_result(p.column)
             slots[i] = ExpectationResult(exp.type, exp.kwargs, ok, res, exp.meta, "arrow", suite.name, msg)
         elif isinstance(p, tuple):
             slots[i] = ExpectationResult(exp.type, exp.kwargs, p[0], p[1], exp.meta, "arrow", suite.name)
@@ -74,14 +75,11 @@ def _run_gx_suite(path: str, suite: Suite, batch_size: int) -> SuiteValidation:
         from dvx.quality import engine_gx
 
         exps = [suite.expectations[i] for i in slow]
-        need: set[str] | None = set()
-        for e in exps:
-            c = _columns_of(e)
-            if c is None:
-                need = None
-                break
-            need.update(c)  # type: ignore[union-attr]  # None only after the break above
-        cols_slow = None if need is None else [c for c in names if c in need]
+        wanted_slow = [_columns_of(e) for e in exps]
+        cols_slow = None
+        if all(c is not None for c in wanted_slow):
+            need = {c for cols in wanted_slow if cols is not None for c in cols}
+            cols_slow = [c for c in names if c in need]
         if not cols_slow:
             cols_slow = None  # table-level GX expectations: give GX every column
         outs = engine_gx.run_expectations(path, suite, exps, cols_slow)

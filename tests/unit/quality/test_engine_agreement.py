@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from dvx.quality import engine_arrow
+from dvx.quality import arrow as engine_arrow
 from dvx.quality.suite import suite_from_expectations
 from dvx.quality.validate import run_suite
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dvx.quality import engine_arrow as arrow
+from dvx.quality import arrow
 from dvx.quality.suite import suite_from_expectations
 
 floats = st.one_of(st.none(), st.just(math.nan), st.floats(-5, 5, allow_nan=False), st.sampled_from([0.0, -0.0, 1.0]))

@@ -102,7 +102,7 @@ def test_read_schema_without_rows(tmp_path: Path) -> None:
 def test_dictionary_reading_gives_the_same_results(tmp_path: Path) -> None:
     import numpy as np
 
-    from dvx.quality import engine_arrow
+    from dvx.quality import arrow as engine_arrow
     from dvx.quality.suite import suite_from_expectations
     from dvx.quality.tables import dictionary_columns
 

@@ -1,0 +1,117 @@
+"""Building a profile: one streaming pass over record batches, or over a file or directory.
+
+The pass uses pyarrow.compute and numpy on whole record batches; memory is one
+batch plus the sketches (about 30 KiB a column).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dvx.errors import DataFormatError
+from dvx.quality.profile.builder import ColumnBuilder
+from dvx.quality.profile.categorical import CategoricalBuilder
+from dvx.quality.profile.model import CATEGORICAL, NULL, NUMERIC, ColumnProfile, Profile, SkippedColumn
+from dvx.quality.profile.numeric import NumericBuilder
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+def _classify(t: pa.DataType) -> tuple[str | None, str, str]:
+    """(kind or None when skipped, normalised type string, skip reason)."""
+    import pyarrow as pa
+    import pyarrow.types as pt
+
+    if pt.is_dictionary(t):
+        kind, name, reason = _classify(t.value_type)
+        return kind, name, reason
+    if pt.is_string(t) or pt.is_large_string(t) or pt.is_string_view(t):
+        return CATEGORICAL, "string", ""
+    if pt.is_boolean(t):
+        return CATEGORICAL, "bool", ""
+    if pt.is_integer(t) or pt.is_floating(t) or pt.is_decimal(t):
+        return NUMERIC, str(t), ""
+    if pt.is_temporal(t):
+        return NUMERIC, str(t), ""
+    if pt.is_null(t):
+        return NULL, "null", ""
+    if pt.is_binary(t) or pt.is_large_binary(t) or pt.is_fixed_size_binary(t) or pt.is_binary_view(t):
+        return None, str(t), "binary values have no profile"
+    if pt.is_nested(t) or isinstance(t, pa.ExtensionType):
+        return None, str(t), "nested values have no profile"
+    return None, str(t), f"type {t} has no profile"
+
+
+
+def _builder(name: str, kind: str, type_name: str, arrow_type: pa.DataType) -> ColumnBuilder:
+    if kind == NUMERIC:
+        return NumericBuilder(name, type_name, arrow_type)
+    if kind == CATEGORICAL:
+        return CategoricalBuilder(name, type_name, arrow_type)
+    return ColumnBuilder(ColumnProfile(name, type_name, kind))
+
+
+def profile_batches(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Profile:
+    """Profile a stream of record batches with the given schema in one pass."""
+    builders: dict[str, ColumnBuilder] = {}
+    prof = Profile()
+    positions: list[tuple[int, str]] = []
+    for i, field in enumerate(schema):
+        kind, type_name, reason = _classify(field.type)
+        if kind is None:
+            prof.skipped[field.name] = SkippedColumn(field.name, type_name, reason)
+        elif field.name in builders:
+            prof.skipped[field.name] = SkippedColumn(field.name, type_name, "duplicate column name")
+        else:
+            builders[field.name] = _builder(field.name, kind, type_name, field.type)
+            positions.append((i, field.name))
+    dupes = {n for n in builders if n in prof.skipped}
+    for b in batches:
+        prof.row_count += b.num_rows
+        for i, name in positions:
+            if name not in dupes:
+                builders[name].add(b.column(i))
+    for name, builder in builders.items():
+        if name not in dupes:
+            prof.columns[name] = builder.finish()
+    return prof
+
+
+def profile_table(table: pa.Table, batch_size: int = 131072) -> Profile:
+    """Profile an in-memory Arrow table (batches of ``batch_size`` rows)."""
+    return profile_batches(table.schema, table.to_batches(max_chunksize=batch_size))
+
+
+def profile_path(path: str | os.PathLike[str], columns: list[str] | None = None) -> Profile:
+    """Profile a tabular file, or a directory as the merge of its files'
+    profiles (in path order). Raises DataFormatError/UsageError from
+    :func:`dvx.quality.tables.open_batches` when the data cannot be read."""
+    from dvx.quality import tables
+
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(Path(f) for f in tables.data_files(p))
+        if not files:
+            raise DataFormatError(os.fspath(path), "directory holds no Parquet, CSV, JSON Lines or Arrow files")
+        out: Profile | None = None
+        for f in files:
+            part = profile_path(f, columns)
+            out = part if out is None else out.merge(part)
+        assert out is not None
+        return out
+    # Low-cardinality Parquet string columns come as dictionary arrays: their
+    # value counts are then a bincount of the indices, not a hash of strings.
+    dictionary = None
+    if tables.table_format(path) == "parquet":
+        import pyarrow.types as pt
+
+        schema = tables.read_schema(path)
+        strings = [f.name for f in schema if (pt.is_string(f.type) or pt.is_large_string(f.type))
+                   and (columns is None or f.name in columns)]
+        dictionary = tables.dictionary_columns(path, strings) if strings else None
+    schema, batches = tables.open_batches(path, columns=columns, dictionary=dictionary or None)
+    return profile_batches(schema, batches)
