@@ -159,8 +159,8 @@ def _make_handler(pafs: Any) -> Any:
         def normalize_path(self, path: str) -> str:
             return self.view.normpath(path)
 
-        def equals(self, other: Any) -> bool:
-            return self == other
+        def equals(self, other: object) -> bool:
+            return isinstance(other, DvxArrowHandler) and other.view is self.view
 
         def get_file_info(self, paths: list[str]) -> list[Any]:
             out = []
