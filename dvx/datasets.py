@@ -34,10 +34,11 @@ def pointer_at(ws: Workspace, rel: str, rev: str | None) -> ptr.Pointer:
             return ptr.load(ws.abspath(pp), ws.display(pp))
         except FileNotFoundError:
             raise UsageError(f"{ws.display(rel)}: not tracked by dvx (no {ws.display(pp)})", f"run `dvx add {ws.display(rel)}`") from None
-    raw = scm.read_at_rev(ws.root, rev, pp)
-    if raw is None:
+    sha = scm.resolve_rev(ws.root, rev)
+    raw = scm.read_blobs_at(ws.root, sha, [pp])[pp]
+    if raw is None and pp not in scm.ls_files_at_rev(ws.root, sha, pp):
         raise UsageError(f"{rel}: not tracked by dvx at revision {rev} (no {pp} there)", "check the path and the revision (`git log -- PATH.dvx`)")
-    return ptr.loads(raw, f"{rev}:{pp}")
+    return ptr.loads_at({pp: raw}, rev)[pp]
 
 
 def _require_tabular(rel: str) -> None:

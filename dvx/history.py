@@ -125,13 +125,11 @@ class DiffResult:
         return {"a": self.rev_a, "b": self.rev_b or "workspace", "datasets": [d.to_json() for d in self.datasets]}
 
 
-def _pointers_at(ws: Workspace, sha: str) -> dict[str, bytes]:
-    out = {}
-    for pp in scm.pointers_at_rev(ws.root, sha):
-        raw = scm.read_at_rev(ws.root, sha, pp)
-        if raw is not None:
-            out[pp] = raw
-    return out
+def _pointers_at(ws: Workspace, sha: str, rev: str) -> dict[str, bytes]:
+    """Each pointer file committed at ``sha`` -> its bytes (one batch); PointerError naming
+    ``rev:path`` when git lacks one's blob."""
+    blobs = scm.read_blobs_at(ws.root, sha, scm.pointers_at_rev(ws.root, sha))
+    return {pp: ptr.require_blob(raw, f"{rev}:{pp}") for pp, raw in blobs.items()}
 
 
 def _pointers_in_workspace(ws: Workspace) -> dict[str, bytes]:
@@ -155,11 +153,11 @@ def diff(rev_a: str | None = None, rev_b: str | None = None, cwd: str | None = N
     ws = Workspace.find(cwd or ".")
     a_name = rev_a or "HEAD"
     sha_a = scm.resolve_rev(ws.root, a_name)
-    side_a = _pointers_at(ws, sha_a)
+    side_a = _pointers_at(ws, sha_a, a_name)
     if rev_b is None:
         side_b = _pointers_in_workspace(ws)
     else:
-        side_b = _pointers_at(ws, scm.resolve_rev(ws.root, rev_b))
+        side_b = _pointers_at(ws, scm.resolve_rev(ws.root, rev_b), rev_b)
     policy = gate.Policy.load(ws)
     result = DiffResult(a_name, rev_b)
     for pp in sorted(set(side_a) | set(side_b)):

@@ -175,7 +175,9 @@ def _roots_at_revs(ws: Workspace, revs: Sequence[str]) -> list[tuple[bytes, Obje
 
     One ``git ls-tree`` per revision and one ``git cat-file --batch`` for all
     pointer files, so a pre-push of many commits costs a few forks, not two
-    per pointer per commit.
+    per pointer per commit. PointerError when git lacks a pointer's blob (the
+    data it names cannot be known); a pointer that does not parse names
+    nothing to push and is skipped.
     """
     from dvx.errors import PointerError
 
@@ -185,10 +187,9 @@ def _roots_at_revs(ws: Workspace, revs: Sequence[str]) -> list[tuple[bytes, Obje
         specs.extend(f"{sha}:{pp}" for pp in scm.pointers_at_rev(ws.root, sha))
     seen: dict[bytes, ObjectType] = {}
     for spec, obj in zip(specs, scm.read_objects(ws.root, specs), strict=True):
-        if obj is None:
-            continue
+        raw = ptr.require_blob(obj[1] if obj is not None else None, spec)
         try:
-            p = ptr.loads(obj[1], spec)
+            p = ptr.loads(raw, spec)
         except PointerError:
             continue  # a broken pointer at an old revision names nothing to push
         for oid, otype in _pointer_roots(p):

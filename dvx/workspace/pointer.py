@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dvx._paths import path_problem
@@ -199,3 +200,25 @@ def loads(raw: bytes, source: str) -> Pointer:
         line = raw.count(b"\n", 0, e.start) + 1
         raise PointerError(source, line, "is not UTF-8 text (binary or corrupted)") from e
     return parse(text, source)
+
+
+# Git has no blob for a pointer file its tree lists: a partial or damaged clone.
+MISSING_BLOB = "git has no object for this pointer file (a partial or damaged clone)"
+
+
+def require_blob(raw: bytes | None, source: str) -> bytes:
+    """``raw``, the bytes git gave for the pointer file ``source`` (``rev:path``) that a tree lists;
+    PointerError when git had no object for it (None)."""
+    if raw is None:
+        raise PointerError(source, None, MISSING_BLOB)
+    return raw
+
+
+def loads_at(blobs: Mapping[str, bytes | None], rev: str) -> dict[str, Pointer]:
+    """Parse pointer files read from git at ``rev`` (pointer path -> bytes, None where git lacks the
+    blob of a path the revision lists); PointerError naming ``rev:path`` for a missing or bad one."""
+    out: dict[str, Pointer] = {}
+    for pp, raw in blobs.items():
+        source = f"{rev}:{pp}"
+        out[pp] = loads(require_blob(raw, source), source)
+    return out

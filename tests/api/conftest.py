@@ -166,4 +166,4 @@ def _remove_clones() -> Iterator[None]:
     yield
     from dvx import versions
 
-    versions._cleanup_clones()
+    versions.cleanup_clones()

@@ -168,3 +168,34 @@ def test_tsv_gzipped_csv_and_ipc_stream(tmp_path) -> None:
 
     with pytest.raises(DataFormatError, match="IPC streams"):
         dvx.dataset("s.arrows", rev="HEAD", repo=repo)
+
+
+def test_reads_return_only_verified_bytes_every_time(history, tmp_path) -> None:
+    """A chunk damaged after this process read it cleanly is refused on every later read
+    (no once-per-process verification: docs/format.md, reader rule 2)."""
+    from dvx.errors import CorruptObjectError
+    from dvx.store.pack import pack_path
+    from dvx.workspace import Workspace
+
+    repo = history.copy(tmp_path / "ws")
+    want = history.files["v1.0"]["data/train.parquet"]
+    assert dvx.read_table("data/train.parquet", rev="v1.0", repo=repo).num_rows == 4000
+    with dvx.open("data/train.parquet", rev="v1.0", repo=repo) as f:
+        assert f.read() == want
+    view = versions.open_view(repo, "v1.0")
+    m = view.cache.get_file_manifest(view.resolve("data/train.parquet").oid)
+    victim = m.chunks[-1]  # the Parquet footer: every table read needs it
+    e = Workspace(repo).cache.locate(victim.oid)
+    assert e is not None and not e.compressed
+    with open(pack_path(str(repo / ".dvx" / "cache"), e.pack), "r+b") as f:
+        f.seek(e.offset + e.length // 2)
+        b = f.read(1)
+        f.seek(e.offset + e.length // 2)
+        f.write(bytes([b[0] ^ 0xFF]))
+    for _ in range(3):
+        with pytest.raises(CorruptObjectError, match="data/train.parquet.*do not match its id"):
+            dvx.read_table("data/train.parquet", rev="v1.0", repo=repo)
+        with pytest.raises(CorruptObjectError), dvx.open("data/train.parquet", rev="v1.0", repo=repo) as f:
+            f.read()
+        # A range without the damaged chunk still reads: only the chunks covering it are read.
+        assert view.read(view.resolve("data/train.parquet"), 0, 100) == want[:100]

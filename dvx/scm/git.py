@@ -1,0 +1,108 @@
+"""Running git, and the work-tree operations ``add`` needs (root, revision names, staging).
+
+Hot paths (hooks, ``add``'s tracked-file check, staging) run the ``git``
+binary directly: one fork costs ~3 ms where importing gitpython costs 70 ms
+(../shared/notes/deps.md).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from dvx.errors import DvxError, NotARepoError, UsageError
+
+
+class GitError(DvxError):
+    """A git command failed."""
+
+
+def run(
+    root: str | os.PathLike[str], *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """``git -C root args...`` with output captured, whatever its exit status."""
+    try:
+        return subprocess.run(
+            ["git", "-C", os.fspath(root), *args], input=input, capture_output=True, check=False, env=env
+        )
+    except FileNotFoundError as e:
+        raise NotARepoError("git is not installed or not on PATH", "install git") from e
+
+
+def last_line(stderr: bytes, default: str) -> str:
+    """The last line git wrote to stderr (its actual complaint), or ``default``."""
+    lines = stderr.decode(errors="replace").strip().splitlines()
+    return lines[-1] if lines else default
+
+
+def git(root: str | os.PathLike[str], *args: str, check: bool = True, input: bytes | None = None) -> bytes:
+    """Run ``git -C root args...`` and return stdout; GitError with git's message on failure."""
+    cp = run(root, *args, input=input)
+    if check and cp.returncode != 0:
+        raise GitError(f"git {args[0]}: {last_line(cp.stderr, 'failed')}")
+    return cp.stdout
+
+
+def split_z(out: bytes) -> list[str]:
+    """Paths from git's ``-z`` output (NUL-separated, undecodable bytes kept as surrogates)."""
+    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def tracked_by_git(root: Path, rels: Sequence[str]) -> list[str]:
+    """Which of ``rels`` (or files below them) git already tracks."""
+    if not rels:
+        return []
+    return split_z(git(root, "ls-files", "-z", "--cached", "--", *[f":(literal){r}" for r in rels]))
+
+
+def refuse_git_tracked(root: Path, rels: Sequence[str]) -> None:
+    """UsageError when git already tracks one of ``rels``."""
+    hits = tracked_by_git(root, rels)
+    if hits:
+        first = hits[0]
+        raise UsageError(
+            f"{first}: already tracked by git; dvx would store it twice",
+            f"stop tracking it in git first with `git rm --cached {first}`",
+        )
+
+
+def stage(root: Path, rels: Sequence[str]) -> None:
+    """``git add`` the given repo-relative paths (pointer files, .gitignore files)."""
+    existing = [r for r in rels if (root / r).exists()]
+    if existing:
+        git(root, "add", "--", *existing)
+
+
+def toplevel(start: str | os.PathLike[str]) -> Path:
+    """The root of the git work tree enclosing ``start``."""
+    try:
+        out = git(start, "rev-parse", "--show-toplevel")
+    except GitError as e:
+        raise NotARepoError(f"{os.fspath(start)}: not inside a git work tree", "run `git init`") from e
+    return Path(out.decode("utf-8", "surrogateescape").strip())
+
+
+def resolve_rev(root: Path, rev: str) -> str:
+    """Full commit sha of ``rev`` (sha, branch, tag, HEAD~2, ...); UsageError when unknown."""
+    sha = git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", check=False)
+    name = sha.decode().strip()
+    if not name:
+        raise UsageError(f"{rev}: unknown revision in {root}", "use a commit, branch or tag name (`git log --oneline`)")
+    return name
+
+
+def head_sha(root: Path) -> str | None:
+    """The commit HEAD names, or None on an unborn branch."""
+    return git(root, "rev-parse", "--verify", "--quiet", "HEAD", check=False).decode().strip() or None
+
+
+def clone(url: str, dest: str) -> None:
+    """``git clone url dest`` without prompting for credentials; UsageError when it fails."""
+    cp = run(".", "clone", "--quiet", "--", url, dest, env=dict(os.environ, GIT_TERMINAL_PROMPT="0"))
+    if cp.returncode != 0:
+        raise UsageError(
+            f"{url}: cannot clone: {last_line(cp.stderr, 'git clone failed')}",
+            "check the URL and that git can reach it (`git ls-remote URL`)",
+        )
