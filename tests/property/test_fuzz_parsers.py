@@ -28,7 +28,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dvx.config import DEFAULTS, Config, dumps_toml
-from dvx.errors import ConfigError, CorruptObjectError, DvxError, ObjectMissingError, PointerError, SuiteError
+from dvx.errors import (
+    ConfigError,
+    CorruptObjectError,
+    DvxError,
+    ObjectMissingError,
+    PointerError,
+    SuiteError,
+    UnsafePathError,
+)
 from dvx.hashing import hash_bytes, is_oid
 from dvx.quality.drift import load_thresholds
 from dvx.quality.suite import load_bindings, load_suite
@@ -187,6 +195,9 @@ def _exercise(root: str, file_oid: bytes, tree_oid: bytes) -> None:
             except (CorruptObjectError, ObjectMissingError) as e:
                 assert e.exit_code == 1
                 _one_line(e)
+            except UnsafePathError as e:  # a tree entry naming a path dvx must never write (NUL, "..")
+                assert e.exit_code == 2
+                _one_line(e)
         for oid, data in store.get_many(list(store.entries())):
             assert hash_bytes(data) == oid
         for oid, otype in ((tree_oid, ObjectType.TREE), (file_oid, ObjectType.FILE)):
@@ -240,6 +251,9 @@ def test_store_with_crafted_manifest(manifest: bytes) -> None:
                 list(walk(store, oid, otype))
             except (CorruptObjectError, ObjectMissingError) as e:
                 assert e.exit_code == 1
+                _one_line(e)
+            except UnsafePathError as e:  # a tree entry naming a path dvx must never write (NUL, "..")
+                assert e.exit_code == 2
                 _one_line(e)
 
 
