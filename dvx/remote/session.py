@@ -92,11 +92,6 @@ class Remote:
     requests: RequestCounter = field(default_factory=RequestCounter)
 
     @property
-    def compression(self) -> bool:
-        """Whether push compresses blobs the cache stored raw (``compression = "none"`` turns it off)."""
-        return self.store.compression is not None
-
-    @property
     def root(self) -> str:
         """The store root on ``fs`` (``bucket/prefix`` or an absolute folder)."""
         return self.store.root

@@ -59,19 +59,25 @@ def compress(data: bytes | memoryview) -> bytes | None:
     return out if len(out) <= raw - raw // 8 else None
 
 
+def stays_raw(data: bytes | memoryview) -> bool:
+    """The cheap half of the per-blob rule: True when ``data`` is stored raw without trying it whole
+    (too short, or a blob over SAMPLE_FROM bytes whose first SAMPLE bytes save under 1/16)."""
+    n = len(data)
+    if n < MIN_COMPRESS:
+        return True
+    if n > SAMPLE_FROM:
+        sample = _zstd().compress(data[:SAMPLE], asbytes=True)
+        return len(sample) > SAMPLE - SAMPLE // 16
+    return False
+
+
 def encode_blob(data: bytes | memoryview) -> bytes | None:
     """The per-blob compression decision: the compressed blob, or None to store ``data`` raw.
 
-    Safe to call from several threads (pyarrow releases the GIL).
+    ``stays_raw`` then ``compress``; safe to call from several threads
+    (pyarrow releases the GIL).
     """
-    n = len(data)
-    if n < MIN_COMPRESS:
-        return None
-    if n > SAMPLE_FROM:
-        sample = _zstd().compress(data[:SAMPLE], asbytes=True)
-        if len(sample) > SAMPLE - SAMPLE // 16:
-            return None
-    return compress(data)
+    return None if stays_raw(data) else compress(data)
 
 
 def decompress(data: bytes | memoryview, raw_length: int) -> bytes:

@@ -18,8 +18,8 @@ from dvx._fsutil import create_tmp, fsync_dir, remove_stale_in
 from dvx.errors import StoreWriteError
 from dvx.hashing import hash_bytes
 from dvx.store import pack as _pack
+from dvx.store.blob import MIN_COMPRESS, stays_raw
 from dvx.store.blob import compress as _compress
-from dvx.store.blob import encode_blob
 from dvx.store.index import FLAG_ZSTD, check_id, encode_index, max_raw
 from dvx.store.layout import index_path, pack_path, put_file
 from dvx.store.objects import FileManifest, ObjectType, TreeManifest
@@ -176,8 +176,13 @@ class StoreWriter:
             return False
         try:
             self._written.add(oid)
-            encode = None if self.store.compression is None or compress is False else (
-                _compress if compress is True else encode_blob)
+            # Auto mode: the sample test runs here, on the caller's buffer, so an
+            # incompressible chunk is written at once (no copy, no pool round trip);
+            # the rest of the per-blob rule (compress whole, keep if it saves 1/8) is
+            # ``_compress`` on the pool.
+            skip = (self.store.compression is None or compress is False or n < MIN_COMPRESS
+                    or (compress is None and stays_raw(data)))
+            encode = None if skip else _compress
             if encode is None:
                 if self._pending:
                     self._pending.append((oid, int(otype), bytes(data), None))
