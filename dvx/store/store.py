@@ -27,6 +27,7 @@ from dvx.store.objects import FileManifest, TreeManifest, UnsafeTreePathError
 from dvx.store.ranges import GAP_LOCAL, GAP_REMOTE, Range, batches, coalesce, read_ahead
 
 if TYPE_CHECKING:
+    from dvx.store.types import BlobSource
     from dvx.store.writer import StoreWriter
 
 _OPEN_PACKS = 32
@@ -368,3 +369,7 @@ class ObjectStore:
                 f.close()
             self._handles.clear()
             self._objects.clear()
+
+
+if TYPE_CHECKING:
+    _source: BlobSource = ObjectStore(None, "")  # mypy: the store is a BlobSource

@@ -11,13 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dvxtest import make_dvx_repo, run_dvx
+from fsspec.implementations.local import LocalFileSystem
 from unit.remote.remotekit import build_tree, local_store
 
 from dvx.errors import CorruptObjectError, ObjectMissingError
-from dvx.hashing import hash_bytes
+from dvx.hashing import from_hex, hash_bytes
 from dvx.remote import fetch, fetch_objects, open_url, push
 from dvx.store import FileManifest, ObjectStore, ObjectType
 from dvx.store import pack as _pack
+from dvx.workspace import Workspace
+from dvx.workspace import pointer as ptr
 
 TEXT = b"".join(b"%d,row %d\n" % (i, i * 3) for i in range(3000))
 NOISE = random.Random(4).randbytes(6000)
@@ -69,8 +73,6 @@ def test_cache_readers_and_push_refuse_a_flipped_byte(tmp_path: Path, compressio
 @pytest.fixture(params=["folder", "moto"])
 def remote(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict[str, Any], Any]:
     if request.param == "folder":
-        from fsspec.implementations.local import LocalFileSystem
-
         return str(tmp_path / "remote"), {}, LocalFileSystem()
     b = request.getfixturevalue("s3_bucket")()
     return f"{b.url}/v", dict(b.options), b.fs()
@@ -145,3 +147,13 @@ def test_a_tampered_local_copy_of_a_remote_index_is_not_trusted(tmp_path: Path, 
     assert not any(r.store.has(o) for o in other.entries())
     for p in kept:  # and the copy was replaced by the verified file
         assert hash_bytes(p.read_bytes()).hex() == p.name
+
+
+def test_workspace_cache_has_trusts_only_index_files_named_by_their_content(tmp_path: Path) -> None:
+    repo = make_dvx_repo(tmp_path / "repo")
+    (repo / "t.csv").write_bytes(TEXT)
+    run_dvx(repo, "add", "t.csv")
+    oid = from_hex(ptr.load(str(repo / "t.csv.dvx"), "t.csv.dvx").oid)
+    assert Workspace(repo).cache_has(oid)
+    _misname_every_index(LocalFileSystem(), str(repo / ".dvx" / "cache"))
+    assert not Workspace(repo).cache_has(oid)
