@@ -13,7 +13,7 @@ direction, so the figures are measured the same way for both.
 The dvx side uses the CLI (`dvx init/add`, and `dvx remote add/modify`,
 `dvx push`, `dvx pull` once they exist); until then push/pull go through the
 driver at the bottom of this file (`bench_remote.py driver push|pull REPO`),
-which calls dvx.remote.transfer directly in its own process.
+which calls dvx.remote.push/fetch directly in its own process.
 """
 
 from __future__ import annotations
@@ -575,9 +575,8 @@ def run(ctx: c.Context) -> list[c.Result]:
 
 def _driver(argv: list[str]) -> int:
     sys.path.insert(0, str(c.PROJECT_DIR))
-    from dvx.remote import open_remote
+    from dvx.remote import fetch, open_remote, push
     from dvx.remote.config import add_remote, list_remotes, modify_remote
-    from dvx.remote.transfer import fetch, push
     from dvx.store import ObjectType
     from dvx.workspace import Workspace
     from dvx.workspace import pointer as ptr

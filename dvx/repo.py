@@ -208,7 +208,7 @@ def push(
     """Upload what the remote lacks of the tracked paths (or of every pointer at ``revs``)."""
     from dvx.errors import ObjectMissingError
     from dvx.remote import open_remote
-    from dvx.remote.transfer import push as _push
+    from dvx.remote import push as _push
 
     ws = Workspace.find(cwd or ".")
     roots = _roots_at_revs(ws, revs) if revs else _roots(ws, resolve_tracked(ws, paths, cwd))
@@ -261,9 +261,9 @@ def _naming_pointer(ws: Workspace, rels: Sequence[str], e: UnsafePathError) -> U
 
 
 def _fetch_healing(ws: Workspace, rem, roots: list[tuple[bytes, ObjectType]], jobs: int | None, progress: Progress | None):
-    """transfer.fetch after healing the cache; once more when a cached manifest fails verification
+    """``dvx.remote.fetch`` after healing the cache; once more when a cached manifest fails verification
     (the remote's own damage heals nothing here and is raised as it was). Lock held."""
-    from dvx.remote.transfer import fetch as _fetch
+    from dvx.remote import fetch as _fetch
 
     _heal_cache(ws)
     try:
@@ -311,8 +311,8 @@ class CloudStatus:
 
 def cloud_status(paths: Sequence[str] | None = None, remote: str | None = None, cwd: str | None = None) -> list[CloudStatus]:
     """Per tracked path, how many of its objects the remote lacks."""
+    from dvx.remote import cloud_status as _cloud
     from dvx.remote import open_remote
-    from dvx.remote.transfer import cloud_status as _cloud
 
     ws = Workspace.find(cwd or ".")
     rels = resolve_tracked(ws, paths, cwd)

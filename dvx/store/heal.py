@@ -40,16 +40,17 @@ from dvx._fsutil import atomic_write, fsync_dir
 from dvx.errors import DvxError
 from dvx.hashing import hash_bytes
 from dvx.store import pack as _pack
+from dvx.store.blob import decode_blob
 from dvx.store.index import (
     HEAD_SIZE,
     RECORD_SIZE,
     MergedIndex,
     Record,
-    coalesce,
     decode_index,
     encode_index,
 )
 from dvx.store.objects import FileManifest, ObjectType, TreeManifest
+from dvx.store.ranges import GAP_LOCAL, coalesce
 
 if TYPE_CHECKING:
     from dvx.store.store import ObjectStore
@@ -61,8 +62,6 @@ _NOTED = "damaged"
 # (pack id, offset, stored length) of an index record: enough for the size check.
 _PACK_END = struct.Struct("<16x16sQI6x")
 assert _PACK_END.size == RECORD_SIZE
-_READ_GAP = 64 << 10
-_READ_MAX = 16 << 20
 
 
 @dataclass
@@ -103,7 +102,7 @@ def short_packs(store: ObjectStore) -> dict[bytes, str]:
         return {}
     ends: dict[bytes, int] = {}
     get = ends.get
-    for buf in store._ensure_index()._bufs:
+    for buf in store._ensure_index().files():
         for pid, off, stored in _PACK_END.iter_unpack(memoryview(buf)[HEAD_SIZE:]):
             e = off + stored
             if e > get(pid, -1):
@@ -126,14 +125,12 @@ def scan_objects(store: ObjectStore, oids: Iterable[bytes]) -> tuple[dict[bytes,
     Unlike ``ObjectStore.get_many`` it never raises for damage: it reports
     every damaged pack it meets. Ids no index names are skipped.
     """
-    from dvx.store.store import decode_blob
-
     idx = store._ensure_index()
     recs = [r for r in (idx.record(o) for o in dict.fromkeys(oids)) if r is not None]
     recs.sort(key=lambda r: (r[1], r[2]))
     bad: dict[bytes, str] = {}
     good: dict[bytes, bytes] = {}
-    for pid, start, end, members in coalesce(recs, _READ_GAP, _READ_MAX):
+    for pid, start, end, members in coalesce(recs, GAP_LOCAL):
         if pid in bad:
             continue
         try:
@@ -270,8 +267,6 @@ def _records_by_pack(store: ObjectStore, pids: set[bytes]) -> dict[bytes, list[R
 
 def _salvage(store: ObjectStore, pid: bytes, recs: list[Record]) -> tuple[bytes | None, int]:
     """Copy the verified blobs of ``recs`` into a new pack with its own index: (its id or None, blobs kept)."""
-    from dvx.store.store import decode_blob
-
     path = _pack.pack_path(store.root, pid)
     good: list[tuple[Record, bytes]] = []
     try:
@@ -279,7 +274,7 @@ def _salvage(store: ObjectStore, pid: bytes, recs: list[Record]) -> tuple[bytes 
     except FileNotFoundError:
         return None, 0
     with f:
-        for _p, start, end, members in coalesce(recs, _READ_GAP, _READ_MAX):
+        for _p, start, end, members in coalesce(recs, GAP_LOCAL):
             data = os.pread(f.fileno(), end - start, start)
             view = memoryview(data)
             for r in members:
@@ -290,7 +285,7 @@ def _salvage(store: ObjectStore, pid: bytes, recs: list[Record]) -> tuple[bytes 
                     good.append((r, blob))
     if not good:
         return None, 0
-    b = _pack.LocalPackBuilder(store.fs, store.root, fsync=True)
+    b = _pack.LocalPackBuilder(None, store.root, fsync=True)
     try:
         for r, blob in good:
             b.add(r[0], r[5], r[6], r[4], blob)
@@ -314,8 +309,8 @@ def _write_index(store: ObjectStore, recs: list[Record]) -> None:
 def _rewrite_indexes(store: ObjectStore, pids: set[bytes]) -> int:
     """Rewrite every index file naming ``pids`` without them; the number of records dropped."""
     dropped = 0
-    names = store._list_indexes()
-    for name, data in store._read_index_files(names).items():
+    files = store._files
+    for name, data in files.read(files.names()).items():
         if hash_bytes(data).hex() != name:
             continue  # ignored by readers anyway
         try:

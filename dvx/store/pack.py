@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import os
 import struct
-import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import xxhash
 
 from dvx._fsutil import create_tmp, fsync_dir
 from dvx.store.index import Record, record_problem
+from dvx.store.layout import index_path, pack_path, put_file
 from dvx.store.limits import MAX_PACK_ENTRIES
+
+__all__ = [
+    "ENTRY_SIZE", "PACK_MAGIC", "TRAILER_SIZE", "FinishedPack", "LocalPackBuilder", "PackBuilder",
+    "encode_header", "index_path", "pack_id_of", "pack_path", "parse_header", "parse_trailer", "records_from_pack",
+]
 
 PACK_MAGIC = b"DVXPACK1"
 # otype u8 | flags u8 | raw length u32 | stored length u32 | id 16s
@@ -27,42 +32,6 @@ _TRAILER = struct.Struct("<I8s")
 ENTRY_SIZE = _ENTRY.size
 TRAILER_SIZE = _TRAILER.size
 MAX_OBJECT = 0xFFFFFFFF
-# Object stores have no directories; makedirs there would create a bucket.
-_OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
-
-_codec_lock = threading.Lock()
-_codec: Any = None
-
-
-def _zstd() -> Any:
-    # pyarrow costs ~0.14 s to import: only when something is (de)compressed.
-    global _codec
-    if _codec is None:
-        with _codec_lock:
-            if _codec is None:
-                import pyarrow
-
-                _codec = pyarrow.Codec("zstd", compression_level=1)
-    return _codec
-
-
-def compress(data: bytes | memoryview) -> bytes | None:
-    """zstd level 1 of ``data``, or None when it saves less than 1/8 (not worth a decompress)."""
-    out = _zstd().compress(data, asbytes=True)
-    raw = len(data)
-    return out if len(out) <= raw - raw // 8 else None
-
-
-def decompress(data: bytes | memoryview, raw_length: int) -> bytes:
-    """Inverse of ``compress``; raises ValueError on bad input."""
-    try:
-        out = _zstd().decompress(data, decompressed_size=raw_length, asbytes=True)
-    except Exception as e:  # pyarrow.ArrowException and friends
-        raise ValueError(f"zstd: {e}") from e
-    if len(out) != raw_length:
-        raise ValueError(f"zstd: got {len(out)} bytes, expected {raw_length}")
-    return out
-
 
 def encode_header(records: list[Record]) -> bytes:
     """Header + trailer for a pack whose blobs are ``records`` in order."""
@@ -82,7 +51,7 @@ def parse_trailer(tail: bytes, pack_size: int) -> int:
         raise ValueError(f"pack header length {hlen} does not fit a pack of {pack_size} bytes")
     if hlen // ENTRY_SIZE > MAX_PACK_ENTRIES:
         raise ValueError(f"pack header lists {hlen // ENTRY_SIZE} blobs, over the limit of {MAX_PACK_ENTRIES}")
-    return hlen
+    return int(hlen)
 
 
 def parse_header(header: bytes, pack_id: bytes, pack_size: int) -> list[Record]:
@@ -94,7 +63,7 @@ def parse_header(header: bytes, pack_id: bytes, pack_size: int) -> list[Record]:
     out: list[Record] = []
     offset = 0
     for i, (otype, flags, raw, stored, oid) in enumerate(_ENTRY.iter_unpack(header)):
-        rec = (oid, pack_id, offset, stored, raw, otype, flags)
+        rec = Record(oid, pack_id, offset, stored, raw, otype, flags)
         problem = record_problem(rec)
         if problem:
             raise ValueError(f"pack header entry {i} (object {oid.hex()}): {problem}")
@@ -118,29 +87,6 @@ def pack_id_of(tail: bytes) -> bytes:
     return xxhash.xxh3_128_digest(tail)
 
 
-def pack_path(root: str, pack_id: bytes) -> str:
-    """``root/packs/<first 2 hex>/<pack id hex>`` ("/"-separated)."""
-    h = pack_id.hex()
-    return f"{root}/packs/{h[:2]}/{h}"
-
-
-def index_path(root: str, index_id: bytes) -> str:
-    """``root/index/<index id hex>``."""
-    return f"{root}/index/{index_id.hex()}"
-
-
-def pipe(fs: Any, path: str, data: bytes) -> None:
-    """``fs.pipe_file``, creating the parent first on filesystems that have real directories."""
-    try:
-        fs.pipe_file(path, data)
-    except FileNotFoundError:
-        proto = getattr(fs, "protocol", ())
-        if set((proto,) if isinstance(proto, str) else proto) & _OBJECT_STORES:
-            raise  # a missing bucket: never create one implicitly
-        fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-        fs.pipe_file(path, data)
-
-
 @dataclass
 class FinishedPack:
     """A pack that is written, verified and in place: its id, size and index records."""
@@ -153,9 +99,11 @@ class FinishedPack:
 class PackBuilder:
     """Collects blobs into one pack; ``finish`` puts it in place. Base: in memory, for any fsspec fs."""
 
-    def __init__(self, fs: Any, root: str) -> None:
+    def __init__(self, fs: Any, root: str, *, local: bool = False, check: bool = True) -> None:
         self.fs = fs
         self.root = root
+        self.local = local
+        self.check = check
         self.records: list[Record] = []
         self.size = 0
         self._hash = xxhash.xxh3_128()
@@ -164,7 +112,7 @@ class PackBuilder:
     def add(self, oid: bytes, otype: int, flags: int, raw_length: int, blob: bytes | memoryview) -> None:
         """Append one stored blob."""
         self._write(blob)
-        self.records.append((oid, b"", self.size, len(blob), raw_length, otype, flags))
+        self.records.append(Record(oid, b"", self.size, len(blob), raw_length, otype, flags))
         self.size += len(blob)
 
     def _write(self, b: bytes | memoryview) -> None:
@@ -186,16 +134,14 @@ class PackBuilder:
         pack_id = self._hash.digest()
         total = len(self._buf)
         path = pack_path(self.root, pack_id)
-        # An S3 PUT is atomic: the key is absent until the whole body is there.
-        pipe(self.fs, path, bytes(self._buf))
-        self._buf = bytearray()
-        got = self.fs.size(path)
-        if got != total:
-            raise OSError(f"pack {pack_id.hex()} in {self.root}: wrote {total} bytes, store has {got}")
+        # An S3 PUT is atomic: the key is absent until the whole body is there;
+        # a folder gets temp file + rename. put_file checks the size written.
+        data, self._buf = bytes(self._buf), bytearray()
+        put_file(self.fs, self.local, path, data, check=self.check)
         return FinishedPack(pack_id, total, self._records_for(pack_id))
 
     def _records_for(self, pack_id: bytes) -> list[Record]:
-        return [(r[0], pack_id, *r[2:]) for r in self.records]
+        return [r._replace(pack=pack_id) for r in self.records]
 
     def abort(self) -> None:
         """Drop the unfinished pack."""
@@ -210,7 +156,7 @@ class LocalPackBuilder(PackBuilder):
     """
 
     def __init__(self, fs: Any, root: str, fsync: bool = True) -> None:
-        super().__init__(fs, root)
+        super().__init__(fs, root, local=True)
         self.fsync = fsync
         tmpdir = os.path.join(root, "tmp")
         os.makedirs(tmpdir, exist_ok=True)
@@ -218,7 +164,7 @@ class LocalPackBuilder(PackBuilder):
         # it if this process is killed, never while it lives.
         tmp, fd = create_tmp(os.path.join(tmpdir, "pack"))
         self.tmp = str(tmp)
-        self._f: Any = open(fd, "r+b")  # noqa: SIM115 - closed in commit/abort
+        self._f: IO[bytes] = open(fd, "r+b")  # noqa: SIM115 - closed in commit/abort
 
     def _write(self, b: bytes | memoryview) -> None:
         self._f.write(b)

@@ -1,151 +1,47 @@
 """``ObjectStore``: content-addressed packs + indexes over any fsspec filesystem.
 
-The same class is the local cache (``ObjectStore(LocalFileSystem(), "<repo>/.dvx/cache")``)
-and every remote (s3fs, a local folder, any fsspec URL). Layout and ordering
-rules are in docs/format.md; the design follows restic's repository (packs +
-index files) and dvc-objects' ``ObjectDB(fs, path)``.
+The same class is the local cache (``ObjectStore(None, "<repo>/.dvx/cache")``:
+``None`` is the local filesystem, without importing fsspec) and every remote
+(s3fs, a local folder, any fsspec URL). Layout and ordering rules are in
+docs/format.md; the design follows restic's repository (packs + index files)
+and dvc-objects' ``ObjectDB(fs, path)``. Every byte returned is verified
+against its id (``dvx.store.blob.decode_blob``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import logging
 import os
 import threading
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-from dvx._fsutil import create_tmp, fsync_dir, remove_stale_in
-from dvx.errors import CorruptObjectError, ObjectMissingError, StoreWriteError, UnsafePathError
-from dvx.hashing import hash_bytes, is_oid
-from dvx.store import pack as _pack
-from dvx.store.index import (
-    FLAG_ZSTD,
-    IndexEntry,
-    MergedIndex,
-    Record,
-    check_id,
-    check_index,
-    coalesce,
-    encode_index,
-    entry_of,
-    max_raw,
-    record_problem,
-)
-from dvx.store.limits import MAX_CHUNK, MAX_INDEX
-from dvx.store.objects import FileManifest, ObjectType, TreeManifest, UnsafeTreePathError, shown_path
+from dvx.errors import CorruptObjectError, ObjectMissingError
+from dvx.store.blob import check_record, decode_blob, unsafe_tree_error
+from dvx.store.index import IndexEntry, MergedIndex, Record, check_id, entry_of
+from dvx.store.indexfiles import IndexFiles
+from dvx.store.iostats import IoStats
+from dvx.store.layout import pack_path, protocols
+from dvx.store.limits import MAX_CHUNK
+from dvx.store.objects import FileManifest, TreeManifest, UnsafeTreePathError
+from dvx.store.ranges import GAP_LOCAL, GAP_REMOTE, Range, batches, coalesce, read_ahead
 
-log = logging.getLogger("dvx.store")
+if TYPE_CHECKING:
+    from dvx.store.types import BlobSource
+    from dvx.store.writer import StoreWriter
 
-_HINT_CORRUPT = "the stored copy is damaged; run dvx fetch (or add the data) again to replace it"
-_HINT_MISSING = "run dvx fetch to get it from a remote, or add the data again"
-# A bad index entry is not repaired by fetching or adding again (the entry
-# makes the object look present): the hint names no command that would not help.
-HINT_BAD_ENTRY = "an index file lists it wrongly (damaged or tampered with); nothing of it was read"
-# Reads: ranges of one pack closer than this are fetched as one (a remote GET
-# costs far more than 256 KiB of transfer); one range is at most 16 MiB and one
-# cat_ranges batch at most 64 MiB, which bounds get_many's memory.
-_GAP_REMOTE = 256 << 10
-_GAP_LOCAL = 64 << 10
-_MAX_RANGE = 16 << 20
-_MAX_BATCH = 64 << 20
 _OPEN_PACKS = 32
 _OBJECT_CACHE = 8
-# Write an index after this many objects even before flush(), so a crash in a
-# long add loses at most this much work (~4 GiB of 64 KiB chunks).
-_INDEX_EVERY = 65536
-# Local packs waiting for their fsync at once (bounds unsynced data to ~64 MiB).
-_MAX_COMMITS = 2
-
-
-def check_record(rec: Record, where: str, hint: str | None = None, max_chunk: int = MAX_CHUNK) -> Record:
-    """``rec`` when its lengths, type and flags are within the caps (docs/format.md, "Limits");
-    else CorruptObjectError naming the object, its pack and ``where``. Call before reading it."""
-    problem = record_problem(rec, max_chunk)
-    if problem is not None:
-        raise CorruptObjectError(
-            f"object {rec[0].hex()} in pack {rec[1].hex()} of {where} has a bad index entry: {problem}",
-            hint or HINT_BAD_ENTRY,
-        )
-    return rec
-
-
-def decode_blob(
-    rec: Record, blob: bytes | memoryview, where: str, hint: str = _HINT_CORRUPT, max_chunk: int = MAX_CHUNK
-) -> bytes:
-    """The raw bytes of a stored blob read from a pack, verified against its id.
-
-    CorruptObjectError naming the object, its pack and ``where`` (a store
-    root or a remote) when the entry breaks a cap, the blob is short, does
-    not decompress to exactly its raw length (the output buffer is that
-    length, so a bomb cannot grow it), or does not hash to its id. Store
-    reads and remote transfers both check here.
-    """
-    check_record(rec, where, None, max_chunk)
-    oid, pid, offset, stored, raw_len, _otype, flags = rec
-    what = f"object {oid.hex()} in pack {pid.hex()} of {where}"
-    if len(blob) != stored:
-        raise CorruptObjectError(
-            f"{what} is truncated (got {len(blob)} of {stored} bytes at offset {offset})", hint
-        )
-    if flags & FLAG_ZSTD:
-        try:
-            raw = _pack.decompress(blob, raw_len)
-        except ValueError as e:
-            raise CorruptObjectError(f"{what} is corrupt: it does not decompress ({e})", hint) from None
-    else:
-        raw = bytes(blob)
-    if len(raw) != raw_len or hash_bytes(raw) != oid:
-        raise CorruptObjectError(f"{what} is corrupt: its bytes do not match its id", hint)
-    return raw
-
-
-def unsafe_tree_error(oid: bytes, where: str, e: UnsafeTreePathError) -> UnsafePathError:
-    """The error for a tree object whose entry names a path dvx refuses to create.
-
-    Exit 2, not "corrupt": the object hashes to its id; someone wrote it on
-    purpose. ``oid`` lets a caller name the pointer that led to it.
-    """
-    err = UnsafePathError(
-        f"tree {oid.hex()} in {where} names {shown_path(e.path)}, which {e.reason}",
-        "the tree was crafted or written by a broken tool: do not check it out; restore the pointer "
-        "from a trusted commit (`git checkout COMMIT -- PATH.dvx`)",
-    )
-    err.oid = oid  # type: ignore[attr-defined]
-    return err
-
-
-def read_index_file(path: str, name: str, where: str) -> bytes | None:
-    """A local index file's bytes, or None (with a warning) when it is gone, a directory,
-    unreadable or over MAX_INDEX; nothing beyond the cap is read."""
-    try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > MAX_INDEX:
-                log.warning("ignoring index %s in %s: %d bytes is over the %d-byte limit", name, where, size, MAX_INDEX)
-                return None
-            return f.read(MAX_INDEX + 1)
-    except FileNotFoundError:
-        return None
-    except OSError as e:  # a directory named like an index, no permission
-        log.warning("ignoring index %s in %s: %s", name, where, e.strerror or e)
-        return None
-
-
-def _protocols(fs: Any) -> tuple[str, ...]:
-    p = getattr(fs, "protocol", ())
-    return (p,) if isinstance(p, str) else tuple(p)
+_M = TypeVar("_M", FileManifest, TreeManifest)
 
 
 class ObjectStore:
     """Packs and indexes under ``root`` on ``fs``; reads verify every object against its id.
 
     Reads are thread-safe. The index is loaded on first use; ``refresh``
-    picks up index files written since by other writers.
+    picks up index files written since by other writers. ``index_cache``:
+    a local folder keeping verified copies of this (remote) store's index
+    files, so that a later process downloads only new ones.
     """
 
     def __init__(
@@ -157,6 +53,8 @@ class ObjectStore:
         compression: str | None = "zstd",
         fsync: bool = True,
         max_chunk: int = MAX_CHUNK,
+        index_cache: str | None = None,
+        where: str | None = None,
     ) -> None:
         if not 0 < max_chunk <= MAX_CHUNK:
             raise ValueError(f"max_chunk must be in 1..{MAX_CHUNK}, got {max_chunk}")
@@ -164,8 +62,8 @@ class ObjectStore:
             raise ValueError(f"unknown compression {compression!r} (use 'zstd' or None)")
         if pack_size < 1:
             raise ValueError("pack_size must be positive")
-        self.fs = fs
-        self.local = "file" in _protocols(fs)
+        self._fs = fs
+        self.local = fs is None or "file" in protocols(fs)
         root = fs._strip_protocol(root) if hasattr(fs, "_strip_protocol") else root
         self.root: str = os.path.abspath(root) if self.local else root.rstrip("/")
         self.pack_size = pack_size
@@ -178,6 +76,10 @@ class ObjectStore:
         # survives it), and after a power cut a damaged pack fails its hash
         # check on read instead of returning wrong bytes.
         self.fsync = fsync
+        # How messages name this store: its root, or "remote 'origin' (s3://...)".
+        self.where = where or self.display_root
+        self.io = IoStats()
+        self._files = IndexFiles(fs, self.root, self.local, self.where, self.io, index_cache)
         self._index = MergedIndex()
         self._loaded: set[str] = set()
         self._index_ready = False
@@ -190,11 +92,20 @@ class ObjectStore:
         return f"ObjectStore({self.display_root!r})"
 
     @property
+    def fs(self) -> Any:
+        """The fsspec filesystem (for a local store built with ``fs=None``, imported on first use)."""
+        if self._fs is None:
+            from fsspec.implementations.local import LocalFileSystem
+
+            self._fs = LocalFileSystem()
+        return self._fs
+
+    @property
     def display_root(self) -> str:
         """The root as a user would write it (``s3://bucket/prefix`` or a local path)."""
         if self.local:
             return self.root
-        proto = _protocols(self.fs)
+        proto = protocols(self.fs)
         return f"{proto[0]}://{self.root}" if proto else self.root
 
     # ---------------------------------------------------------------- index
@@ -212,82 +123,32 @@ class ObjectStore:
             self._load_new_indexes()
             self._index_ready = True
 
-    def _list_indexes(self) -> list[str]:
-        d = f"{self.root}/index"
-        if self.local:
-            try:
-                names = os.listdir(d)
-            except FileNotFoundError:
-                return []
-        else:
-            with contextlib.suppress(Exception):
-                self.fs.invalidate_cache(d)
-            try:
-                infos = self.fs.ls(d, detail=True)
-            except FileNotFoundError:
-                return []
-            names = []
-            for info in infos:
-                name = info["name"].rstrip("/").rsplit("/", 1)[-1]
-                if is_oid(name) and not self._bad_index_entry(name, info.get("type"), info.get("size")):
-                    names.append(name)
-        # Temp files and anything else that is not an index id are ignored.
-        return sorted(n for n in names if is_oid(n))
-
-    def _bad_index_entry(self, name: str, kind: Any, size: Any) -> bool:
-        """True (with a warning) for a listed index that is a directory or too big to read."""
-        if kind == "directory":
-            log.warning("ignoring index %s in %s: it is a directory", name, self.display_root)
-            return True
-        if isinstance(size, int) and size > MAX_INDEX:
-            log.warning("ignoring index %s in %s: %d bytes is over the %d-byte limit",
-                        name, self.display_root, size, MAX_INDEX)
-            return True
-        return False
-
-    def _read_index_files(self, names: list[str]) -> dict[str, bytes]:
-        paths = {f"{self.root}/index/{n}": n for n in names}
-        if self.local:
-            out = {}
-            for p, n in paths.items():
-                data = read_index_file(p, n, self.display_root)
-                if data is not None:
-                    out[n] = data
-            return out
-        got = self.fs.cat(list(paths), on_error="omit")
-        strip = self.fs._strip_protocol
-        return {paths[p if p in paths else strip(p)]: v for p, v in got.items()}
-
     def _load_new_indexes(self) -> None:
-        new = [n for n in self._list_indexes() if n not in self._loaded]
+        # Sorted names: the lowest index id wins for an id listed twice.
+        new = [n for n in self._files.names() if n not in self._loaded]
         if not new:
             return
-        data = self._read_index_files(new)
-        good: list[str] = []
-        for name in new:  # sorted: the lowest index id wins for a duplicate id
-            raw = data.get(name)
-            if raw is None:
-                continue
-            if hash_bytes(raw).hex() != name:
-                # A torn or damaged index: its objects look missing and are
-                # simply written again; the packs stay valid.
-                log.warning("ignoring index %s in %s: content does not match its name", name, self.display_root)
-                continue
-            try:
-                check_index(raw)
-            except ValueError as e:
-                log.warning("ignoring index %s in %s: %s", name, self.display_root, e)
-                continue
-            good.append(name)
-        self._index.add_files([data[n] for n in good])
-        self._loaded.update(good)
+        good = self._files.load(new)
+        self._index.add_files([data for _n, data in good])
+        self._loaded.update(n for n, _d in good)
+
+    def set_index_cache(self, folder: str | None) -> None:
+        """Keep verified copies of this store's index files in the local ``folder`` (for a remote)."""
+        self._files.cache_dir = folder
+
+    def index_names(self) -> set[str]:
+        """Ids (hex) of the index files loaded so far."""
+        self._ensure_index()
+        return set(self._loaded)
 
     def _add_index(self, name: str, data: bytes) -> None:
+        """Take an index file this process just wrote (no reading it back)."""
         with self._lock:
             self._ensure_index()
             if name not in self._loaded:
                 self._index.add_file(data)
                 self._loaded.add(name)
+        self._files.keep(name, data)
 
     def has(self, oid: bytes) -> bool:
         """True when an index names ``oid``."""
@@ -303,8 +164,13 @@ class ObjectStore:
         rec = self._ensure_index().record(oid)
         return None if rec is None else entry_of(self._checked(rec))
 
+    def record(self, oid: bytes) -> Record | None:
+        """The index record of ``oid`` (checked against the caps), or None."""
+        rec = self._ensure_index().record(oid)
+        return None if rec is None else self._checked(rec)
+
     def _checked(self, rec: Record) -> Record:
-        return check_record(rec, self.display_root, HINT_BAD_ENTRY, self.max_chunk)
+        return check_record(rec, self.where, self.max_chunk)
 
     def entries(self) -> Mapping[bytes, IndexEntry]:
         """The merged index (read-only view; entries are built on access)."""
@@ -319,14 +185,13 @@ class ObjectStore:
         check_id(oid)
         rec = self._ensure_index().record(oid)
         if rec is None:
-            raise ObjectMissingError(f"object {oid.hex()} is not in {self.display_root}", _HINT_MISSING)
+            raise ObjectMissingError(f"object {oid.hex()} is not in {self.where}")
         return self._checked(rec)
 
-    def _pack_missing(self, pack_id: bytes) -> CorruptObjectError:
+    def _pack_missing(self, pack_id: bytes, oid: bytes | None = None) -> CorruptObjectError:
         self._note_damaged(pack_id)
-        return CorruptObjectError(
-            f"pack {pack_id.hex()} named by an index is missing from {self.display_root}", _HINT_CORRUPT
-        )
+        need = f" (it holds object {oid.hex()})" if oid is not None else ""
+        return CorruptObjectError(f"pack {pack_id.hex()} named by an index is missing from {self.where}{need}")
 
     def _handle(self, pack_id: bytes) -> Any:
         with self._lock:
@@ -335,7 +200,7 @@ class ObjectStore:
                 self._handles.move_to_end(pack_id)
                 return f
             try:
-                f = open(_pack.pack_path(self.root, pack_id), "rb", buffering=0)  # noqa: SIM115
+                f = open(pack_path(self.root, pack_id), "rb", buffering=0)  # noqa: SIM115
             except FileNotFoundError:
                 raise self._pack_missing(pack_id) from None
             self._handles[pack_id] = f
@@ -355,17 +220,17 @@ class ObjectStore:
                 # whole length first, and an index may claim 4 GiB.
                 end = min(end, max(start, os.fstat(fd).st_size))
                 out.append(os.pread(fd, end - start, start))
+            self.io.add(len(ranges), received=sum(len(b) for b in out))
             return out
-        paths = [_pack.pack_path(self.root, pid) for pid, _, _ in ranges]
-        got = self.fs.cat_ranges(
-            paths, [r[1] for r in ranges], [r[2] for r in ranges], on_error="return"
-        )
+        paths = [pack_path(self.root, pid) for pid, _, _ in ranges]
+        got = self.fs.cat_ranges(paths, [r[1] for r in ranges], [r[2] for r in ranges], on_error="return")
         for k, ((pid, start, end), g) in enumerate(zip(ranges, got, strict=True)):
             if isinstance(g, FileNotFoundError):
                 raise self._pack_missing(pid)
             if isinstance(g, BaseException):
                 got[k] = self._short_read(paths[k], pid, start, end, g)
-        return got
+        self.io.add(len(ranges), received=sum(len(g) for g in got))
+        return list(got)
 
     def _short_read(self, path: str, pid: bytes, start: int, end: int, err: BaseException) -> bytes:
         """What is left of a range that failed: S3 answers 416 (s3fs: OSError EINVAL) for a
@@ -380,9 +245,10 @@ class ObjectStore:
             raise err
         return bytes(self.fs.cat_file(path, start, size)) if start < size else b""
 
-    def _decode(self, rec: Record, blob: bytes | memoryview) -> bytes:
+    def decode(self, rec: Record, blob: bytes | memoryview) -> bytes:
+        """``decode_blob`` for a blob of this store; a damaged local pack is noted for healing."""
         try:
-            return decode_blob(rec, blob, self.display_root, _HINT_CORRUPT, self.max_chunk)
+            return decode_blob(rec, blob, self.where, self.max_chunk)
         except CorruptObjectError:
             self._note_damaged(rec[1])
             raise
@@ -399,37 +265,38 @@ class ObjectStore:
         """The raw bytes of ``oid``, decompressed and verified."""
         rec = self._record(oid)
         blob = self._read_ranges([(rec[1], rec[2], rec[2] + rec[3])])[0]
-        return self._decode(rec, blob)
+        return self.decode(rec, blob)
 
-    def get_many(self, oids: Iterable[bytes]) -> Iterator[tuple[bytes, bytes]]:
+    def get_many(self, oids: Iterable[bytes], *, jobs: int = 1) -> Iterator[tuple[bytes, bytes]]:
         """``(oid, raw bytes)`` for each distinct id, in storage order (pack id, then offset).
 
         Objects of one pack that lie close together are read as one range
-        (``fs.cat_ranges`` on remotes); every object is verified. Raises
-        ObjectMissingError before reading anything if an id is not indexed.
+        (``fs.cat_ranges`` on remotes, ``jobs`` batches at once); every object
+        is verified. Raises ObjectMissingError before reading anything if an
+        id is not indexed.
         """
         recs = [self._record(o) for o in dict.fromkeys(oids)]
-        recs.sort(key=lambda r: (r[1], r[2]))
-        gap = _GAP_LOCAL if self.local else _GAP_REMOTE
-        ranges = coalesce(recs, gap, _MAX_RANGE)
-        batch: list[tuple[bytes, int, int, list[Record]]] = []
-        size = 0
-        for rng in ranges:
-            batch.append(rng)
-            size += rng[2] - rng[1]
-            if size >= _MAX_BATCH:
-                yield from self._read_batch(batch)
-                batch, size = [], 0
-        if batch:
-            yield from self._read_batch(batch)
+        for rec, raw in self.read_records(recs, jobs=jobs):
+            yield rec[0], raw
 
-    def _read_batch(self, batch: list[tuple[bytes, int, int, list[Record]]]) -> Iterator[tuple[bytes, bytes]]:
-        datas = self._read_ranges([(pid, s, e) for pid, s, e, _ in batch])
-        for (_pid, s, _e, members), data in zip(batch, datas, strict=True):
-            view = memoryview(data)
-            for r in members:
-                a = r[2] - s
-                yield r[0], self._decode(r, view[a : a + r[3]])
+    def read_records(self, recs: Iterable[Record], *, jobs: int = 1) -> Iterator[tuple[Record, bytes]]:
+        """Verified ``(record, raw bytes)`` for records of this store, in storage order.
+
+        The records come from this store's index or a caller that checked
+        them (``check_record``); ``jobs`` batches of ranges are read at once.
+        """
+        recs = sorted(recs, key=lambda r: (r[1], r[2]))
+        gap = GAP_LOCAL if self.local else GAP_REMOTE
+        todo = batches(coalesce(recs, gap))
+        for batch, datas in read_ahead(todo, self._read_batch, max(1, jobs)):
+            for (_pid, s, _e, members), data in zip(batch, datas, strict=True):
+                view = memoryview(data)
+                for r in members:
+                    a = r[2] - s
+                    yield r, self.decode(r, view[a : a + r[3]])
+
+    def _read_batch(self, batch: list[Range]) -> list[bytes]:
+        return self._read_ranges([(pid, s, e) for pid, s, e, _ in batch])
 
     def read_range(self, oid: bytes, start: int, end: int) -> bytes:
         """``get(oid)[start:end]``; the last few objects are cached for sequential ranged reads."""
@@ -445,27 +312,54 @@ class ObjectStore:
                     self._objects.popitem(last=False)
         return raw[start:end]
 
+    def iter_file(self, m: FileManifest, name: str) -> Iterator[bytes]:
+        """The verified chunks of the file ``m`` describes, in order, one at a time.
+
+        CorruptObjectError when a chunk's length differs from the one ``m``
+        gives it (``name`` says which file), so a file is never written
+        short or long.
+        """
+        for ref in m.chunks:
+            data = self.get(ref.oid)
+            if len(data) != ref.size:
+                raise CorruptObjectError(
+                    f"{name}: chunk {ref.oid.hex()} is {len(data)} bytes in {self.where}, "
+                    f"its manifest says {ref.size}",
+                    "the manifest and the stored chunk disagree (damaged or tampered with)",
+                )
+            yield data
+
+    def write_file(self, m: FileManifest, out: IO[bytes], name: str) -> int:
+        """Write the file ``m`` describes to ``out`` (verified, one chunk in memory); its size."""
+        out.writelines(self.iter_file(m, name))
+        return m.size
+
     def get_file_manifest(self, oid: bytes) -> FileManifest:
         """The FileManifest stored as ``oid``."""
-        return self._manifest(oid, FileManifest)  # type: ignore[return-value]
+        return self._manifest(oid, FileManifest)
 
     def get_tree_manifest(self, oid: bytes) -> TreeManifest:
         """The TreeManifest stored as ``oid``."""
-        return self._manifest(oid, TreeManifest)  # type: ignore[return-value]
+        return self._manifest(oid, TreeManifest)
 
-    def _manifest(self, oid: bytes, cls: type[FileManifest] | type[TreeManifest]) -> FileManifest | TreeManifest:
-        data = self.get(oid)
+    def decode_manifest(self, oid: bytes, data: bytes, cls: type[_M]) -> _M:
+        """``cls.decode(data)`` for the object ``oid`` of this store, with errors naming it."""
         try:
             return cls.decode(data)
         except UnsafeTreePathError as e:
-            raise unsafe_tree_error(oid, self.display_root, e) from None
+            raise unsafe_tree_error(oid, self.where, e) from None
         except ValueError as e:
             raise CorruptObjectError(
-                f"object {oid.hex()} in {self.display_root} is not a valid {cls.__name__}: {e}", _HINT_CORRUPT
+                f"object {oid.hex()} in {self.where} is not a valid {cls.__name__}: {e}"
             ) from None
+
+    def _manifest(self, oid: bytes, cls: type[_M]) -> _M:
+        return self.decode_manifest(oid, self.get(oid), cls)
 
     def writer(self) -> StoreWriter:
         """A new writer (use as a context manager)."""
+        from dvx.store.writer import StoreWriter
+
         return StoreWriter(self)
 
     def close(self) -> None:
@@ -477,383 +371,5 @@ class ObjectStore:
             self._objects.clear()
 
 
-def walk(store: ObjectStore, oid: bytes, otype: ObjectType) -> Iterator[tuple[bytes, ObjectType]]:
-    """``oid`` and every object it references (tree -> file manifests -> chunks), each once."""
-    seen: set[bytes] = {oid}
-    yield oid, otype
-    if otype == ObjectType.TREE:
-        files = []
-        for e in store.get_tree_manifest(oid).entries:
-            if e.file_oid not in seen:
-                seen.add(e.file_oid)
-                files.append(e.file_oid)
-        for foid, data in store.get_many(files):
-            yield foid, ObjectType.FILE
-            yield from _chunks(store, foid, data, seen)
-    elif otype == ObjectType.FILE:
-        yield from _chunks(store, oid, store.get(oid), seen)
-
-
-def _chunks(store: ObjectStore, foid: bytes, data: bytes, seen: set[bytes]) -> Iterator[tuple[bytes, ObjectType]]:
-    try:
-        m = FileManifest.decode(data)
-    except ValueError as e:
-        raise CorruptObjectError(
-            f"object {foid.hex()} in {store.display_root} is not a valid FileManifest: {e}", _HINT_CORRUPT
-        ) from None
-    for c in m.chunks:
-        if c.oid not in seen:
-            seen.add(c.oid)
-            yield c.oid, ObjectType.CHUNK
-
-
-@dataclass
-class WriterStats:
-    """What a writer did: raw bytes and objects added, bytes written to packs, dedup hits, packs."""
-
-    bytes_in: int = 0
-    bytes_stored: int = 0
-    objects_added: int = 0
-    objects_deduped: int = 0
-    packs_written: int = 0
-    indexes_written: int = 0
-
-
-class _AutoCompress:
-    """Decides whether to try zstd on the next object.
-
-    After 8 objects in a row that did not compress it skips the next 32, then
-    probes one; while probes fail the skip doubles up to 512 (32 MiB of 64 KiB
-    chunks); a probe that compresses resets everything. The skip starts when
-    the probe is handed out, so results that arrive late from the thread pool
-    never let a burst of tries through. A failed try costs ~20 us per 64 KiB:
-    incompressible data (Parquet, images) runs at full speed and text that
-    follows it is compressed again soon.
-    """
-
-    FAILS = 8
-    SKIP0 = 32
-    SKIP_MAX = 512
-
-    def __init__(self) -> None:
-        self.fails = 0
-        self.skip = 0
-        self.backoff = self.SKIP0
-
-    def should_try(self) -> bool:
-        if self.skip:
-            self.skip -= 1
-            return False
-        if self.fails >= self.FAILS:  # a probe: skip the next ones until it reports
-            self.skip = self.backoff
-            self.backoff = min(self.backoff * 2, self.SKIP_MAX)
-        return True
-
-    def record(self, ok: bool) -> None:
-        if ok:
-            self.fails = 0
-            self.skip = 0
-            self.backoff = self.SKIP0
-            return
-        self.fails += 1
-        if self.fails == self.FAILS:
-            self.skip = self.backoff
-            self.backoff = min(self.backoff * 2, self.SKIP_MAX)
-
-
-# Objects at least this big are compressed on the pool (pyarrow releases the GIL).
-_POOL_MIN = 16 << 10
-_POOL_WORKERS = 2
-_MAX_PENDING = 16
-_MIN_COMPRESS = 64
-
-
-class StoreWriter:
-    """Adds objects to packs; ``flush`` writes the pack and then an index naming it.
-
-    Use as a context manager: on success it flushes; on an exception the
-    unfinished pack is dropped and gets no index (packs already completed get
-    one). After a write error the writer refuses further use. One writer is
-    used by one thread; several writers (threads or processes) may write one
-    store at once.
-    """
-
-    def __init__(self, store: ObjectStore) -> None:
-        self.store = store
-        self.stats = WriterStats()
-        self._builder: _pack.PackBuilder | None = None
-        self._written: set[bytes] = set()
-        self._finished: list[_pack.FinishedPack] = []
-        self._unindexed = 0
-        self._pending: deque[tuple[bytes, int, bytes | memoryview, Future[bytes | None] | bytes | None, bool]] = deque()
-        self._auto = _AutoCompress()
-        self._pool: ThreadPoolExecutor | None = None
-        self._committer: ThreadPoolExecutor | None = None
-        self._commits: deque[Future[_pack.FinishedPack]] = deque()
-        self._broken: BaseException | None = None
-        self._closed = False
-        if store.local and not store._swept:
-            # The next writer removes what killed writers left in tmp/
-            # (temp files no live process holds: _fsutil.remove_if_stale).
-            store._swept = True
-            remove_stale_in([os.path.join(store.root, "tmp")])
-
-    def __enter__(self) -> StoreWriter:
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is None:
-            try:
-                self.flush()
-            finally:
-                self._close()
-            return
-        self._abort_current()
-        self._collect_all()
-        if self._finished:
-            # Complete, verified packs (also after a write error such as a
-            # full disk): index them so a rerun need not rewrite them; when
-            # even the small index cannot be written, remove them, since
-            # nothing would ever name them.
-            try:
-                self._write_index()
-            except BaseException:  # noqa: BLE001 - the caller's exception is the one reported
-                self._remove_unindexed()
-        self._close()
-
-    def _collect_all(self) -> None:
-        """Take every commit in flight; a failed one already removed its temp file."""
-        while self._commits:
-            fut = self._commits.popleft()
-            try:
-                self._finished_pack(fut.result())
-            except BaseException:  # noqa: BLE001, S110 - the first error is the one reported
-                pass
-
-    def _remove_unindexed(self) -> None:
-        s = self.store
-        with contextlib.suppress(Exception):
-            s.refresh()
-        named: set[bytes] = set()
-        with contextlib.suppress(Exception):
-            named = s.pack_ids()
-        for fp in self._finished:
-            if fp.pack_id in named:
-                continue  # another writer wrote the same pack and indexed it
-            path = _pack.pack_path(s.root, fp.pack_id)
-            with contextlib.suppress(Exception):
-                if s.local:
-                    os.unlink(path)
-                else:
-                    s.fs.rm_file(path)
-        self._finished = []
-        self._unindexed = 0
-
-    def _check(self) -> None:
-        if self._broken is not None:
-            raise StoreWriteError(
-                f"writer for {self.store.display_root} is unusable after an earlier write error: {self._broken}",
-                "fix the cause and run the command again",
-            )
-        if self._closed:
-            raise StoreWriteError(f"writer for {self.store.display_root} is closed")
-
-    def _fail(self, e: BaseException) -> StoreWriteError | BaseException:
-        self._broken = e
-        self._abort_current()
-        if isinstance(e, OSError):
-            full = e.errno in (errno.ENOSPC, errno.EDQUOT)
-            why = "no space left on the device" if full else (e.strerror or str(e))
-            err = StoreWriteError(
-                f"cannot write to {self.store.display_root}: {why}",
-                "free space on that disk, then run the command again"
-                if full
-                else "check free space and permissions, then run the command again",
-            )
-            err.__cause__ = e
-            return err
-        return e
-
-    def put(self, oid: bytes, otype: ObjectType, data: bytes | memoryview, *, compress: bool | None = None) -> bool:
-        """Add one object; False when the store or this writer already has ``oid``.
-
-        ``compress``: True always tries zstd, False never, None (auto) tries
-        unless recent objects did not compress. ``data`` is not hashed here:
-        the caller passes its id (reads verify it).
-        """
-        self._check()
-        check_id(oid)
-        n = len(data)
-        cap = max_raw(int(otype), self.store.max_chunk)
-        if n > cap:
-            # Readers refuse such an object (docs/format.md, "Limits"): never write one.
-            raise StoreWriteError(
-                f"{ObjectType(otype).name.lower()} object {oid.hex()} is {n} bytes, over the {cap}-byte limit "
-                f"of {self.store.display_root}"
-            )
-        if oid in self._written or self.store.has(oid):
-            self.stats.objects_deduped += 1
-            return False
-        try:
-            self._written.add(oid)
-            if self.store.compression is None or compress is False or n < _MIN_COMPRESS:
-                attempt, auto = False, False
-            elif compress is True:
-                attempt, auto = True, False
-            else:
-                attempt, auto = self._auto.should_try(), True
-            if not attempt:
-                if self._pending:
-                    self._pending.append((oid, int(otype), bytes(data), None, False))
-                else:
-                    self._store_blob(oid, int(otype), data, None)
-            elif n >= _POOL_MIN:
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(_POOL_WORKERS, thread_name_prefix="dvx-zstd")
-                if not isinstance(data, bytes):
-                    data = bytes(data)  # the caller may reuse its buffer
-                self._pending.append((oid, int(otype), data, self._pool.submit(_pack.compress, data), auto))
-            else:
-                self._pending.append((oid, int(otype), bytes(data), _pack.compress(data), auto))
-            self._drain(_MAX_PENDING)
-        except BaseException as e:
-            raise self._fail(e) from None
-        return True
-
-    def put_manifest(self, m: FileManifest | TreeManifest) -> bytes:
-        """Store a manifest; return its id."""
-        data = m.encode()
-        oid = hash_bytes(data)
-        otype = ObjectType.FILE if isinstance(m, FileManifest) else ObjectType.TREE
-        self.put(oid, otype, data)
-        return oid
-
-    def _drain(self, limit: int) -> None:
-        p = self._pending
-        while p and (len(p) > limit or not isinstance(p[0][3], Future) or p[0][3].done()):
-            oid, otype, data, res, auto = p.popleft()
-            out = res.result() if isinstance(res, Future) else res
-            if auto:
-                self._auto.record(out is not None)
-            self._store_blob(oid, otype, data, out)
-
-    def _store_blob(self, oid: bytes, otype: int, data: bytes | memoryview, compressed: bytes | None) -> None:
-        if self._builder is None:
-            if self.store.local:
-                self._builder = _pack.LocalPackBuilder(self.store.fs, self.store.root, fsync=self.store.fsync)
-            else:
-                self._builder = _pack.PackBuilder(self.store.fs, self.store.root)
-        blob = data if compressed is None else compressed
-        self._builder.add(oid, otype, 0 if compressed is None else FLAG_ZSTD, len(data), blob)
-        self.stats.bytes_in += len(data)
-        self.stats.bytes_stored += len(blob)
-        self.stats.objects_added += 1
-        if self._builder.size >= self.store.pack_size:
-            self._finish_pack()
-
-    def _finish_pack(self) -> None:
-        b = self._builder
-        if b is None or not b.records:
-            return
-        self._builder = None
-        if isinstance(b, _pack.LocalPackBuilder):
-            # fsync is the slow part of a local pack (disk bound): it runs on a
-            # thread while the next pack fills; the index waits for it.
-            try:
-                b.seal()
-            except BaseException:
-                b.abort()
-                raise
-            if self._committer is None:
-                self._committer = ThreadPoolExecutor(1, thread_name_prefix="dvx-pack")
-            self._commits.append(self._committer.submit(b.commit))
-            self._collect(_MAX_COMMITS)
-        else:
-            try:
-                fp = b.finish()
-            except BaseException:
-                b.abort()
-                raise
-            self._finished_pack(fp)
-        if self._unindexed >= _INDEX_EVERY:
-            self._write_index()
-
-    def _collect(self, limit: int) -> None:
-        """Take finished commits; wait for the oldest while more than ``limit`` are in flight."""
-        c = self._commits
-        while c and (len(c) > limit or c[0].done()):
-            self._finished_pack(c.popleft().result())
-
-    def _finished_pack(self, fp: _pack.FinishedPack) -> None:
-        self._finished.append(fp)
-        self._unindexed += len(fp.records)
-        self.stats.packs_written += 1
-
-    def _write_index(self) -> None:
-        self._collect(0)
-        if not self._finished:
-            return
-        recs = [r for fp in self._finished for r in fp.records]
-        data = encode_index(recs)
-        iid = hash_bytes(data)
-        path = _pack.index_path(self.store.root, iid)
-        s = self.store
-        if s.local:
-            tmpdir = os.path.join(s.root, "tmp")
-            os.makedirs(tmpdir, exist_ok=True)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            tmp, fd = create_tmp(os.path.join(tmpdir, "index"))
-            try:
-                with open(fd, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-                    if os.fstat(f.fileno()).st_size != len(data):
-                        raise OSError(f"index {tmp}: size differs after writing {len(data)} bytes")
-                    os.replace(tmp, path)  # while locked (_fsutil.create_tmp)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                raise
-            fsync_dir(os.path.dirname(path))
-        else:
-            _pack.pipe(s.fs, path, data)
-            got = s.fs.size(path)
-            if got != len(data):
-                raise OSError(f"index {path}: wrote {len(data)} bytes, store has {got}")
-        oids = [r[0] for r in recs]
-        s._add_index(iid.hex(), data)
-        self._written.difference_update(oids)
-        self._finished = []
-        self._unindexed = 0
-        self.stats.indexes_written += 1
-
-    def flush(self) -> None:
-        """Finish the current pack: write it, then an index naming every pack not yet indexed."""
-        self._check()
-        try:
-            self._drain(0)
-            self._finish_pack()
-            self._write_index()
-        except BaseException as e:
-            raise self._fail(e) from None
-
-    def _abort_current(self) -> None:
-        for item in self._pending:
-            if isinstance(item[3], Future):
-                item[3].cancel()
-        self._pending.clear()
-        b, self._builder = self._builder, None
-        if b is not None:
-            with contextlib.suppress(OSError):
-                b.abort()
-
-    def _close(self) -> None:
-        self._closed = True
-        if self._committer is not None:
-            self._committer.shutdown(wait=True)
-            self._committer = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
+if TYPE_CHECKING:
+    _source: BlobSource = ObjectStore(None, "")  # mypy: the store is a BlobSource

@@ -20,7 +20,7 @@ from dvx.store.objects import ChunkRef, FileManifest, ObjectType, TreeEntry, Tre
 from dvx.workspace.statcache import StatCache, stat_key
 
 if TYPE_CHECKING:
-    from dvx.store.store import StoreWriter
+    from dvx.store.writer import StoreWriter
 
 SKIP_DIRS = {b".git", b".dvx"}
 # Files at least this big are chunked on a second thread (iter_file_windows);

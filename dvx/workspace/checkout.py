@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat as stat_mod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,23 +53,12 @@ def _check_chunks(ws: Workspace, shown: str, m: FileManifest) -> None:
 
 
 def _write_file(ws: Workspace, wt: WorkTree, dfd: int, name: bytes, m: FileManifest, executable: bool, shown: str) -> int:
-    cache = ws.cache
     # No fsync per file: the cache is the durable copy and a rerun of
     # checkout repairs the workspace; fsync per file made a 200-file
     # checkout 5x slower. The temp file is a dvx temp file: skipped by
     # add/status and removed by the next command if this one is killed.
-    def chunks() -> Iterator[bytes]:
-        for ref in m.chunks:
-            data = cache.get(ref.oid)
-            if len(data) != ref.size:  # _check_chunks saw the index; this is the bytes themselves
-                raise CorruptObjectError(
-                    f"{shown}: chunk {to_hex(ref.oid)} is {len(data)} bytes, "
-                    f"its manifest says {ref.size}",
-                    _HINT_MISMATCH,
-                )
-            yield data
-
-    wt.write_file(dfd, name, chunks(), executable)
+    # The store streams verified chunks and checks each one's length.
+    wt.write_file(dfd, name, ws.cache.iter_file(m, shown), executable)
     return m.size
 
 

@@ -160,10 +160,8 @@ class Workspace:
 
     @cached_property
     def cache(self) -> ObjectStore:
-        """The local object cache (imports fsspec on first use)."""
+        """The local object cache (its index is read on first use; fsspec is not imported)."""
         self.check_private_dirs()
-        from fsspec.implementations.local import LocalFileSystem
-
         from dvx.store.store import ObjectStore
 
         compression = self.config.get("cache", "compression", "zstd") or None
@@ -171,45 +169,17 @@ class Workspace:
             compression = None
         fsync = bool(self.config.get("cache", "fsync", False))
         return ObjectStore(
-            LocalFileSystem(), str(self.cache_dir), compression=compression, fsync=fsync,
+            None, str(self.cache_dir), compression=compression, fsync=fsync,
             max_chunk=self.chunker.max_size,
         )
 
     def cache_has(self, oid: bytes) -> bool:
-        """Whether the local cache's index names ``oid``, without loading the store.
+        """Whether the local cache's index names ``oid`` (verified index files only).
 
-        Index records are fixed-size and sorted by id (docs/format.md), so a
-        binary search per index file answers without parsing 40k records or
-        importing fsspec; ``status`` needs only this.
+        The store answers the first few questions by binary search in each
+        index file, so ``status`` never builds the whole id map.
         """
-        if "cache" in self.__dict__:
-            return self.cache.has(oid)
-        from dvx.store.index import HEAD_SIZE, RECORD_SIZE
-
-        idx = self.cache_dir / "index"
-        try:
-            names = os.listdir(idx)
-        except FileNotFoundError:
-            return False
-        for name in names:
-            if name.startswith("."):
-                continue
-            try:
-                data = (idx / name).read_bytes()
-            except OSError:
-                continue
-            lo, hi = 0, (len(data) - HEAD_SIZE) // RECORD_SIZE
-            while lo < hi:
-                mid = (lo + hi) // 2
-                off = HEAD_SIZE + mid * RECORD_SIZE
-                key = data[off : off + 16]
-                if key == oid:
-                    return True
-                if key < oid:
-                    lo = mid + 1
-                else:
-                    hi = mid
-        return False
+        return self.cache.has(oid)
 
     @cached_property
     def statcache(self) -> StatCache:

@@ -218,7 +218,8 @@ class StatCache:
         r = self._record(key, _TREE)
         if r is None or r[0] != sig or not self._trusted(key, r[1], r[1]):
             return None
-        return r[2]
+        tree: bytes = r[2]
+        return tree
 
     def put_tree(self, relpath: bytes, sig: bytes, newest_ns: int, oid: bytes, written: bool = False) -> None:
         """Record the tree id of ``relpath`` for signature ``sig`` (racy rules as ``put``)."""
@@ -237,12 +238,13 @@ class StatCache:
     def _drop_racy(self) -> None:
         # As git smudges racy entries when it writes its index: an entry
         # that is racy now would look safe against the new file's mtime.
-        if not self._saved_at:
+        entries = self._entries
+        if not self._saved_at or entries is None:
             return
         m = self._saved_at
         fresh = self._fresh
         racy = []
-        for k, v in self._entries.items():  # type: ignore[union-attr]
+        for k, v in entries.items():
             if k in fresh:
                 continue
             if type(v) is not bytes or len(v) not in (_TREE.size, _FILE.size):
@@ -257,7 +259,7 @@ class StatCache:
             if n + _slack(*stamps) >= m:
                 racy.append(k)
         for k in racy:
-            del self._entries[k]  # type: ignore[union-attr]
+            del entries[k]
 
     def save(self) -> None:
         """Write back if anything changed (atomic; no fsync: it is a cache; a failed write is ignored)."""

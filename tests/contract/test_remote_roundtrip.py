@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from unit.remote.remotekit import build_tree, local_store, read_tree
 
-from dvx.remote import open_url
-from dvx.remote.transfer import fetch, push
+from dvx.remote import fetch, open_url, push
 from dvx.store import ObjectType
 
 _names = st.text(alphabet="abcdefgh_0123456789", min_size=1, max_size=8)

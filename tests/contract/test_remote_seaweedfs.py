@@ -11,8 +11,7 @@ import pytest
 from unit.remote.remotekit import build_tree, local_store, read_tree
 
 from dvx.errors import RemoteError
-from dvx.remote import open_url
-from dvx.remote.transfer import fetch, push
+from dvx.remote import fetch, open_url, push
 from dvx.store import ObjectType
 from dvx.store import pack as _pack
 from dvx.store.index import decode_index

@@ -30,10 +30,11 @@ _CHILD = textwrap.dedent(
     from dvx.quality.suite import load_suite
     from dvx.store import FileManifest, ObjectStore, TreeManifest
     from dvx.store import index as idx
+    from dvx.store import blob as bl
     from dvx.store import pack as pk
     from dvx.workspace import pointer as ptr
 
-    pk._zstd()  # pyarrow's codec: imported before the cap is measured
+    bl._zstd()  # pyarrow's codec: imported before the cap is measured
 
     def vm_size() -> int:
         for line in Path("/proc/self/status").read_text().splitlines():

@@ -41,10 +41,9 @@ from dvx.hashing import hash_bytes, is_oid
 from dvx.quality.drift import load_thresholds
 from dvx.quality.suite import load_bindings, load_suite
 from dvx.remote.config import get_remote, list_remotes
-from dvx.store import ChunkRef, FileManifest, ObjectStore, ObjectType, TreeEntry, TreeManifest
+from dvx.store import ChunkRef, FileManifest, ObjectStore, ObjectType, TreeEntry, TreeManifest, walk
 from dvx.store import index as idx
 from dvx.store import pack as pk
-from dvx.store.store import walk
 from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
 

@@ -25,6 +25,7 @@ import pytest
 from dvxtest import env, make_dvx_repo, run_dvx, write_files
 
 from dvx.hashing import hash_bytes
+from dvx.store import blob as _blob
 from dvx.store import pack as _pack
 from dvx.store.index import FLAG_ZSTD, encode_index
 from dvx.store.objects import ChunkRef, FileManifest, ObjectType
@@ -91,7 +92,7 @@ class Blob:
 
 
 def zstd(data: bytes) -> bytes:
-    return _pack._zstd().compress(data, asbytes=True)
+    return _blob._zstd().compress(data, asbytes=True)
 
 
 def craft(blobs: list[Blob], truncate_to: int | None = None) -> dict[str, bytes]:

@@ -11,8 +11,7 @@ from s3kit import free_port
 from unit.remote.remotekit import build_tree, local_store
 
 from dvx.errors import RemoteError
-from dvx.remote import open_url
-from dvx.remote.transfer import fetch, push
+from dvx.remote import fetch, open_url, push
 from dvx.store import ObjectType
 
 

@@ -11,8 +11,7 @@ import pytest
 from unit.remote.remotekit import build_tree, local_store, read_tree
 
 from dvx.errors import CorruptObjectError
-from dvx.remote import open_url
-from dvx.remote.transfer import cloud_status, fetch, push
+from dvx.remote import cloud_status, fetch, open_url, push
 from dvx.store import ObjectType
 from dvx.store import pack as _pack
 
@@ -170,7 +169,7 @@ def test_push_compresses_raw_objects_unless_disabled(tmp_path: Path) -> None:
             for i in range(5)}
     noise = {"noise.bin": random.Random(9).randbytes(50_000)}
     a = local_store(tmp_path / "a", compression=None)
-    tree = build_tree(a, text | noise)
+    tree = build_tree(a, noise | text)  # noise first: each blob is judged on its own bytes
     on = push(a, open_url(str(tmp_path / "on")), [(tree, ObjectType.TREE)])
     off = push(a, open_url(str(tmp_path / "off"), {"compression": "none"}), [(tree, ObjectType.TREE)])
     assert off.bytes == off.raw_bytes

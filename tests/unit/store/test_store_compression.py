@@ -1,4 +1,4 @@
-"""zstd in the store: the 1/8 rule, forced modes, and auto mode's back-off on incompressible data."""
+"""zstd in the store: the 1/8 rule, forced modes, and the per-blob decision in auto mode."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from storekit import local_store, make_store, memory_root  # noqa: F401 - pytest
 
 from dvx.hashing import hash_bytes
 from dvx.store import ObjectStore, ObjectType
-from dvx.store import pack as _pack
-from dvx.store.store import _AutoCompress
+from dvx.store import blob as _pack
+from dvx.store.blob import SAMPLE_FROM, encode_blob
 
 TEXT = b"".join(b"%d,%d.%02d,category_%d,hello world\n" % (i, i * 7, i % 100, i % 13) for i in range(3000))
 
@@ -51,37 +51,21 @@ def test_forced_modes_and_uncompressed_store(make_store: Callable[..., ObjectSto
     assert plain.get(hash_bytes(b)) == b
 
 
-def test_auto_mode_backs_off_on_incompressible_runs_and_probes_again() -> None:
-    a = _AutoCompress()
-    tried = 0
-    for _ in range(8):
-        assert a.should_try()
-        a.record(False)
-        tried += 1
-    # after 8 failures it skips SKIP0 objects, then probes one
-    skipped = 0
-    while not a.should_try():
-        skipped += 1
-    assert skipped == _AutoCompress.SKIP0
-    a.record(False)  # failed probe: the next skip is twice as long
-    skipped = 0
-    while not a.should_try():
-        skipped += 1
-    assert skipped == 2 * _AutoCompress.SKIP0
-    a.record(True)  # a probe that compresses resets everything
-    assert a.should_try() and a.backoff == _AutoCompress.SKIP0
+def test_encode_blob_decides_on_each_blob_alone() -> None:
+    rng = random.Random(5)
+    assert encode_blob(rng.randbytes(65536)) is None
+    assert encode_blob(TEXT) is not None
+    assert encode_blob(b"x" * 63) is None  # too short to gain
+    assert encode_blob(b"x" * (SAMPLE_FROM - 1)) is not None  # small blobs: tried whole
 
 
-def test_auto_mode_in_the_writer_stores_random_raw_then_text_compressed(local_store: ObjectStore) -> None:
+def test_auto_mode_compresses_text_right_after_a_long_random_run(local_store: ObjectStore) -> None:
     rng = random.Random(3)
     randoms = [rng.randbytes(20000) for _ in range(40)]
-    texts = [TEXT + str(i).encode() * 50 for i in range(2 * _AutoCompress.SKIP_MAX)]
-    flags = _put(local_store, randoms + texts)
+    texts = [TEXT + str(i).encode() * 50 for i in range(64)]
+    flags = _put(local_store, randoms + texts + randoms[:0] + [rng.randbytes(70000)])
     assert not any(flags[:40])
-    # text right after the random run is skipped for a while, but probing
-    # resumes compression well before the end
-    text_flags = flags[40:]
-    assert not all(text_flags) and text_flags[-1] is True
-    # at most one back-off period (plus the pool's lag) of text is stored raw
-    assert text_flags.count(False) <= 2 * _AutoCompress.SKIP0 + 16
-    assert all(text_flags[-_AutoCompress.SKIP_MAX :])
+    # every compressible blob is compressed, whatever came before it (the old
+    # per-stream back-off stored the text after 8 random chunks raw)
+    assert all(flags[40:104])
+    assert flags[-1] is False

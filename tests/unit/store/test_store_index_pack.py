@@ -12,6 +12,7 @@ from dvx.store.index import (
     RECORD_SIZE,
     IndexEntry,
     MergedIndex,
+    Record,
     decode_index,
     encode_index,
     entry_of,
@@ -19,8 +20,8 @@ from dvx.store.index import (
 from dvx.store.objects import ObjectType
 
 
-def _rec(i: int, pack: bytes = b"P" * 16) -> tuple[bytes, bytes, int, int, int, int, int]:
-    return (i.to_bytes(16, "big"), pack, i * 100, 100, 150 + i, i % 5, i % 2)
+def _rec(i: int, pack: bytes = b"P" * 16) -> Record:
+    return Record(i.to_bytes(16, "big"), pack, i * 100, 100, 150 + i, i % 5, i % 2)
 
 
 def test_index_round_trip_sorted_fixed_size() -> None:

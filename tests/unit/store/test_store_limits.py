@@ -13,8 +13,10 @@ from dvx.chunking import MAX_CHUNK, ChunkerParams
 from dvx.errors import CorruptObjectError, StoreWriteError
 from dvx.hashing import hash_bytes
 from dvx.store import ObjectStore
+from dvx.store import blob as _blob
 from dvx.store import pack as _pack
-from dvx.store.index import FLAG_ZSTD, encode_index, record_problem
+from dvx.store.blob import decode_blob
+from dvx.store.index import FLAG_ZSTD, Record, encode_index, record_problem
 from dvx.store.limits import MAX_MANIFEST, MAX_PACK, MAX_PACK_ENTRIES, zstd_bound
 from dvx.store.objects import (
     MAX_FILE_CHUNKS,
@@ -24,14 +26,13 @@ from dvx.store.objects import (
     TreeEntry,
     TreeManifest,
 )
-from dvx.store.store import decode_blob
 
 OID = b"\x01" * 16
 PID = b"\x02" * 16
 
 
 def rec(offset: int = 0, stored: int = 100, raw: int = 100, otype: int = 0, flags: int = 0) -> tuple:
-    return (OID, PID, offset, stored, raw, otype, flags)
+    return Record(OID, PID, offset, stored, raw, otype, flags)
 
 
 @pytest.mark.parametrize(("r", "message"), [
@@ -60,7 +61,7 @@ def test_record_within_caps_passes_and_chunk_cap_follows_the_repository() -> Non
 
 
 def _zstd(data: bytes) -> bytes:
-    return _pack._zstd().compress(data, asbytes=True)
+    return _blob._zstd().compress(data, asbytes=True)
 
 
 def test_decode_blob_bounds_decompression_by_the_declared_length() -> None:

@@ -16,7 +16,7 @@ from dvx.errors import CorruptObjectError, ObjectMissingError, StoreWriteError
 from dvx.hashing import hash_bytes
 from dvx.store import ChunkRef, FileManifest, ObjectStore, ObjectType, TreeEntry, TreeManifest, walk
 from dvx.store import pack as _pack
-from dvx.store import store as _store
+from dvx.store import writer as _writer
 from dvx.store.index import decode_index
 
 
@@ -164,9 +164,12 @@ def test_corrupt_pack_byte_raises_corrupt_object_error(
         fresh.get(oid)
     msg = ei.value.format_message()
     assert oid.hex() in msg and p.name in msg and str(tmp_path / "cache") in msg
-    assert "fetch" in msg  # the hint names the next step
-    with pytest.raises(CorruptObjectError):
-        list(fresh.get_many([oid]))
+    # the store states the fact; which command helps is the application's call
+    assert "corrupt" in msg and ei.value.hint is None
+    for read in (lambda: list(fresh.get_many([oid])), lambda: fresh.read_range(oid, 0, 10),
+                 lambda: list(fresh.get_many([oid], jobs=2))):
+        with pytest.raises(CorruptObjectError):
+            read()
 
 
 def test_truncated_and_missing_pack_raise_clear_errors(local_store: ObjectStore, tmp_path: Path) -> None:
@@ -227,7 +230,7 @@ def test_pack_size_splits_packs_and_refresh_sees_other_writers(make_store: Calla
 def test_intermediate_index_bounds_lost_work(
     make_store: Callable[..., ObjectStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_store, "_INDEX_EVERY", 3)
+    monkeypatch.setattr(_writer, "_INDEX_EVERY", 3)
     s = make_store(pack_size=2000)
     with s.writer() as w:
         for i in range(8):

@@ -1,0 +1,55 @@
+"""Where things live under a store root (docs/format.md, "Layout"), and writing one file there."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from dvx._fsutil import atomic_write
+
+# Object stores have no directories; makedirs there would create a bucket.
+_OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
+
+
+def pack_path(root: str, pack_id: bytes) -> str:
+    """``root/packs/<first 2 hex>/<pack id hex>`` ("/"-separated)."""
+    h = pack_id.hex()
+    return f"{root}/packs/{h[:2]}/{h}"
+
+
+def index_path(root: str, index_id: bytes) -> str:
+    """``root/index/<index id hex>``."""
+    return f"{root}/index/{index_id.hex()}"
+
+
+def protocols(fs: Any) -> tuple[str, ...]:
+    """An fsspec filesystem's protocol names."""
+    p = getattr(fs, "protocol", ())
+    return (p,) if isinstance(p, str) else tuple(p)
+
+
+def pipe(fs: Any, path: str, data: bytes) -> None:
+    """``fs.pipe_file``, creating the parent first on filesystems that have real directories."""
+    try:
+        fs.pipe_file(path, data)
+    except FileNotFoundError:
+        if set(protocols(fs)) & _OBJECT_STORES:
+            raise  # a missing bucket: never create one implicitly
+        fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        fs.pipe_file(path, data)
+
+
+def put_file(fs: Any, local: bool, path: str, data: bytes, *, fsync: bool = True, check: bool = True) -> None:
+    """One file at its final name: temp + rename locally, a single PUT (atomic on S3) elsewhere;
+    with ``check``, OSError when the store then reports another size (one more request: push,
+    whose every blob is verified on read anyway, skips it)."""
+    if local:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        atomic_write(path, data, fsync=fsync)
+        return
+    pipe(fs, path, data)
+    if not check:
+        return
+    got = fs.size(path)
+    if got != len(data):
+        raise OSError(f"{path}: wrote {len(data)} bytes, the store has {got}")
