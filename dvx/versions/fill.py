@@ -1,5 +1,5 @@
 """Getting objects a view needs into the local cache: the process-wide cache stores, and fills
-from the view's remote (one at a time per cache in this process)."""
+from the view's remote through the one fetch path (dvx.remote.fetch_objects)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import threading
 from typing import TYPE_CHECKING
 
 from dvx.errors import ObjectMissingError, RemoteConfigError
-from dvx.store.objects import ObjectType
 from dvx.versions.node import ReadStats
 from dvx.workspace import Workspace
 
@@ -17,7 +16,6 @@ if TYPE_CHECKING:
 
 _lock = threading.Lock()
 _stores: dict[str, ObjectStore] = {}
-_fill_locks: dict[str, threading.Lock] = {}
 
 
 def shared_cache(ws: Workspace) -> ObjectStore:
@@ -28,12 +26,6 @@ def shared_cache(ws: Workspace) -> ObjectStore:
         if store is None:
             store = _stores[key] = ws.cache
         return store
-
-
-def _fill_lock(cache_root: str) -> threading.Lock:
-    """One fill at a time per cache in this process (other processes may fill concurrently: packs are atomic)."""
-    with _lock:
-        return _fill_locks.setdefault(cache_root, threading.Lock())
 
 
 class Filler:
@@ -62,39 +54,21 @@ class Filler:
 
     def fill(self, oids: list[bytes], what: str) -> None:
         """Fetch the objects of ``oids`` the local cache lacks from the remote into the cache."""
-        cache = self.cache
-        with _fill_lock(cache.root):
-            need = cache.missing(oids)
-            if need:
-                cache.refresh()  # another process may have fetched them
-                need = cache.missing(need)
-            if not need:
-                return
-            rem = self.remote(what)
-            from dvx.remote import translate_errors
+        if not self.cache.missing(oids):
+            return
+        rem = self.remote(what)
+        from dvx.remote import fetch_objects
 
-            with translate_errors(rem):
-                absent = rem.store.missing(need)
-                if absent:
-                    rem.store.refresh()
-                    absent = rem.store.missing(absent)
-                if absent:
-                    raise ObjectMissingError(
-                        f"{what}: {len(absent)} of its objects are neither in the local cache nor on remote {rem.label}",
-                        "push the data from a clone that has it (`dvx push`), or pass remote=NAME",
-                    )
-                order = sorted(need)
-                types: dict[bytes, ObjectType] = {}
-                for o in order:
-                    e = rem.store.locate(o)
-                    assert e is not None  # not missing: checked above
-                    types[o] = ObjectType(e.otype)
-                raw_total = 0
-                with cache.writer() as w:
-                    for oid, raw in rem.store.get_many(order):
-                        w.put(oid, types[oid], raw)
-                        raw_total += len(raw)
+        try:
+            # The one fetch path: locked across threads and processes, refreshed and rechecked under the lock.
+            res = fetch_objects(self.cache, rem, oids)
+        except ObjectMissingError as e:
+            raise ObjectMissingError(
+                f"{what}: its objects are neither in the local cache nor on remote {rem.label} ({e.message})",
+                "push the data from a clone that has it (`dvx push`), or pass remote=NAME",
+            ) from None
+        if res.objects:
             with self.stats.lock:
                 self.stats.fills += 1
-                self.stats.objects += len(order)
-                self.stats.raw_bytes += raw_total
+                self.stats.objects += res.objects
+                self.stats.raw_bytes += res.raw_bytes
