@@ -26,6 +26,7 @@ from typing import Any
 from dvx.errors import SuiteError
 from dvx.quality import engine_arrow as arrow
 from dvx.quality.results import ExpectationResult, SuiteValidation
+from dvx.quality.sources import TableRef
 from dvx.quality.suite import Suite
 
 PARTIAL = arrow.PARTIAL
@@ -121,7 +122,7 @@ def _plan(schema: Any) -> tuple[Any, list[tuple[str | None, str]], list[arrow.Ev
     return batch_schema, declared, uniq, labels
 
 
-def run_schema(path: str, suite: Suite, *, batch_size: int = 131072) -> SuiteValidation:
+def run_schema(path: TableRef, suite: Suite, *, batch_size: int = 131072) -> SuiteValidation:
     """Validate ``path`` against a pandera suite; one result per declared check."""
     import time
 

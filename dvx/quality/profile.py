@@ -23,9 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,6 +43,8 @@ from dvx.quality.sketches import (
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from dvx.quality.sources import TableRef
 
 FORMAT = "dvx-profile"
 FORMAT_VERSION = 1
@@ -568,17 +568,17 @@ def profile_table(table: pa.Table, batch_size: int = 131072) -> Profile:
     return profile_batches(table.schema, table.to_batches(max_chunksize=batch_size))
 
 
-def profile_path(path: str | os.PathLike[str], columns: list[str] | None = None) -> Profile:
+def profile_path(path: TableRef, columns: list[str] | None = None) -> Profile:
     """Profile a tabular file, or a directory as the merge of its files'
-    profiles (in path order). Raises DataFormatError/UsageError from
-    :func:`dvx.quality.tables.open_batches` when the data cannot be read."""
+    profiles (in path order). ``path`` is a local path or a
+    :class:`~dvx.quality.sources.TableSource`. Raises DataFormatError/UsageError
+    from :func:`dvx.quality.tables.open_batches` when the data cannot be read."""
     from dvx.quality import tables
 
-    p = Path(path)
-    if p.is_dir():
-        files = sorted(f for f in _data_files(p))
+    if tables.is_dir(path):
+        files = tables.data_files(path)
         if not files:
-            raise DataFormatError(os.fspath(path), "directory holds no Parquet, CSV, JSON Lines or Arrow files")
+            raise DataFormatError(tables.label_of(path), "directory holds no Parquet, CSV, JSON Lines or Arrow files")
         out: Profile | None = None
         for f in files:
             part = profile_path(f, columns)
@@ -597,19 +597,6 @@ def profile_path(path: str | os.PathLike[str], columns: list[str] | None = None)
         dictionary = tables.dictionary_columns(path, strings) if strings else None
     schema, batches = tables.open_batches(path, columns=columns, dictionary=dictionary or None)
     return profile_batches(schema, batches)
-
-
-def _data_files(root: Path) -> Iterator[Path]:
-    from dvx.quality.tables import table_format
-
-    for dirpath, dirs, names in os.walk(root):
-        rel = Path(dirpath).relative_to(root).parts
-        if any(part.startswith((".", "_")) for part in rel):
-            continue
-        dirs.sort()
-        for n in names:
-            if not n.startswith((".", "_")) and table_format(n) is not None:
-                yield Path(dirpath) / n
 
 
 # --------------------------------------------------------------------------

@@ -1,0 +1,64 @@
+"""Where a table is read from: a local path, or a path on a pyarrow filesystem.
+
+A :class:`TableSource` lets the readers of :mod:`dvx.quality.tables` stream
+a dataset from any ``pyarrow.fs.FileSystem`` (dvx passes its versioned
+reader, so a version is validated and profiled straight from the cache,
+without a copy on disk). A plain path is handed to pyarrow as before.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """A file or directory on a pyarrow filesystem, read like a local path.
+
+    ``label`` names it in errors (``data/x.csv at revision v1``).
+    """
+
+    filesystem: Any  # pyarrow.fs.FileSystem (pyarrow ships no type information)
+    path: str
+    label: str
+
+    def __str__(self) -> str:
+        return self.label
+
+
+# A dataset: a local path, or a path on a pyarrow filesystem.
+TableRef = str | os.PathLike[str] | TableSource
+
+
+def label_of(ref: TableRef) -> str:
+    """How errors name a dataset."""
+    return ref.label if isinstance(ref, TableSource) else os.fspath(ref)
+
+
+def is_dir(ref: TableRef) -> bool:
+    """Whether ``ref`` is a directory (False when it does not exist)."""
+    if isinstance(ref, TableSource):
+        import pyarrow.fs as pafs
+
+        return bool(ref.filesystem.get_file_info(ref.path).type == pafs.FileType.Directory)
+    return Path(ref).is_dir()
+
+
+def exists(ref: TableRef) -> bool:
+    if isinstance(ref, TableSource):
+        import pyarrow.fs as pafs
+
+        return bool(ref.filesystem.get_file_info(ref.path).type != pafs.FileType.NotFound)
+    return Path(ref).exists()
+
+
+def open_input(ref: str | TableSource, stream: bool = False) -> Any:
+    """What pyarrow's readers take: the local path itself, or an open file of the filesystem."""
+    if not isinstance(ref, TableSource):
+        return ref
+    if stream:  # CSV/JSON: decompressed by extension, as pyarrow does for a local path
+        return ref.filesystem.open_input_stream(ref.path, compression="detect")
+    return ref.filesystem.open_input_file(ref.path)
