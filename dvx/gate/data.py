@@ -12,13 +12,16 @@ import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dvx import scm, versions
+from dvx import scm
 from dvx.errors import DvxError, ObjectMissingError, PointerError
 from dvx.quality.sources import TableRef, TableSource
 from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
+
+if TYPE_CHECKING:
+    from dvx.versions import RepoView
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class VersionData:
 
     rel: str
     local: str | None  # the workspace copy, when it is this version
-    view: versions.RepoView | None = None
+    view: RepoView | None = None
     fs: Any = None  # the view as a pyarrow filesystem
 
     def table(self, sub: str = "") -> TableRef:
@@ -58,9 +61,10 @@ def open_version(ws: Workspace, rel: str, p: ptr.Pointer, rev: str | None, *, fe
     when the cache lacks the version (the gate never waits on the network).
     """
     ptr.check_tracked(rel, ptr.pointer_path(rel))  # names from git reach here too (validate --rev)
-    if rev is None and workspace_matches(ws, rel, p):
+    if workspace_matches(ws, rel, p):  # the same content id: the workspace copy is this version, whatever rev
         yield VersionData(rel, str(ws.abspath(rel)))
         return
+    from dvx import versions  # the versioned reader loads only when data is read
     from dvx.hashing import from_hex
 
     if not fetch and not ws.cache_has(from_hex(p.oid)):
@@ -74,20 +78,22 @@ def open_version(ws: Workspace, rel: str, p: ptr.Pointer, rev: str | None, *, fe
         raise
 
 
-def _names(view: versions.RepoView, rel: str, p: ptr.Pointer) -> bool:
+def _names(view: RepoView, rel: str, p: ptr.Pointer) -> bool:
     try:
         return view.pointer(rel).oid == p.oid
     except (FileNotFoundError, PointerError):
         return False
 
 
-def _view_of(ws: Workspace, rel: str, p: ptr.Pointer, rev: str | None, remote: str | None) -> versions.RepoView:
+def _view_of(ws: Workspace, rel: str, p: ptr.Pointer, rev: str | None, remote: str | None) -> RepoView:
     """A view in which ``rel`` is version ``p``.
 
     A staged pointer usually is the workspace pointer; when it is not (the
     pointer changed after ``git add``), the view is of the index, made into a
     commit object that no branch names.
     """
+    from dvx import versions
+
     view = versions.open_view(ws.root, rev, remote)
     if _names(view, rel, p):
         return view

@@ -48,11 +48,36 @@ def is_dir(ref: TableRef) -> bool:
 
 
 def exists(ref: TableRef) -> bool:
+    """Whether ``ref`` names a file or directory."""
     if isinstance(ref, TableSource):
         import pyarrow.fs as pafs
 
         return bool(ref.filesystem.get_file_info(ref.path).type != pafs.FileType.NotFound)
     return Path(ref).exists()
+
+
+def _visible(rel: str) -> bool:
+    return not any(part.startswith((".", "_")) for part in rel.split("/"))
+
+
+def files_below(ref: TableRef) -> list[TableRef]:
+    """Every file below the directory ``ref`` in path order, hidden and ``_`` names skipped."""
+    if isinstance(ref, TableSource):
+        import pyarrow.fs as pafs
+
+        base = ref.path.rstrip("/")
+        # "data/parts at revision v1" -> "data/parts/a.csv at revision v1"
+        suffix = ref.label[len(ref.path):] if ref.label.startswith(ref.path) else ""
+        infos = ref.filesystem.get_file_info(pafs.FileSelector(base, recursive=True))
+        names = sorted((i.path[len(base) + 1:] for i in infos if i.type == pafs.FileType.File), key=lambda n: n.split("/"))
+        return [TableSource(ref.filesystem, f"{base}/{n}", f"{base}/{n}{suffix}") for n in names if _visible(n)]
+    root = os.fspath(ref)
+    out: list[str] = []
+    for dirpath, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
+        out.extend(os.path.join(dirpath, n) for n in names if not n.startswith((".", "_")))
+    out.sort(key=lambda f: Path(f).relative_to(root).parts)
+    return list[TableRef](out)
 
 
 def open_input(ref: str | TableSource, stream: bool = False) -> Any:

@@ -9,9 +9,7 @@ Unreadable data (a corrupt Parquet footer, a ragged CSV row) raises
 :class:`dvx.errors.DataFormatError`, exit code 1: the data failed its check,
 the configuration is fine. The message names the file and, for CSV, the row.
 
-A dataset is named by a local path or by a :class:`TableSource` (a path on
-a ``pyarrow.fs.FileSystem``, e.g. a dvx version streamed from the cache):
-both are read alike, and nothing is copied to disk first.
+A dataset is a local path or a :class:`dvx.quality.sources.TableSource`.
 
 pyarrow is imported inside the functions so ``is_tabular`` costs nothing.
 """
@@ -20,11 +18,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dvx.errors import DataFormatError, UsageError
-from dvx.quality.sources import TableRef, TableSource, is_dir, label_of
+from dvx.quality.sources import TableRef, TableSource, files_below, is_dir, label_of
 from dvx.quality.sources import exists as _exists
 from dvx.quality.sources import open_input as _input
 
@@ -34,21 +31,7 @@ if TYPE_CHECKING:
 
 def data_files(ref: TableRef) -> list[TableRef]:
     """The table files of a directory in path order (hidden and ``_`` names skipped, as Spark writes them)."""
-    if isinstance(ref, TableSource):
-        import pyarrow.fs as pafs
-
-        base = ref.path.rstrip("/")
-        infos = ref.filesystem.get_file_info(pafs.FileSelector(base, recursive=True))
-        names = sorted((i.path[len(base) + 1:] for i in infos if i.type == pafs.FileType.File), key=lambda n: n.split("/"))
-        return [TableSource(ref.filesystem, f"{base}/{n}", f"{ref.label}/{n}") for n in names
-                if not any(part.startswith((".", "_")) for part in n.split("/")) and table_format(n) is not None]
-    root = os.fspath(ref)
-    out: list[str] = []
-    for dirpath, dirs, names in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
-        out.extend(os.path.join(dirpath, n) for n in names if not n.startswith((".", "_")) and table_format(n) is not None)
-    out.sort(key=lambda f: Path(f).relative_to(root).parts)
-    return list[TableRef](out)
+    return [f for f in files_below(ref) if table_format(f) is not None]
 
 
 # Extension -> format name. Compressed CSV/JSON are decompressed by pyarrow
