@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from dvx import versions
@@ -172,24 +171,31 @@ def dataset(
 
 
 def stats(path: PathLike, rev: str | None = None, repo: PathLike = ".", remote: str | None = None) -> Profile:
-    """The profile stored with a tracked path at ``rev`` (``profile:`` in its pointer), else computed from the data."""
-    from dvx.hashing import from_hex
-    from dvx.quality.profile import Profile, profile_path
+    """The profile of a tracked dataset at ``rev``, as ``dvx stats`` gives it.
+
+    The profile the pointer names (``profile:``), else the stored one, else
+    computed once from the data (streamed: only missing bytes are fetched)
+    and stored. A file inside a tracked directory, or a table git tracks, is
+    profiled from its data each time.
+    """
+    from dvx import gate
 
     view = versions.open_view(repo, rev, remote)
     node = view.resolve(path)
     if node.tracked == node.path:
-        p = view.pointer(node.path)
-        if p.profile:
-            try:
-                return Profile.from_bytes(view.get_object(from_hex(p.profile), view.describe(node.path)))
-            except ValueError:
-                pass  # a stored profile that does not parse is only a cache miss: compute it
+        return gate.profile_version(view.ws, node.path, view.pointer(node.path), view.sha, fetch=True, remote=remote)
+    from dvx.quality.profile import profile_path
+    from dvx.quality.sources import TableSource
+
     local = _native_path(view, node)
     if local is not None:
         return profile_path(local)
-    with tempfile.TemporaryDirectory(prefix="dvx-stats-") as d:
-        return profile_path(view.materialize(node, d))
+    fs = versions.arrow_filesystem(view)
+    try:
+        return profile_path(TableSource(fs, node.path, view.describe(node.path)))
+    except BaseException:
+        _release(fs)
+        raise
 
 
 # ------------------------------------------------------------------ helpers

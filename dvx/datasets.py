@@ -55,7 +55,7 @@ def _require_tabular(rel: str) -> None:
 def validate(paths: Sequence[str] | None = None, rev: str | None = None, cwd: str | None = None) -> list[DatasetValidation]:
     """Validate each dataset (default: every tracked path with bound suites) against its suites."""
     from dvx.quality.suite import load_suite
-    from dvx.quality.validate import bound_suites, validate_dataset
+    from dvx.quality.validate import bound_suites
 
     ws = Workspace.find(cwd or ".")
     if paths:
@@ -65,7 +65,7 @@ def validate(paths: Sequence[str] | None = None, rev: str | None = None, cwd: st
         pps = scm.pointers_at_rev(ws.root, rev) if rev else ws.find_pointers()
         rels = [ptr.tracked_path(pp) for pp in pps]
         explicit = False
-    store = gate.result_store(ws)
+    store = gate.stores(ws).results
     out: list[DatasetValidation] = []
     for rel in rels:
         suites = bound_suites(ws.root, rel)
@@ -77,13 +77,8 @@ def validate(paths: Sequence[str] | None = None, rev: str | None = None, cwd: st
                 )
             continue
         p = pointer_at(ws, rel, rev)
-        loaded = [load_suite(s) for s in suites]
         label = rel if rev is None else f"{rel}@{rev}"
-        if all(store.get(p.oid, s.id) is not None for s in loaded):
-            out.append(validate_dataset(str(ws.abspath(rel)), loaded, label=label, data_id=p.oid, store=store))
-            continue
-        with gate.data_path(ws, rel, p) as path:
-            out.append(validate_dataset(path, loaded, label=label, data_id=p.oid, store=store))
+        out.append(gate.validate_version(ws, rel, p, [load_suite(s) for s in suites], rev=rev, label=label, store=store))
     return out
 
 
@@ -120,13 +115,16 @@ def expectations_init(path: str, engine: str = "gx", force: bool = False, cwd: s
 # stats / drift -------------------------------------------------------------------
 
 
-def stats(path: str, rev: str | None = None, cwd: str | None = None) -> Profile:
-    """The profile of ``path`` at ``rev`` (stored, or computed once and stored)."""
+def stats(path: str, rev: str | None = None, cwd: str | None = None, remote: str | None = None) -> Profile:
+    """The profile of the tracked dataset ``path`` at ``rev`` (None: the workspace
+    pointer): stored, or computed once from the data (objects the cache lacks
+    come from the remote as the read needs them) and stored; see
+    :func:`dvx.gate.profile_version`. ``dvx.stats`` answers the same."""
     ws = Workspace.find(cwd or ".")
     rel = ws.tracked_rel(path, cwd)
     p = pointer_at(ws, rel, rev)
     try:
-        return gate.compute_profile(ws, rel, p)
+        return gate.profile_version(ws, rel, p, rev, fetch=True, remote=remote)
     except DataFormatError:
         raise
     except OSError as e:
@@ -159,10 +157,10 @@ def drift(path: str, baseline: str = "HEAD", rev: str | None = None, cwd: str | 
     rel = ws.tracked_rel(path, cwd)
     cur_p = pointer_at(ws, rel, rev)
     base_p = pointer_at(ws, rel, baseline)
-    cur = gate.compute_profile(ws, rel, cur_p)
-    base = gate.compute_profile(ws, rel, base_p)
+    cur = gate.profile_version(ws, rel, cur_p, rev)
+    base = gate.profile_version(ws, rel, base_p, baseline)
     policy = gate.Policy.load(ws)
     report = compare(base, cur, policy.thresholds())
     # Stored so `dvx log` / `dvx diff` show this pair's drift without recomputing.
-    gate.put_drift(ws, base_p.oid, cur_p.oid, policy.thresholds_key, report.to_dict())
+    gate.stores(ws).drift.put(base_p.oid, cur_p.oid, policy.thresholds_key, report.to_dict())
     return DriftResult(rel, baseline, rev, report, base, cur)

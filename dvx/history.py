@@ -40,7 +40,7 @@ def validation_status(ws: Workspace, policy: gate.Policy, rel: str, p: ptr.Point
     files = policy.suites_for(rel)
     if not files:
         return gate.NONE
-    store = gate.result_store(ws)
+    store = gate.stores(ws).results
     ok = True
     for f in files:
         try:
@@ -57,7 +57,8 @@ def validation_status(ws: Workspace, policy: gate.Policy, rel: str, p: ptr.Point
 def _drift_of(ws: Workspace, policy: gate.Policy, a: ptr.Pointer, b: ptr.Pointer, compute: bool
               ) -> dict[str, Any] | None:
     """Stored drift summary of a -> b; computed from two stored profiles when ``compute``."""
-    rep = gate.stored_drift(ws, a.oid, b.oid, policy.thresholds_key)
+    drift = gate.stores(ws).drift
+    rep = drift.get(a.oid, b.oid, policy.thresholds_key)
     if rep is not None or not compute:
         return rep
     pa_, pb_ = gate.stored_profile(ws, a), gate.stored_profile(ws, b)
@@ -66,7 +67,7 @@ def _drift_of(ws: Workspace, policy: gate.Policy, a: ptr.Pointer, b: ptr.Pointer
     from dvx.quality.drift import compare
 
     rep = compare(pa_, pb_, policy.thresholds()).to_dict()
-    gate.put_drift(ws, a.oid, b.oid, policy.thresholds_key, rep)
+    drift.put(a.oid, b.oid, policy.thresholds_key, rep)
     return rep
 
 
@@ -266,7 +267,7 @@ def log(path: str, rev: str = "HEAD", max_count: int | None = None, cwd: str | N
         elif older.oid == p.oid:
             drift = gate.UNCHANGED
         else:
-            rep = gate.stored_drift(ws, older.oid, p.oid, policy.thresholds_key)
+            rep = gate.stores(ws).drift.get(older.oid, p.oid, policy.thresholds_key)
             if rep is not None:
                 fails = gate.drift_failures(rep)
                 drift = gate.DRIFTED if fails else gate.OK

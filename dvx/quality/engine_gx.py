@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from dvx.errors import SuiteError
+from dvx.quality.sources import TableRef
 from dvx.quality.suite import Expectation, Suite
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def validate_frame(df: pd.DataFrame, exps: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
-def run_expectations(path: str, suite: Suite, exps: list[Expectation], columns: list[str] | None
+def run_expectations(path: TableRef, suite: Suite, exps: list[Expectation], columns: list[str] | None
                      ) -> list[tuple[bool, dict[str, Any], str | None]]:
     """Evaluate expectations with GX on the dataset (only ``columns`` read; all when None).
 

@@ -27,6 +27,7 @@ from dvx.errors import SuiteError
 from dvx.quality import arrow
 from dvx.quality.gx_results import PARTIAL, map_result
 from dvx.quality.results import ExpectationResult, SuiteValidation
+from dvx.quality.sources import TableRef
 from dvx.quality.suite import Suite
 
 
@@ -120,7 +121,7 @@ def _plan(schema: Any) -> tuple[Any, list[tuple[str | None, str]], list[arrow.Ev
     return batch_schema, declared, uniq, labels
 
 
-def run_schema(path: str, suite: Suite, *, batch_size: int = 131072) -> SuiteValidation:
+def run_schema(path: TableRef, suite: Suite, *, batch_size: int = 131072) -> SuiteValidation:
     """Validate ``path`` against a pandera suite; one result per declared check."""
     import time
 

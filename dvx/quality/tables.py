@@ -9,6 +9,8 @@ Unreadable data (a corrupt Parquet footer, a ragged CSV row) raises
 :class:`dvx.errors.DataFormatError`, exit code 1: the data failed its check,
 the configuration is fine. The message names the file and, for CSV, the row.
 
+A dataset is a local path or a :class:`dvx.quality.sources.TableSource`.
+
 pyarrow is imported inside the functions so ``is_tabular`` costs nothing.
 """
 
@@ -16,13 +18,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dvx.errors import DataFormatError, UsageError
+from dvx.quality.sources import TableRef, TableSource, files_below, is_dir, label_of
+from dvx.quality.sources import exists as _exists
+from dvx.quality.sources import open_input as _input
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+
+def data_files(ref: TableRef) -> list[TableRef]:
+    """The table files of a directory in path order (hidden and ``_`` names skipped, as Spark writes them)."""
+    return [f for f in files_below(ref) if table_format(f) is not None]
+
 
 # Extension -> format name. Compressed CSV/JSON are decompressed by pyarrow
 # from the extension (.gz, .bz2, .zst, .lz4).
@@ -48,9 +58,9 @@ _TEXT_BLOCK = 16 << 20
 DEFAULT_BATCH = 131072
 
 
-def table_format(path: str | os.PathLike[str]) -> str | None:
+def table_format(path: TableRef) -> str | None:
     """The format name of a file path by its extension, or None when not tabular."""
-    name = os.fspath(path).lower()
+    name = (path.path if isinstance(path, TableSource) else os.fspath(path)).lower()
     for c in _COMPRESSED:
         if name.endswith(c):
             name = name[: -len(c)]
@@ -59,36 +69,25 @@ def table_format(path: str | os.PathLike[str]) -> str | None:
     return _FORMATS.get(os.path.splitext(name)[1])
 
 
-def data_files(root: str | os.PathLike[str]) -> Iterator[str]:
-    """Paths of the tabular files under a dataset directory, unordered; files and
-    folders whose names start with "." or "_" (Spark/Hive markers) are skipped."""
-    for dirpath, dirs, names in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
-        for n in names:
-            if not n.startswith((".", "_")) and table_format(n) is not None:
-                yield os.path.join(dirpath, n)
-
-
-def _dir_format(path: Path) -> str | None:
+def _dir_format(path: TableRef) -> str | None:
     """The one format of the data files in a directory (hidden and _ files skipped)."""
-    seen = {fmt for f in data_files(path) if (fmt := table_format(f)) is not None}
+    seen = {table_format(f) for f in data_files(path)} - {None}
     if not seen:
         return None
     if len(seen) > 1:
-        raise DataFormatError(str(path), f"directory mixes table formats ({', '.join(sorted(seen))})",
+        raise DataFormatError(label_of(path), f"directory mixes table formats ({', '.join(sorted(map(str, seen)))})",
                               hint="keep one format per dataset directory")
     return seen.pop()
 
 
-def is_tabular(path: str | os.PathLike[str]) -> bool:
+def is_tabular(path: TableRef) -> bool:
     """True when ``path`` is a file or directory dvx can read as a table."""
-    p = Path(path)
-    if p.is_dir():
+    if is_dir(path):
         try:
-            return _dir_format(p) is not None
+            return _dir_format(path) is not None
         except DataFormatError:
             return False
-    return table_format(p) is not None
+    return table_format(path) is not None
 
 
 def _wrap(path: str, e: BaseException) -> DataFormatError:
@@ -105,7 +104,7 @@ def _wrap(path: str, e: BaseException) -> DataFormatError:
     return DataFormatError(path, f"cannot read as a table: {msg}", line=line)
 
 
-def _guard(path: str, it: Iterator[pa.RecordBatch], csv_delimiter: str | None = None
+def _guard(path: str | TableSource, it: Iterator[pa.RecordBatch], csv_delimiter: str | None = None
            ) -> Iterator[pa.RecordBatch]:
     """Re-raise reader errors met mid-stream as DataFormatError naming the file."""
     import pyarrow as pa
@@ -113,13 +112,13 @@ def _guard(path: str, it: Iterator[pa.RecordBatch], csv_delimiter: str | None = 
     try:
         yield from it
     except (pa.ArrowException, OSError, ValueError) as e:
-        err = _wrap(path, e)
+        err = _wrap(label_of(path), e)
         if csv_delimiter is not None and err.line is None:
             err = _csv_error_row(path, csv_delimiter) or err
         raise err from e
 
 
-def _csv_error_row(path: str, delimiter: str) -> DataFormatError | None:
+def _csv_error_row(path: str | TableSource, delimiter: str) -> DataFormatError | None:
     """Re-read a CSV single-threaded, where pyarrow reports the row of a parse error.
 
     The fast path parses with threads and gets no row number; this costs a
@@ -129,12 +128,12 @@ def _csv_error_row(path: str, delimiter: str) -> DataFormatError | None:
     import pyarrow.csv as pcsv
 
     try:
-        reader = pcsv.open_csv(path, read_options=pcsv.ReadOptions(use_threads=False, block_size=_TEXT_BLOCK),
+        reader = pcsv.open_csv(_input(path, stream=True), read_options=pcsv.ReadOptions(use_threads=False, block_size=_TEXT_BLOCK),
                                parse_options=pcsv.ParseOptions(delimiter=delimiter))
         for _ in reader:
             pass
     except (pa.ArrowException, OSError, ValueError) as e:
-        return _wrap(path, e)
+        return _wrap(label_of(path), e)
     return None
 
 
@@ -155,7 +154,7 @@ def _project(schema: pa.Schema, columns: list[str] | None) -> pa.Schema:
     return pa.schema([schema.field(c) for c in columns], metadata=schema.metadata)
 
 
-def dictionary_columns(path: str | os.PathLike[str], columns: list[str]) -> list[str]:
+def dictionary_columns(path: TableRef, columns: list[str]) -> list[str]:
     """The string columns of a Parquet file worth reading as dictionary arrays.
 
     A column qualifies when every row group stores it with a dictionary page
@@ -167,11 +166,12 @@ def dictionary_columns(path: str | os.PathLike[str], columns: list[str]) -> list
     """
     import pyarrow.parquet as pq
 
-    if table_format(path) != "parquet" or Path(path).is_dir():
+    if table_format(path) != "parquet" or is_dir(path):
         return []
     try:
-        md = pq.ParquetFile(path).metadata
-        arrow_schema = pq.ParquetFile(path).schema_arrow
+        pf = pq.ParquetFile(_input(path if isinstance(path, TableSource) else os.fspath(path)))
+        md = pf.metadata
+        arrow_schema = pf.schema_arrow
     except Exception:  # noqa: BLE001 - the real read reports the problem
         return []
     import pyarrow as pa
@@ -215,19 +215,19 @@ def _usable_cpus() -> int:
     return max(1, min(n, pa.cpu_count()))
 
 
-def _open_parquet(path: str, columns: list[str] | None, batch_size: int, dictionary: list[str] | None = None
+def _open_parquet(path: str | TableSource, columns: list[str] | None, batch_size: int, dictionary: list[str] | None = None
                   ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     import pyarrow.parquet as pq
 
     # No memory map: mapped file pages count as resident, so RSS would grow with
     # the file (a 1.1 GiB file gave 1.1 GiB RSS) although nothing holds them.
-    pf = pq.ParquetFile(path, memory_map=False, pre_buffer=True, read_dictionary=dictionary or None)
+    pf = pq.ParquetFile(_input(path), memory_map=False, pre_buffer=True, read_dictionary=dictionary or None)
     # Decode threads only pay with a second core: on one (taskset, or
     # pyarrow.set_cpu_count(1)) they cost 0.4-0.8 s of system time a GB in
     # thread hand-offs for no gain (1.1 GB file: 2.1-2.6 s CPU against 1.75).
     threads = _usable_cpus() > 1
     schema = pf.schema_arrow
-    _check_columns(path, schema, columns)
+    _check_columns(label_of(path), schema, columns)
 
     def gen() -> Iterator[pa.RecordBatch]:
         # One reader call per row group: a single iter_batches over the whole file
@@ -240,7 +240,7 @@ def _open_parquet(path: str, columns: list[str] | None, batch_size: int, diction
     return _project(schema, columns), gen()
 
 
-def _open_csv(path: str, columns: list[str] | None, tsv: bool
+def _open_csv(path: str | TableSource, columns: list[str] | None, tsv: bool
               ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     import pyarrow.csv as pcsv
 
@@ -250,19 +250,19 @@ def _open_csv(path: str, columns: list[str] | None, tsv: bool
     parse = pcsv.ParseOptions(delimiter="\t" if tsv else ",")
     conv = pcsv.ConvertOptions(include_columns=columns) if columns is not None else None
     if columns is not None:
-        head = pcsv.open_csv(path, read_options=read, parse_options=parse)
-        _check_columns(path, head.schema, columns)
+        head = pcsv.open_csv(_input(path, stream=True), read_options=read, parse_options=parse)
+        _check_columns(label_of(path), head.schema, columns)
         head.close()
-    reader = pcsv.open_csv(path, read_options=read, parse_options=parse, convert_options=conv)
+    reader = pcsv.open_csv(_input(path, stream=True), read_options=read, parse_options=parse, convert_options=conv)
     return reader.schema, iter(reader)
 
 
-def _open_json(path: str, columns: list[str] | None) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+def _open_json(path: str | TableSource, columns: list[str] | None) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     import pyarrow.json as pjson
 
-    reader = pjson.open_json(path, read_options=pjson.ReadOptions(use_threads=True, block_size=_TEXT_BLOCK))
+    reader = pjson.open_json(_input(path, stream=True), read_options=pjson.ReadOptions(use_threads=True, block_size=_TEXT_BLOCK))
     schema = reader.schema
-    _check_columns(path, schema, columns)
+    _check_columns(label_of(path), schema, columns)
     if columns is None:
         return schema, iter(reader)
 
@@ -273,12 +273,12 @@ def _open_json(path: str, columns: list[str] | None) -> tuple[pa.Schema, Iterato
     return _project(schema, columns), gen()
 
 
-def _open_ipc(path: str, columns: list[str] | None, stream: bool
+def _open_ipc(path: str | TableSource, columns: list[str] | None, stream: bool
               ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     import pyarrow as pa
 
     # A plain file, not a memory map: mapped pages would count as resident memory.
-    source = pa.OSFile(path, "rb")
+    source = _input(path) if isinstance(path, TableSource) else pa.OSFile(path, "rb")
     try:
         reader = pa.ipc.open_stream(source) if stream else pa.ipc.open_file(source)
     except pa.ArrowInvalid:
@@ -287,7 +287,7 @@ def _open_ipc(path: str, columns: list[str] | None, stream: bool
         source.seek(0)
         reader = pa.ipc.open_stream(source)  # an .arrow file holding the stream format
     schema = reader.schema
-    _check_columns(path, schema, columns)
+    _check_columns(label_of(path), schema, columns)
 
     def gen() -> Iterator[pa.RecordBatch]:
         if isinstance(reader, pa.ipc.RecordBatchFileReader):
@@ -300,7 +300,7 @@ def _open_ipc(path: str, columns: list[str] | None, stream: bool
     return _project(schema, columns), gen()
 
 
-def _open_dir(path: str, fmt: str, columns: list[str] | None, batch_size: int
+def _open_dir(path: str | TableSource, fmt: str, columns: list[str] | None, batch_size: int
               ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     import pyarrow.dataset as ds
 
@@ -311,18 +311,22 @@ def _open_dir(path: str, fmt: str, columns: list[str] | None, batch_size: int
             parse_options=pcsv.ParseOptions(delimiter="\t" if fmt == "tsv" else ","),
             read_options=pcsv.ReadOptions(use_threads=False, block_size=_TEXT_BLOCK))
     elif fmt == "ipcstream":
-        raise DataFormatError(path, "directories of Arrow IPC stream files are not supported",
+        raise DataFormatError(label_of(path), "directories of Arrow IPC stream files are not supported",
                               hint="write them as Arrow IPC files (.arrow/.feather)")
     else:
         file_format = fmt
-    files = sorted(f for f in data_files(path) if table_format(f) == fmt)
-    dataset = ds.dataset(files, format=file_format)
+    files = [f for f in data_files(path) if table_format(f) == fmt]
+    if isinstance(path, TableSource):
+        dataset = ds.dataset([f.path for f in files if isinstance(f, TableSource)], format=file_format,
+                             filesystem=path.filesystem)
+    else:
+        dataset = ds.dataset([os.fspath(f) for f in files if not isinstance(f, TableSource)], format=file_format)
     schema = dataset.schema
-    _check_columns(path, schema, columns)
+    _check_columns(label_of(path), schema, columns)
     return _project(schema, columns), dataset.to_batches(columns=columns, batch_size=batch_size)
 
 
-def open_batches(path: str | os.PathLike[str], columns: list[str] | None = None,
+def open_batches(path: TableRef, columns: list[str] | None = None,
                  batch_size: int = DEFAULT_BATCH, *, dictionary: list[str] | None = None
                  ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     """Open a tabular file or directory and stream it as record batches.
@@ -338,41 +342,42 @@ def open_batches(path: str | os.PathLike[str], columns: list[str] | None = None,
     """
     import pyarrow as pa
 
-    p = Path(path)
-    spath = os.fspath(path)
-    if not p.exists():
+    src: str | TableSource = path if isinstance(path, TableSource) else os.fspath(path)
+    spath = label_of(path)
+    if not _exists(src):
         raise UsageError(f"{spath}: no such file or directory")
-    if p.is_dir():
-        fmt = _dir_format(p)
+    directory = is_dir(src)
+    if directory:
+        fmt = _dir_format(src)
         if fmt is None:
             raise DataFormatError(spath, "directory holds no Parquet, CSV, JSON Lines or Arrow files")
     else:
-        fmt = table_format(p)
+        fmt = table_format(src)
         if fmt is None:
             raise DataFormatError(spath, "not a tabular file (expected .parquet, .csv, .jsonl, .arrow/.feather)")
     try:
-        if p.is_dir():
-            schema, it = _open_dir(spath, fmt, columns, batch_size)
+        if directory:
+            schema, it = _open_dir(src, fmt, columns, batch_size)
         elif fmt == "parquet":
-            schema, it = _open_parquet(spath, columns, batch_size, dictionary)
+            schema, it = _open_parquet(src, columns, batch_size, dictionary)
         elif fmt in ("csv", "tsv"):
-            schema, it = _open_csv(spath, columns, fmt == "tsv")
+            schema, it = _open_csv(src, columns, fmt == "tsv")
         elif fmt == "json":
-            schema, it = _open_json(spath, columns)
+            schema, it = _open_json(src, columns)
         else:
-            schema, it = _open_ipc(spath, columns, fmt == "ipcstream")
+            schema, it = _open_ipc(src, columns, fmt == "ipcstream")
     except DataFormatError:
         raise
     except (pa.ArrowException, OSError, ValueError) as e:
         err = _wrap(spath, e)
-        if fmt in ("csv", "tsv") and not p.is_dir() and err.line is None:
-            err = _csv_error_row(spath, "\t" if fmt == "tsv" else ",") or err
+        if fmt in ("csv", "tsv") and not directory and err.line is None:
+            err = _csv_error_row(src, "\t" if fmt == "tsv" else ",") or err
         raise err from e
-    delim = {"csv": ",", "tsv": "\t"}.get(fmt) if not p.is_dir() else None
-    return schema, _guard(spath, it, delim)
+    delim = {"csv": ",", "tsv": "\t"}.get(fmt) if not directory else None
+    return schema, _guard(src, it, delim)
 
 
-def read_schema(path: str | os.PathLike[str]) -> pa.Schema:
+def read_schema(path: TableRef) -> pa.Schema:
     """The schema of a tabular dataset without reading its rows (Parquet/IPC footers)."""
     schema, it = open_batches(path, columns=None)
     close = getattr(it, "close", None)

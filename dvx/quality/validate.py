@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dvx.quality.results import DatasetValidation, ExpectationResult, ResultStore, SuiteValidation, jsonable
+from dvx.quality.sources import TableRef, TableSource, label_of
 from dvx.quality.suite import Expectation, Suite, load_bindings, load_suite
 
 SuiteLike = Suite | str | os.PathLike[str]
@@ -38,7 +39,7 @@ def _columns_of(exp: Expectation) -> list[str] | None:
     return cols
 
 
-def _run_gx_suite(path: str, suite: Suite, batch_size: int) -> SuiteValidation:
+def _run_gx_suite(path: TableRef, suite: Suite, batch_size: int) -> SuiteValidation:
     from dvx.quality import arrow
     from dvx.quality.gx_results import missing_column_result
     from dvx.quality.tables import dictionary_columns, open_batches, read_schema
@@ -94,9 +95,9 @@ def _run_gx_suite(path: str, suite: Suite, batch_size: int) -> SuiteValidation:
                            elapsed=time.perf_counter() - t0)
 
 
-def run_suite(path: str | os.PathLike[str], suite: Suite, *, batch_size: int = 131072) -> SuiteValidation:
-    """Evaluate one suite on one dataset (no store)."""
-    p = os.fspath(path)
+def run_suite(path: TableRef, suite: Suite, *, batch_size: int = 131072) -> SuiteValidation:
+    """Evaluate one suite on one dataset (a local path or a TableSource; no store)."""
+    p = path if isinstance(path, TableSource) else os.fspath(path)
     if suite.kind == "pandera":
         from dvx.quality import engine_pandera
 
@@ -104,7 +105,7 @@ def run_suite(path: str | os.PathLike[str], suite: Suite, *, batch_size: int = 1
     return _run_gx_suite(p, suite, batch_size)
 
 
-def validate_dataset(path: str | os.PathLike[str], suites: Sequence[SuiteLike], *, label: str | None = None,
+def validate_dataset(path: TableRef, suites: Sequence[SuiteLike], *, label: str | None = None,
                      data_id: str | None = None, store: ResultStore | None = None,
                      batch_size: int = 131072) -> DatasetValidation:
     """Validate ``path`` against ``suites`` (Suite objects or suite file paths).
@@ -127,7 +128,7 @@ def validate_dataset(path: str | os.PathLike[str], suites: Sequence[SuiteLike], 
         svs.append(sv)
     results = [r for sv in svs for r in sv.results]
     notes = [n for sv in svs for n in sv.notes]
-    return DatasetValidation(dataset=label or os.fspath(path), success=all(sv.success for sv in svs),
+    return DatasetValidation(dataset=label or label_of(path), success=all(sv.success for sv in svs),
                              results=results, suites=svs, notes=notes, elapsed=time.perf_counter() - t0,
                              label=label, data_id=data_id)
 

@@ -106,3 +106,14 @@ def clone(url: str, dest: str) -> None:
             f"{url}: cannot clone: {last_line(cp.stderr, 'git clone failed')}",
             "check the URL and that git can reach it (`git ls-remote URL`)",
         )
+
+
+def index_commit(root: str | os.PathLike[str]) -> str:
+    """An unreferenced commit of the index as it is now (``git stash`` makes the same objects).
+
+    Lets a reader see exactly what is staged through the same code that reads
+    a revision; git's gc collects the commit later.
+    """
+    tree = git(root, "write-tree").decode().strip()
+    out = git(root, "-c", "user.name=dvx", "-c", "user.email=dvx@localhost", "commit-tree", tree, "-m", "dvx: the index")
+    return out.decode().strip()

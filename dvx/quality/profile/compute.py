@@ -6,9 +6,7 @@ batch plus the sketches (about 30 KiB a column).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dvx.errors import DataFormatError
@@ -19,6 +17,8 @@ from dvx.quality.profile.numeric import NumericBuilder
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from dvx.quality.sources import TableRef
 
 
 def _classify(t: pa.DataType) -> tuple[str | None, str, str]:
@@ -86,17 +86,17 @@ def profile_table(table: pa.Table, batch_size: int = 131072) -> Profile:
     return profile_batches(table.schema, table.to_batches(max_chunksize=batch_size))
 
 
-def profile_path(path: str | os.PathLike[str], columns: list[str] | None = None) -> Profile:
+def profile_path(path: TableRef, columns: list[str] | None = None) -> Profile:
     """Profile a tabular file, or a directory as the merge of its files'
-    profiles (in path order). Raises DataFormatError/UsageError from
-    :func:`dvx.quality.tables.open_batches` when the data cannot be read."""
+    profiles (in path order). ``path`` is a local path or a
+    :class:`~dvx.quality.sources.TableSource`. Raises DataFormatError/UsageError
+    from :func:`dvx.quality.tables.open_batches` when the data cannot be read."""
     from dvx.quality import tables
 
-    p = Path(path)
-    if p.is_dir():
-        files = sorted(Path(f) for f in tables.data_files(p))
+    if tables.is_dir(path):
+        files = tables.data_files(path)
         if not files:
-            raise DataFormatError(os.fspath(path), "directory holds no Parquet, CSV, JSON Lines or Arrow files")
+            raise DataFormatError(tables.label_of(path), "directory holds no Parquet, CSV, JSON Lines or Arrow files")
         out: Profile | None = None
         for f in files:
             part = profile_path(f, columns)

@@ -1,0 +1,188 @@
+"""The gate's checks on one dataset version: validation of the bound suites,
+then drift against the baseline version.
+
+Validation answers from the result store for an unchanged data id (a rerun
+reads one small JSON file per suite and never the data); drift summaries are
+stored per (baseline id, current id, thresholds). Nothing here imports
+pyarrow, numpy, pandas or great_expectations at module level; with every
+result stored none of them is imported at all.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from dvx.errors import DataFormatError, ObjectMissingError, PointerError
+from dvx.gate.data import open_version
+from dvx.gate.policy import Policy, Target, is_tabular
+from dvx.gate.profiles import profile_version, stores
+from dvx.gate.result import DRIFTED, ERROR, FAILED, NEW, NONE, OK, PASSED, SKIPPED, UNCHANGED, DatasetGate, Failure
+from dvx.workspace import Workspace
+from dvx.workspace import pointer as ptr
+
+if TYPE_CHECKING:
+    from dvx.quality.results import DatasetValidation, ExpectationResult, ResultStore
+    from dvx.quality.stores import QualityStores
+    from dvx.quality.suite import Suite
+
+
+def validate_version(ws: Workspace, rel: str, p: ptr.Pointer, suites: list[Suite], *, rev: str | None = None,
+                     label: str | None = None, store: ResultStore | None = None) -> DatasetValidation:
+    """Validate version ``p`` of ``rel`` (``rev``: the commit holding it; None: the index or
+    the workspace) against ``suites``; stored results answer for an unchanged data id."""
+    from dvx.quality.validate import validate_dataset
+
+    store = store if store is not None else stores(ws).results
+    label = label or rel
+    if all(store.get(p.oid, s.id) is not None for s in suites):
+        return validate_dataset(str(ws.abspath(rel)), suites, label=label, data_id=p.oid, store=store)
+    with open_version(ws, rel, p, rev) as data:
+        return validate_dataset(data.table(), suites, label=label, data_id=p.oid, store=store)
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    s = json.dumps(v, default=str) if isinstance(v, list | dict) else str(v)
+    return s if len(s) <= 60 else s[:57] + "..."
+
+
+def _expected(r: ExpectationResult) -> str:
+    kw = {k: v for k, v in r.kwargs.items() if k not in ("column", "batch_id", "result_format")}
+    return ", ".join(f"{k}={_fmt(v)}" for k, v in kw.items()) or "true"
+
+
+def validation_failures(dv: DatasetValidation) -> list[Failure]:
+    """Failing rows of a dataset's validation."""
+    out = []
+    for r in dv.failed:
+        if r.exception:
+            observed = f"error: {r.exception}"
+        elif r.unexpected_count:
+            pct = r.unexpected_percent
+            observed = f"{r.unexpected_count} unexpected" + (f" ({pct:.2f}%)" if pct is not None else "")
+            if r.examples:
+                observed += f" e.g. {_fmt(r.examples[:3])}"
+        else:
+            observed = _fmt(r.observed_value)
+        out.append(Failure("validation", r.expectation_type, r.column, observed, _expected(r)))
+    return out
+
+
+def drift_failures(report: dict[str, Any]) -> list[Failure]:
+    """Failing rows of a stored drift summary (``DriftReport.to_dict()``)."""
+    out: list[Failure] = []
+    schema = report.get("schema", {})
+    if schema.get("drifted"):
+        for c in schema.get("removed", []):
+            out.append(Failure("drift", "schema", c, "column removed", "column present"))
+        cols = {c["name"]: c for c in report.get("columns", [])}
+        for c in schema.get("retyped", []):
+            col = cols.get(c, {})
+            out.append(Failure("drift", "schema", c, f"type {col.get('current_type')}", f"type {col.get('baseline_type')}"))
+    rc = report.get("row_count", {})
+    if rc.get("drifted"):
+        rel = rc.get("relative_change")
+        out.append(Failure("drift", "row_count", None, f"{rc.get('baseline')} -> {rc.get('current')}"
+                           + (f" ({rel:+.1%})" if rel is not None else ""), f"change <= {_fmt(rc.get('threshold'))}"))
+    for c in report.get("columns", []):
+        if not c.get("drifted"):
+            continue
+        for m in c.get("metrics", []):
+            if m.get("drifted") and m.get("gated"):
+                out.append(Failure("drift", m["name"], c["name"], _fmt(m.get("value")), f"<= {_fmt(m.get('threshold'))}"))
+    return out
+
+
+def _validate(ws: Workspace, policy: Policy, store: ResultStore, t: Target, p: ptr.Pointer, g: DatasetGate) -> None:
+    from dvx.quality.suite import load_suite
+
+    files = policy.suites_for(t.rel)
+    if not files:
+        g.validation = NONE
+        return
+    suites = [load_suite(f) for f in files]
+    g.suites = [s.name for s in suites]
+    g.cached = g.cached and all(store.get(p.oid, s.id) is not None for s in suites)
+    try:
+        dv = validate_version(ws, t.rel, p, suites, rev=t.rev, store=store)
+    except DataFormatError as e:
+        g.validation = ERROR
+        g.failures.append(Failure("data", "readable", None, e.message, "a readable table"))
+        return
+    g.validation = PASSED if dv.success else FAILED
+    g.failures.extend(validation_failures(dv))
+    g.notes.extend(dv.notes)
+
+
+def _drift(ws: Workspace, policy: Policy, t: Target, p: ptr.Pointer, base: ptr.Pointer | None, baseline: str | None,
+           g: DatasetGate) -> None:
+    if base is None:
+        g.drift = NEW
+        return
+    g.baseline_id = base.oid
+    if base.oid == p.oid:
+        g.drift = UNCHANGED
+        return
+    rel = t.rel
+    drift_store = stores(ws).drift
+    report = drift_store.get(base.oid, p.oid, policy.thresholds_key)
+    if report is None:
+        if not (is_tabular(ws, rel, p) and is_tabular(ws, rel, base)):
+            g.drift = SKIPPED
+            return
+        g.cached = False
+        from dvx.quality.drift import compare
+
+        try:
+            bprof = profile_version(ws, rel, base, baseline)
+        except ObjectMissingError:
+            g.drift = SKIPPED
+            g.notes.append(f"{rel}: baseline version {base.oid[:12]} is not in the cache: drift not checked (run `dvx pull`)")
+            return
+        except DataFormatError as e:
+            g.drift = SKIPPED
+            g.notes.append(f"{rel}: baseline is not a readable table ({e.message}): drift not checked")
+            return
+        try:
+            cprof = profile_version(ws, rel, p, t.rev)
+        except DataFormatError as e:
+            g.drift = ERROR
+            if not any(f.check == "data" for f in g.failures):  # validation may have said it already
+                g.failures.append(Failure("data", "readable", None, e.message, "a readable table"))
+            return
+        report = compare(bprof, cprof, policy.thresholds()).to_dict()
+        drift_store.put(base.oid, p.oid, policy.thresholds_key, report)
+    fails = drift_failures(report)
+    g.drift = DRIFTED if fails else OK
+    g.failures.extend(fails)
+
+
+def gate_version(ws: Workspace, t: Target, baseline: str | None, policy: Policy,
+                 qs: QualityStores | None = None) -> DatasetGate:
+    """Gate one version: validation of its suites, then drift against its
+    baseline (``t.base_text`` at commit ``baseline``; None: the dataset is new)."""
+    qs = qs or stores(ws)
+    g = DatasetGate(t.rel)
+    if t.text is None:
+        g.failures.append(Failure("pointer", "present", None, f"{t.source}: no pointer file", "a pointer file"))
+        return g
+    try:
+        p = ptr.parse(t.text, t.source)
+    except PointerError as e:
+        g.validation = g.drift = ERROR
+        g.failures.append(Failure("pointer", "parse", None, e.format_message(), "a valid pointer file"))
+        return g
+    g.data_id = p.oid
+    base: ptr.Pointer | None = None
+    if t.base_text is not None:
+        try:
+            base = ptr.parse(t.base_text, f"baseline of {t.rel}")
+        except PointerError:
+            g.notes.append(f"{t.rel}: the baseline pointer is unreadable: drift not checked")
+    _validate(ws, policy, qs.results, t, p, g)
+    _drift(ws, policy, t, p, base, baseline, g)
+    return g

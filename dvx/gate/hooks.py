@@ -1,0 +1,178 @@
+"""What the dvx git hooks do: pre-commit gates the staged datasets, pre-push
+uploads the data of the commits being pushed, post-checkout and post-merge
+bring the data files in line with the pointer files.
+
+``run_hook`` returns what to say and the exit code; ``dvx hook-run`` (the
+command the installed hook programs execute) prints it. The follower hooks
+never fail the git command: problems become warnings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from dvx import scm
+from dvx.errors import DvxError, NotARepoError, ObjectMissingError, UsageError
+from dvx.gate.result import GateResult
+
+Ref = tuple[str, str, str, str]  # local ref, local sha, remote ref, remote sha (pre-push's stdin)
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """What pre-push uploaded."""
+
+    objects: int
+    raw_bytes: int
+    commits: int
+    present: int
+
+
+@dataclass
+class HookOutcome:
+    """What a hook says on stderr and its exit code.
+
+    ``gate``: the verdict of a refused commit (shown before ``lines``);
+    ``pushed``: what pre-push uploaded (shown after them).
+    """
+
+    code: int = 0
+    lines: list[str] = field(default_factory=list)
+    gate: GateResult | None = None
+    pushed: Pushed | None = None
+
+
+def pre_commit() -> HookOutcome:
+    """The gate on the staged datasets; exit 1 refuses the commit."""
+    from dvx.gate.render import refusal
+    from dvx.gate.run import run_gate
+
+    result = run_gate(staged=True)
+    if result.ok:
+        return HookOutcome()
+    return HookOutcome(1, ["", f"dvx: commit refused: {refusal(result)}",
+                           "hint: fix the data or the suites (expectations/), or bypass once with `git commit --no-verify`"],
+                       result)
+
+
+def push_refs(stdin: str, env: Mapping[str, str]) -> list[Ref]:
+    """The refs being pushed: pre-push's stdin lines, or the pre-commit framework's ``PRE_COMMIT_*`` variables."""
+    refs: list[Ref] = []
+    for line in stdin.splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            refs.append((parts[0], parts[1], parts[2], parts[3]))
+    local = env.get("PRE_COMMIT_LOCAL_BRANCH", "")
+    to = env.get("PRE_COMMIT_TO_REF", "")
+    if not refs and (to or local):
+        # The framework leaves out the from/to refs when the whole history is new.
+        if not to:
+            to = scm.try_resolve(".", local) or ""
+        frm = env.get("PRE_COMMIT_FROM_REF", "")
+        if to:
+            refs.append((local, to, env.get("PRE_COMMIT_REMOTE_BRANCH", ""), frm if frm and frm != to else scm.ZERO_SHA))
+    return refs
+
+
+def pre_push(args: tuple[str, ...], stdin: str, env: Mapping[str, str]) -> HookOutcome:
+    """Push the data named by the commits being pushed; exit 1 refuses the git push when that fails."""
+    from dvx import repo
+    from dvx.workspace import Workspace
+
+    remote = args[0] if args else env.get("PRE_COMMIT_REMOTE_NAME", "")
+    ws = Workspace.find(".")
+    commits = scm.commits_to_push(ws.root, remote, push_refs(stdin, env))
+    if not commits:
+        return HookOutcome()
+    try:
+        r = repo.push(revs=commits, cwd=str(ws.root))
+    except DvxError as e:
+        return HookOutcome(1, [
+            f"error: {e.format_message()}",
+            f"dvx: git push refused: the data named by {len(commits)} commit(s) is not on the dvx remote, "
+            "and git must not publish pointers without their data",
+            "hint: fix the dvx remote (`dvx remote list`, `dvx push`), or bypass once with `git push --no-verify`"])
+    return HookOutcome(pushed=Pushed(r.objects, r.raw_bytes, len(commits), r.present))
+
+
+def follow_checkout(rels: list[str] | None) -> HookOutcome:
+    """``dvx checkout`` of ``rels`` (all when None); never fails: warnings name what is missing."""
+    from dvx import repo
+    from dvx.workspace import Workspace
+    from dvx.workspace import pointer as ptr
+
+    ws = Workspace.find(".")
+    if rels is None:
+        rels = [ptr.tracked_path(pp) for pp in ws.find_pointers()]
+    out = HookOutcome()
+    restored = 0
+    missing: list[str] = []
+    for rel in rels:
+        if not os.path.exists(ws.abspath(ptr.pointer_path(rel))):
+            continue  # the pointer is gone in this commit; the data file stays (git-ignored)
+        try:
+            r = repo.checkout([rel], cwd=str(ws.root))
+            restored += len(r.restored) + len(r.removed)
+        except ObjectMissingError:
+            missing.append(rel)
+        except DvxError as e:
+            out.lines.append(f"warning: dvx: {e.format_message()}")
+    if restored:
+        out.lines.append(f"dvx: updated {restored} data file(s) to match the pointer files")
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        out.lines.append(f"warning: dvx: data not in the cache for {shown}; run `dvx pull` to get it")
+    return out
+
+
+def post_checkout(args: tuple[str, ...]) -> HookOutcome:
+    """After a branch checkout: follow the pointers that changed between the two commits."""
+    from dvx.workspace import pointer as ptr
+
+    prev, new, flag = (list(args) + ["", "", ""])[:3]
+    rels: list[str] | None = None
+    if flag == "1" and prev and prev != scm.ZERO_SHA:
+        root = scm.toplevel(".")
+        rels = [ptr.tracked_path(p) for p in scm.changed_pointers(root, prev, new)]
+        if not rels:
+            return HookOutcome()
+    return follow_checkout(rels)
+
+
+def post_merge(_args: tuple[str, ...]) -> HookOutcome:
+    """After a merge: follow the pointers the merge changed (all when that cannot be told)."""
+    from dvx.workspace import pointer as ptr
+
+    root = scm.toplevel(".")
+    try:
+        rels: list[str] | None = [ptr.tracked_path(p) for p in scm.changed_pointers(root, "ORIG_HEAD", "HEAD")]
+    except DvxError:
+        rels = None
+    if rels == []:
+        return HookOutcome()
+    return follow_checkout(rels)
+
+
+def run_hook(name: str, args: tuple[str, ...], stdin: str = "", env: Mapping[str, str] | None = None) -> HookOutcome:
+    """The dvx part of git hook ``name``. UsageError for an unknown hook; a failed
+    pre-commit/pre-push raises or returns code 1, the followers only warn."""
+    if name not in scm.HOOK_NAMES:
+        raise UsageError(f"hook-run {name}: unknown hook (one of {', '.join(scm.HOOK_NAMES)})")
+    env = os.environ if env is None else env
+    try:
+        if name == "pre-commit":
+            return pre_commit()
+        if name == "pre-push":
+            return pre_push(args, stdin, env)
+        if name == "post-checkout":
+            return post_checkout(args)
+        return post_merge(args)
+    except NotARepoError:
+        return HookOutcome()  # hooks in a repository where dvx is not initialised have nothing to do
+    except DvxError as e:
+        if name not in ("post-checkout", "post-merge"):
+            raise
+        # post-checkout/post-merge never fail the git command: one warning line.
+        return HookOutcome(0, [f"warning: dvx: {e.format_message()}"])

@@ -1,0 +1,167 @@
+"""What the gate checks: the suites and drift thresholds of ``expectations/dvx.toml``,
+and which pointer versions a run covers (staged, committed at a revision, or
+in the workspace) with the baseline each is compared to.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dvx import scm
+from dvx._textfile import load_toml
+from dvx.workspace import Workspace
+from dvx.workspace import pointer as ptr
+
+if TYPE_CHECKING:
+    from dvx.quality.drift import Thresholds
+
+
+@dataclass
+class Policy:
+    """What the gate checks, read once from ``expectations/dvx.toml``."""
+
+    root: Path
+    drift_table: dict[str, Any]
+    thresholds_key: str
+
+    @classmethod
+    def load(cls, ws: Workspace) -> Policy:
+        from dvx.hashing import hash_hex
+
+        path = ws.root / "expectations" / "dvx.toml"
+        doc = load_toml(path) or {}
+        table: dict[str, Any] = doc.get("drift", {}) or {}
+        key = hash_hex(json.dumps(table, sort_keys=True, default=str).encode())[:16]
+        return cls(ws.root, table, key)
+
+    def suites_for(self, rel: str) -> list[str]:
+        """Suite files bound to the dataset ``rel``."""
+        from dvx.quality.validate import bound_suites
+
+        return bound_suites(self.root, rel)
+
+    def thresholds(self) -> Thresholds:
+        """The drift thresholds of the ``[drift]`` table."""
+        from dvx.quality.drift import thresholds_from_dict
+
+        return thresholds_from_dict(self.drift_table, str(self.root / "expectations" / "dvx.toml"))
+
+
+@dataclass
+class Target:
+    """One pointer version to gate, and its baseline."""
+
+    rel: str
+    text: str | None  # the pointer file (None: there is none)
+    source: str  # how errors name the pointer file
+    rev: str | None  # the commit holding the version; None: the index or the workspace
+    base_text: str | None  # the baseline's pointer file (None: the dataset is new)
+
+
+@dataclass
+class Targets:
+    """The versions one gate run covers and the baseline commit."""
+
+    targets: list[Target]
+    baseline: str | None
+
+
+def _decode(raw: bytes | None) -> str | None:
+    return raw.decode("utf-8", "replace") if raw is not None else None
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return _decode(path.read_bytes())
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
+def select(ws: Workspace, paths: Sequence[str] | None, *, staged: bool, rev: str | None, baseline: str | None,
+           cwd: str | None) -> Targets:
+    """The versions to gate.
+
+    - ``staged``: the datasets whose pointer files are staged, as staged; baseline ``HEAD``.
+    - ``rev``: the pointers committed at ``rev``; baseline its first parent.
+    - otherwise the workspace pointer files of ``paths`` (all when empty); baseline ``HEAD``.
+
+    ``baseline`` overrides the baseline revision.
+    """
+    root = ws.root
+    sha = scm.resolve_rev(root, rev) if rev is not None and not staged else None
+    if staged:
+        rels = [ptr.tracked_path(pp) for pp in scm.staged_pointers(root)]
+        if paths:
+            wanted = {ws.tracked_rel(p, cwd) for p in paths}
+            rels = [r for r in rels if r in wanted]
+    elif sha is not None:
+        if paths:
+            rels = [ws.tracked_rel(p, cwd) for p in paths]
+        else:
+            rels = [ptr.tracked_path(pp) for pp in scm.pointers_at_rev(root, sha)]
+    else:
+        rels = ws.resolve_tracked(list(paths) if paths else None, cwd)
+    for r in rels:  # names from git: refuse .git/.dvx and the like before reading anything under them
+        ptr.check_tracked(r, ptr.pointer_path(r))
+    if staged and baseline is None:
+        return _staged(ws, rels)
+    if baseline is None:
+        if sha is not None:
+            baseline = scm.first_parent(root, sha)
+        else:
+            baseline = scm.head_sha(root)
+    else:
+        baseline = scm.resolve_rev(root, baseline)
+    out: list[Target] = []
+    for rel in rels:
+        pp = ptr.pointer_path(rel)
+        if staged:
+            text, source = _decode(scm.read_staged(root, pp)), pp
+        elif sha is not None:
+            text, source = _decode(scm.read_at_rev(root, sha, pp)), f"{rev}:{pp}"
+        else:
+            text, source = _read_text(ws.abspath(pp)), ws.display(pp)
+        base_text = _decode(scm.read_at_rev(root, baseline, pp)) if baseline else None
+        out.append(Target(rel, text, source, sha, base_text))
+    return Targets(out, baseline)
+
+
+def _staged(ws: Workspace, rels: list[str]) -> Targets:
+    """The hot path of the pre-commit hook: HEAD, each staged pointer and its
+    HEAD version in one ``git cat-file --batch``."""
+    if not rels:
+        return Targets([], scm.head_sha(ws.root))
+    pps = [ptr.pointer_path(rel) for rel in rels]
+    specs = ["HEAD"] + [s for pp in pps for s in (f":{pp}", f"HEAD:{pp}")]
+    objs = scm.read_objects(ws.root, specs)
+    head = objs[0][0] if objs[0] is not None else None
+    out: list[Target] = []
+    for i, (rel, pp) in enumerate(zip(rels, pps, strict=True)):
+        cur, base = objs[1 + 2 * i], objs[2 + 2 * i]
+        text = cur[1].decode("utf-8", "replace") if cur is not None else None
+        base_text = base[1].decode("utf-8", "replace") if base is not None and head else None
+        out.append(Target(rel, text, pp, None, base_text))
+    return Targets(out, head)
+
+
+def is_tabular(ws: Workspace, rel: str, p: ptr.Pointer) -> bool:
+    """Whether drift applies: a table by extension, or a directory of tables
+    (judged on the workspace copy; a folder of images is not profiled)."""
+    from dvx.quality.tables import is_tabular as tabular
+    from dvx.quality.tables import table_format
+
+    if p.kind == "file":
+        return table_format(rel) is not None
+    ap = ws.abspath(rel)
+    return tabular(ap) if ap.is_dir() else True
+
+
+def absolute(path: str | os.PathLike[str], repo: str | os.PathLike[str]) -> str:
+    """``path`` made absolute against ``repo`` (how require_valid names a dataset)."""
+    p = Path(path)
+    return str(p if p.is_absolute() else Path(os.path.abspath(os.path.join(os.fspath(repo), p))))

@@ -1,0 +1,164 @@
+"""Profiling a dataset version: the one place a version's profile is found or made.
+
+A profile is looked up in this order: the PROFILE object the pointer names
+(fetched alone from the default remote when the cache lacks it, so an old
+baseline compares without its data), then the side store keyed by data id;
+else it is computed from the data (a directory as the merge of its files'
+profiles, each stored by file id, so after an append only new files are
+read) and stored both ways.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+from dvx import scm
+from dvx.errors import DvxError, PointerError
+from dvx.gate.data import VersionData, open_version
+from dvx.quality.stores import QualityStores
+from dvx.workspace import Workspace
+from dvx.workspace import pointer as ptr
+
+if TYPE_CHECKING:
+    from dvx.quality.profile import Profile
+
+
+def stores(ws: Workspace) -> QualityStores:
+    """The validation, drift and profile stores of a workspace."""
+    return QualityStores.at(ws.dvx_dir / "cache")
+
+
+def stored_profile(ws: Workspace, p: ptr.Pointer) -> Profile | None:
+    """The profile of a pointer's data if one is stored (pointer's profile object or the side store)."""
+    from dvx.quality.profile import Profile
+
+    if p.profile:
+        from dvx.hashing import from_hex
+
+        oid = from_hex(p.profile)
+        if not ws.cache_has(oid):
+            _fetch_profile(ws, oid)
+        if ws.cache_has(oid):
+            try:
+                return Profile.from_bytes(ws.cache.get(oid))
+            except Exception:  # noqa: BLE001 - a damaged object is only a cache miss here
+                pass
+    return stores(ws).profiles.get(p.oid)
+
+
+def _fetch_profile(ws: Workspace, oid: bytes) -> None:
+    """Fetch one PROFILE object from the default remote, if one is configured.
+
+    Only the small profile object travels; an unreachable remote is a miss.
+    """
+    if not ws.config.get("core", "remote"):
+        return
+    from dvx.remote import fetch, open_remote
+    from dvx.store.objects import ObjectType
+
+    try:
+        remote = open_remote(ws.config)
+        with ws.lock(quiet=True):
+            fetch(remote, ws.cache, [(oid, ObjectType.PROFILE)])
+    except DvxError:
+        return
+
+
+def profile_rows(ws: Workspace, p: ptr.Pointer) -> int | None:
+    """Row count from a stored profile, without importing numpy when the side store has it."""
+    rows = stores(ws).profiles.row_count(p.oid)
+    if rows is not None:
+        return rows
+    prof = stored_profile(ws, p) if p.profile else None
+    return prof.row_count if prof is not None else None
+
+
+def profile_version(ws: Workspace, rel: str, p: ptr.Pointer, rev: str | None = None, *, fetch: bool = False,
+                    remote: str | None = None) -> Profile:
+    """The profile of version ``p`` of ``rel`` (``rev``: the commit holding ``p``;
+    None: the index or the workspace): stored, or computed and stored.
+    ``fetch``/``remote``: as for :func:`dvx.gate.data.open_version`.
+
+    A computed profile goes to the side store and, as a PROFILE object, to
+    the cache; the workspace pointer of ``rel`` then names it (``profile:``)
+    when it names this data, so the profile is pushed with the data.
+    """
+    prof = stored_profile(ws, p)
+    computed = prof is None
+    if prof is None:
+        from dvx.quality.profile import profile_path
+
+        with open_version(ws, rel, p, rev, fetch=fetch, remote=remote) as data:
+            prof = _profile_tree(ws, p, data) if p.kind == "dir" else None
+            if prof is None:
+                prof = profile_path(data.table())
+        stores(ws).profiles.put(p.oid, prof)
+    if computed or not p.profile:  # a computed profile also restores a lost PROFILE object
+        attach_profile(ws, rel, p, prof)
+    return prof
+
+
+def _profile_tree(ws: Workspace, p: ptr.Pointer, data: VersionData) -> Profile | None:
+    """A directory's profile as the merge of its files' profiles, each stored by file id.
+
+    Files merge in path order, as ``profile_path`` does for a directory.
+    None when the tree is not in the cache or holds no table file.
+    """
+    from dvx.hashing import from_hex, to_hex
+    from dvx.quality import profile as profile_mod
+    from dvx.quality.tables import table_format
+
+    oid = from_hex(p.oid)
+    if not ws.cache_has(oid):
+        return None
+    entries = []
+    for e in ws.cache.get_tree_manifest(oid).entries:
+        parts = PurePosixPath(os.fsdecode(e.path)).parts
+        if any(x.startswith((".", "_")) for x in parts) or table_format(parts[-1]) is None:
+            continue
+        entries.append((parts, e))
+    entries.sort(key=lambda t: t[0])
+    side = stores(ws).profiles
+    out: Profile | None = None
+    for parts, e in entries:
+        fid = to_hex(e.file_oid)
+        part = side.get(fid)
+        if part is None:
+            part = profile_mod.profile_path(data.table("/".join(parts)))
+            side.put(fid, part)
+        out = part if out is None else out.merge(part)
+    return out
+
+
+def attach_profile(ws: Workspace, rel: str, p: ptr.Pointer, prof: Profile) -> str | None:
+    """Store ``prof`` as a PROFILE object and name it in the workspace pointer of ``rel``.
+
+    Only when the workspace pointer still names the same data (``p.oid``); if
+    that pointer is staged as it was, the updated pointer is staged too, so
+    a pre-commit gate commits the profile with the data. Returns the profile
+    id, or None when the pointer was left alone.
+    """
+    from dvx._fsutil import atomic_write
+    from dvx.hashing import from_hex
+    from dvx.store.objects import ObjectType
+
+    oid_hex = prof.oid
+    with ws.lock(quiet=True), ws.cache.writer() as w:
+        w.put(from_hex(oid_hex), ObjectType.PROFILE, prof.to_bytes())
+    pp = ptr.pointer_path(rel)
+    target = ws.abspath(pp)
+    try:
+        old_text = target.read_text(encoding="utf-8")
+        cur = ptr.parse(old_text, ws.display(pp))
+    except (OSError, PointerError, UnicodeDecodeError):
+        return None
+    if cur.oid != p.oid or cur.profile == oid_hex:
+        return None
+    new = ptr.Pointer(cur.kind, cur.oid, cur.size, cur.files, cur.chunks, oid_hex, cur.extra)
+    atomic_write(target, new.dumps(rel).encode("utf-8"))
+    staged = scm.read_staged(ws.root, pp)
+    if staged is not None and staged.decode("utf-8", "replace") == old_text:
+        scm.stage(ws.root, [pp])
+    return oid_hex

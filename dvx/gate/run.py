@@ -1,0 +1,63 @@
+"""Entry points of the gate: ``run_gate`` (pre-commit hook, ``dvx check``, CI) and
+``require_valid`` (training scripts)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from dvx.errors import DataGateError, UsageError
+from dvx.gate.checks import gate_version
+from dvx.gate.policy import Policy, absolute, select
+from dvx.gate.profiles import stores
+from dvx.gate.result import GateResult
+from dvx.workspace import Workspace
+
+
+def run_gate(paths: Sequence[str] | None = None, *, staged: bool = False, rev: str | None = None,
+             baseline: str | None = None, cwd: str | None = None) -> GateResult:
+    """Run the gate on the versions :func:`dvx.gate.policy.select` names.
+
+    - ``staged``: the datasets whose pointer files are staged, as staged; baseline ``HEAD``.
+    - ``rev``: the pointers committed at ``rev``; baseline its first parent.
+    - otherwise: the workspace pointer files of ``paths`` (all when empty); baseline ``HEAD``.
+
+    ``baseline`` overrides the baseline revision.
+    """
+    ws = Workspace.find(cwd or ".")
+    sel = select(ws, paths, staged=staged, rev=rev, baseline=baseline, cwd=cwd)
+    result = GateResult(baseline=sel.baseline)
+    if not sel.targets:
+        return result
+    policy = Policy.load(ws)
+    qs = stores(ws)
+    for t in sel.targets:
+        result.datasets.append(gate_version(ws, t, sel.baseline, policy, qs))
+    return result
+
+
+def require_valid(path: str | os.PathLike[str], rev: str | None = None, repo: str | os.PathLike[str] = ".") -> GateResult:
+    """Raise DataGateError unless the dataset at ``path`` passes its gate.
+
+    ``rev`` None checks the version the workspace pointer names (drift against
+    ``HEAD``); a revision checks the version committed there (drift against
+    its parent). For training scripts::
+
+        import dvx
+        dvx.require_valid("data/train.parquet")      # raises DataGateError
+
+    Returns the GateResult when it passes.
+    """
+    ws = Workspace.find(repo)
+    result = run_gate([absolute(path, repo)], rev=rev, cwd=str(ws.root))
+    if not result.datasets:
+        raise UsageError(f"{path}: not tracked by dvx at {rev}", "check the path and revision")
+    if not result.ok:
+        fails = result.failures
+        where = f" at {rev}" if rev else ""
+        raise DataGateError(
+            f"{os.fspath(path)}{where}: {len(fails)} failing check(s): {fails[0]}" + (" ..." if len(fails) > 1 else ""),
+            fails,
+            "run `dvx check` for the table",
+        )
+    return result
