@@ -29,12 +29,26 @@ Progress = Callable[[str, int], None]
 class InitResult:
     root: str
     dvx_dir: str
+    hooks: scm.HooksResult | None = None  # None: not asked for, or installing them failed
+    hooks_error: str | None = None  # why the hooks were not installed (dvx itself is initialised)
 
 
-def init(start: str | os.PathLike[str] = ".", force: bool = False) -> InitResult:
-    """Initialise dvx in the git work tree enclosing ``start``."""
+def init(start: str | os.PathLike[str] = ".", force: bool = False, hooks: bool = False) -> InitResult:
+    """Initialise dvx in the git work tree enclosing ``start``; with ``hooks``, also install the git hooks.
+
+    A failure to install the hooks does not undo the initialisation: it is
+    reported in ``hooks_error`` (``dvx hooks install`` can retry).
+    """
+    from dvx.errors import DvxError
+
     ws = init_workspace(start, force=force)
-    return InitResult(str(ws.root), str(ws.dvx_dir))
+    result = InitResult(str(ws.root), str(ws.dvx_dir))
+    if hooks:
+        try:
+            result.hooks = scm.install_hooks(ws.root)
+        except DvxError as e:
+            result.hooks_error = e.format_message()
+    return result
 
 
 def open_workspace(start: str | os.PathLike[str] = ".") -> Workspace:

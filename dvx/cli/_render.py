@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,32 +42,3 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
 
 def emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, sort_keys=False, default=str))
-
-
-class Progress:
-    """A one-line progress display on stderr, shown only when stdout is a
-    terminal and the work has taken more than about a second."""
-
-    def __init__(self, label: str, enabled: bool = True, delay: float = 1.0) -> None:
-        self.label = label
-        self.enabled = enabled and sys.stdout.isatty() and sys.stderr.isatty()
-        self.start = time.monotonic()
-        self.delay = delay
-        self.shown = False
-        self.count = 0
-
-    def __call__(self, item: str, nbytes: int = 0) -> None:
-        self.count += 1
-        if not self.enabled:
-            return
-        elapsed = time.monotonic() - self.start
-        if elapsed < self.delay:
-            return
-        self.shown = True
-        sys.stderr.write(f"\r{self.label} {self.count}: {item[:60]:<60} {elapsed:5.1f}s")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r" + " " * 90 + "\r")
-            sys.stderr.flush()

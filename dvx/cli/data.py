@@ -5,36 +5,27 @@ from __future__ import annotations
 import click
 
 from dvx import repo
-from dvx.cli import State, common_options
-from dvx.cli._render import Progress, emit_json, exit_on_errors, human_size, table
-
-pass_state = click.make_pass_decorator(State, ensure=True)
+from dvx.cli._render import emit_json, exit_on_errors, human_size, table
+from dvx.cli.options import State, common_options, force_option, json_option, pass_state, remote_option
+from dvx.cli.progress import Progress
 
 
 @click.command("init")
 @common_options
-@click.option("--force", is_flag=True, help="Rewrite .dvx/config with the defaults.")
+@force_option("Rewrite .dvx/config with the defaults when dvx is initialised already.")
 @click.option("--no-hooks", is_flag=True, help="Do not install the git hooks (`dvx hooks install` later).")
 @pass_state
 def init_cmd(state: State, force: bool, no_hooks: bool) -> None:
     """Initialise dvx in the enclosing git work tree: .dvx/, expectations/ and the git hooks."""
-    r = repo.init(".", force=force)
+    r = repo.init(".", force=force, hooks=not no_hooks)
     if not state.quiet:
         click.echo(f"Initialised dvx in {r.dvx_dir}")
-    if not no_hooks:
-        from pathlib import Path
-
-        from dvx import scm
-        from dvx.errors import DvxError
-
-        try:
-            h = scm.install_hooks(Path(r.root))
-        except DvxError as e:  # dvx is initialised; only the hooks are left to the user
-            click.echo(f"warning: git hooks not installed: {e.format_message()}", err=True)
-        else:
-            if not state.quiet:
-                chained = f" (kept {', '.join(h.chained)} as NAME.pre-dvx)" if h.chained else ""
-                click.echo(f"Installed git hooks: {', '.join(h.installed)}{chained}")
+    if r.hooks_error:
+        click.echo(f"warning: git hooks not installed: {r.hooks_error}", err=True)
+    elif r.hooks and not state.quiet:
+        chained = f" (kept {', '.join(r.hooks.chained)} as NAME.pre-dvx)" if r.hooks.chained else ""
+        click.echo(f"Installed git hooks: {', '.join(r.hooks.installed)}{chained}")
+    if not state.quiet:
         click.echo("hint: git add .dvx/config .dvx/.gitignore && git commit -m 'dvx init'")
 
 
@@ -44,11 +35,8 @@ def init_cmd(state: State, force: bool, no_hooks: bool) -> None:
 @pass_state
 def add_cmd(state: State, paths: tuple[str, ...]) -> None:
     """Store files or directories in the cache and write PATH.dvx pointer files."""
-    prog = Progress("adding", enabled=not state.quiet)
-    try:
-        result = repo.add(list(paths), progress=prog)
-    finally:
-        prog.close()
+    with Progress("adding", enabled=not state.quiet) as prog:
+        result = repo.add(list(paths), progress=prog.item)
     if state.quiet:
         return
     for p in result.paths:
@@ -61,15 +49,12 @@ def add_cmd(state: State, paths: tuple[str, ...]) -> None:
 @click.command("checkout")
 @common_options
 @click.argument("paths", nargs=-1)
-@click.option("-f", "--force", is_flag=True, help="Overwrite local changes that are not in the cache.")
+@force_option("Overwrite local changes that are not in the cache.")
 @pass_state
 def checkout_cmd(state: State, paths: tuple[str, ...], force: bool) -> None:
     """Make the workspace match the pointer files (all tracked paths by default)."""
-    prog = Progress("checking out", enabled=not state.quiet)
-    try:
-        r = repo.checkout(list(paths) or None, force=force, progress=prog)
-    finally:
-        prog.close()
+    with Progress("checking out", enabled=not state.quiet) as prog:
+        r = repo.checkout(list(paths) or None, force=force, progress=prog.item)
     if not state.quiet:
         click.echo(
             f"{len(r.restored)} restored, {len(r.removed)} removed, {r.unchanged} unchanged"
@@ -85,9 +70,9 @@ def checkout_cmd(state: State, paths: tuple[str, ...], force: bool) -> None:
 @click.command("status")
 @common_options
 @click.argument("paths", nargs=-1)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.option("-c", "--cloud", is_flag=True, help="Compare the cache with the remote instead: what is not pushed yet.")
-@click.option("-r", "--remote", help="Remote for --cloud (default: core.remote).")
+@remote_option
 @pass_state
 def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool, remote: str | None) -> None:
     """Show tracked paths that are modified, deleted or not in the cache (or, with --cloud, not on the remote)."""
@@ -126,7 +111,7 @@ def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool,
 
 @click.command("ls")
 @common_options
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 def ls_cmd(as_json: bool) -> None:
     """List tracked paths with their size, number of files and id."""
     entries = repo.ls()
