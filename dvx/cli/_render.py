@@ -1,10 +1,9 @@
-"""Output helpers: the only place that formats for humans."""
+"""Output helpers for the commands: tables, sizes, JSON, and the errors left after a partial answer."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
 
 import click
 
@@ -31,7 +30,7 @@ def human_size(n: float) -> str:
     return f"{n:.1f} TiB"
 
 
-def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
     """A plain aligned text table."""
     cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
@@ -40,5 +39,6 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def emit_json(obj: Any) -> None:
+def emit_json(obj: object) -> None:
+    """``obj`` as indented JSON on stdout (values JSON does not know are written with ``str``)."""
     click.echo(json.dumps(obj, indent=2, sort_keys=False, default=str))
