@@ -321,6 +321,14 @@ class CloudStatus:
     path: str
     missing_objects: int
 
+    @property
+    def pushed(self) -> bool:
+        """The remote has every object of this path."""
+        return self.missing_objects == 0
+
+    def to_json(self) -> dict[str, object]:
+        return {"path": self.path, "missing_objects": self.missing_objects, "pushed": self.pushed}
+
 
 def cloud_status(paths: Sequence[str] | None = None, remote: str | None = None, cwd: str | None = None) -> list[CloudStatus]:
     """Per tracked path, how many of its objects the remote lacks."""

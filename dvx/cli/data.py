@@ -79,34 +79,27 @@ def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool,
     if cloud:
         rows = repo.cloud_status(list(paths) or None, remote)
         if as_json:
-            emit_json([{"path": c.path, "missing_objects": c.missing_objects, "pushed": c.missing_objects == 0} for c in rows])
+            emit_json([c.to_json() for c in rows])
             return
-        todo = [c for c in rows if c.missing_objects]
+        todo = [c for c in rows if not c.pushed]
         if not todo:
             click.echo(f"{len(rows)} tracked paths, all on the remote")
         for c in todo:
             click.echo(f"not pushed ({c.missing_objects} objects)  {c.path}")
         return
     r = repo.status(list(paths) or None)
-    errors = [p.error for p in r.paths if p.error]
     if as_json:
         emit_json({"clean": r.clean, "paths": [p.to_json() for p in r.paths]})
-        exit_on_errors(errors)
+        exit_on_errors(r.errors)
         return
     if not r.paths:
         click.echo("no tracked paths")
         return
-    changed = [p for p in r.paths if p.state != "unchanged" or not p.in_cache]
-    if not changed:
-        if not state.quiet:
-            click.echo(f"{len(r.paths)} tracked paths, all unchanged")
-        return
-    for p in changed:
-        states = [p.state] if p.state != "unchanged" else []
-        if not p.in_cache and p.state != "broken-pointer":
-            states.append("not in cache")
-        click.echo(f"{', '.join(states):24} {p.path}")
-    exit_on_errors(errors)
+    if not r.changed and not state.quiet:
+        click.echo(f"{len(r.paths)} tracked paths, all unchanged")
+    for p in r.changed:
+        click.echo(f"{', '.join(p.problems):24} {p.path}")
+    exit_on_errors(r.errors)
 
 
 @click.command("ls")
