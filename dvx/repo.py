@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dvx import scm
@@ -31,6 +31,7 @@ class InitResult:
     dvx_dir: str
     hooks: scm.HooksResult | None = None  # None: not asked for, or installing them failed
     hooks_error: str | None = None  # why the hooks were not installed (dvx itself is initialised)
+    to_stage: list[str] = field(default_factory=list)  # repo-relative files git should commit
 
 
 def init(start: str | os.PathLike[str] = ".", force: bool = False, hooks: bool = False) -> InitResult:
@@ -42,7 +43,8 @@ def init(start: str | os.PathLike[str] = ".", force: bool = False, hooks: bool =
     from dvx.errors import DvxError
 
     ws = init_workspace(start, force=force)
-    result = InitResult(str(ws.root), str(ws.dvx_dir))
+    made = [".dvx/config", ".dvx/.gitignore", "expectations/.gitkeep"]
+    result = InitResult(str(ws.root), str(ws.dvx_dir), to_stage=[p for p in made if (ws.root / p).exists()])
     if hooks:
         try:
             result.hooks = scm.install_hooks(ws.root)
@@ -80,6 +82,7 @@ def add(
     stage = ws.config.get("core", "autostage", False) if autostage is None else autostage
     if stage:
         scm.stage(ws.root, result.to_stage)
+        result.staged = True
     return result
 
 

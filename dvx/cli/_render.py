@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 from collections.abc import Sequence
 
 import click
@@ -19,6 +21,14 @@ def exit_on_errors(errors: Sequence[str]) -> None:
     for e in errors[:-1]:
         click.echo(f"error: {e}", err=True)
     raise ConfigError(errors[-1])
+
+
+def git_add_hint(root: str | os.PathLike[str], rels: Sequence[str], message: str | None = None) -> str:
+    """``git add PATHS`` for repo-relative ``rels``, as a shell line to run from the current directory
+    (paths relative to it and quoted), followed by ``git commit -m MESSAGE`` when one is given."""
+    paths = " ".join(shlex.quote(os.path.relpath(os.path.join(root, r))) for r in rels)
+    commit = f" && git commit -m {shlex.quote(message)}" if message else ""
+    return f"git add {paths}{commit}"
 
 
 def human_size(n: float) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from dvx import repo
-from dvx.cli._render import emit_json, exit_on_errors, human_size, table
+from dvx.cli._render import emit_json, exit_on_errors, git_add_hint, human_size, table
 from dvx.cli.options import State, common_options, force_option, json_option, pass_state, remote_option
 from dvx.cli.progress import Progress
 
@@ -26,7 +28,7 @@ def init_cmd(state: State, force: bool, no_hooks: bool) -> None:
         chained = f" (kept {', '.join(r.hooks.chained)} as NAME.pre-dvx)" if r.hooks.chained else ""
         click.echo(f"Installed git hooks: {', '.join(r.hooks.installed)}{chained}")
     if not state.quiet:
-        click.echo("hint: git add .dvx/config .dvx/.gitignore && git commit -m 'dvx init'")
+        click.echo(f"hint: {git_add_hint(r.root, r.to_stage, 'dvx init')}")
 
 
 @click.command("add")
@@ -39,11 +41,13 @@ def add_cmd(state: State, paths: tuple[str, ...]) -> None:
         result = repo.add(list(paths), progress=prog.item)
     if state.quiet:
         return
+    root = repo.open_workspace(".").root
     for p in result.paths:
         what = f"{p.pointer.files} files, " if p.pointer.kind == "dir" else ""
-        click.echo(f"{p.change:9} {p.path}  ({what}{human_size(p.pointer.size)}, {human_size(p.bytes_stored)} new in cache)")
-    staged = " ".join(result.to_stage)
-    click.echo(f"hint: git add {staged}")
+        shown = os.path.relpath(root / p.path)
+        click.echo(f"{p.change:9} {shown}  ({what}{human_size(p.pointer.size)}, {human_size(p.bytes_stored)} new in cache)")
+    if result.to_stage and not result.staged:
+        click.echo(f"hint: {git_add_hint(root, result.to_stage)}")
 
 
 @click.command("checkout")

@@ -103,6 +103,47 @@ def test_init_again_hint_force_rewrites_the_defaults(tmp_path: Path) -> None:
     assert config.read_bytes() == defaults
 
 
+def _printed_hint(cp: subprocess.CompletedProcess[str]) -> str:
+    """The shell line of a ``hint:`` a successful command printed on stdout."""
+    lines = [ln[len("hint: "):] for ln in cp.stdout.splitlines() if ln.startswith("hint: ")]
+    assert len(lines) == 1, cp.stdout
+    return lines[0]
+
+
+def test_init_hint_commits_everything_init_made(tmp_path: Path) -> None:
+    repo = make_git_repo(tmp_path / "repo")
+    line = _printed_hint(run_dvx(repo, "init"))
+    subprocess.run(line, shell=True, cwd=repo, check=True, env=env(), capture_output=True)
+    assert git(repo, "status", "--porcelain", "--untracked-files=all").stdout == ""
+    assert ".dvx/config" in git(repo, "ls-files").stdout
+
+
+def test_add_hint_from_a_subfolder_stages_the_pointers(tmp_path: Path) -> None:
+    repo = make_dvx_repo(tmp_path / "repo")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "init", "--no-verify")
+    sub = repo / "data" / "raw"
+    sub.mkdir(parents=True)
+    (sub / "my file.csv").write_bytes(b"a\n1\n")
+    (sub / "b.csv").write_bytes(b"b\n2\n")
+    cp = run_dvx(sub, "add", "my file.csv", "b.csv")
+    assert "added     my file.csv" in cp.stdout
+    subprocess.run(_printed_hint(cp), shell=True, cwd=sub, check=True, env=env(), capture_output=True)
+    staged = set(git(repo, "diff", "--cached", "--name-only").stdout.splitlines())
+    assert staged == {"data/raw/my file.csv.dvx", "data/raw/b.csv.dvx", "data/raw/.gitignore"}
+    assert "??" not in git(repo, "status", "--porcelain", "--untracked-files=all").stdout  # nothing left unstaged
+
+
+def test_autostaged_add_prints_no_git_add_hint(tmp_path: Path) -> None:
+    repo = make_dvx_repo(tmp_path / "repo")
+    cfg = repo / ".dvx" / "config"
+    cfg.write_text(cfg.read_text().replace("autostage = false", "autostage = true"))
+    (repo / "a.csv").write_bytes(b"a\n")
+    cp = run_dvx(repo, "add", "a.csv")
+    assert "hint:" not in cp.stdout
+    assert "a.csv.dvx" in git(repo, "diff", "--cached", "--name-only").stdout.split()
+
+
 # -- tracked paths ----------------------------------------------------------------
 
 
