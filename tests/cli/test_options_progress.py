@@ -67,3 +67,16 @@ def test_progress_stays_silent_without_a_terminal(capsys: pytest.CaptureFixture[
         p.transfer("total", 10)
         p.transfer("bytes", 10)
     assert not p.shown and capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("name", sorted(n for n in COMMANDS if n != "hook-run"))
+def test_every_command_and_subcommand_help(name: str) -> None:
+    from click.testing import CliRunner
+
+    runner = CliRunner()
+    r = runner.invoke(cli, [name, "--help"], prog_name="dvx")
+    assert r.exit_code == 0 and r.output.startswith(f"Usage: dvx {name} [OPTIONS]"), r.output
+    cmd = cli.get_command(click.Context(cli), name)
+    for sub in sorted(cmd.commands) if isinstance(cmd, click.Group) else []:
+        r = runner.invoke(cli, [name, sub, "--help"], prog_name="dvx")
+        assert r.exit_code == 0 and r.output.startswith(f"Usage: dvx {name} {sub} [OPTIONS]"), r.output
