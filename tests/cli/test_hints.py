@@ -283,6 +283,18 @@ def test_push_without_a_remote_hint_remote_add(tmp_path: Path) -> None:
     assert _remote_files(store)
 
 
+def test_push_to_an_unknown_remote_hint_remote_add(tmp_path: Path) -> None:
+    repo = make_dvx_repo(tmp_path / "repo")
+    _tracked(repo)
+    cp = run_dvx(repo, "push", "-r", "backup", check=False)
+    assert cp.returncode == 2
+    cmds = _commands(cp)
+    assert cmds == ["dvx remote list", "dvx remote add -d NAME URL"], cmds
+    follow(repo, cmds[1], NAME="backup", URL=str(tmp_path / "backup"))
+    run_dvx(repo, "push", "-r", "backup")
+    assert _remote_files(tmp_path / "backup")
+
+
 def test_push_with_two_remotes_and_no_default_hint_remote_default(tmp_path: Path) -> None:
     repo = make_dvx_repo(tmp_path / "repo")
     _tracked(repo)
