@@ -88,13 +88,20 @@ def expectations_group() -> None:
 @click.argument("path")
 @click.option("--engine", type=click.Choice(["gx", "pandera"]), default="gx", show_default=True)
 @force_option("Overwrite an existing suite file.")
-def expectations_init_cmd(path: str, engine: str, force: bool) -> None:
+@pass_state
+def expectations_init_cmd(state: State, path: str, engine: str, force: bool) -> None:
     """Infer a starter suite from the data at PATH and bind it to PATH."""
-    from dvx import datasets
+    import os
+
+    from dvx import datasets, repo
+    from dvx.cli._render import git_add_hint
 
     r = datasets.expectations_init(path, engine=engine, force=force)
-    click.echo(f"wrote {r.suite_path} ({r.engine}) and bound it in {r.binding_path}")
-    click.echo(f"hint: review it, then git add {r.suite_path} {r.binding_path}")
+    if not state.quiet:
+        root = repo.open_workspace(".").root
+        suite, binding = (os.path.relpath(root / p) for p in (r.suite_path, r.binding_path))
+        click.echo(f"wrote {suite} ({r.engine}) and bound it in {binding}")
+        click.echo(f"hint: review it, then {git_add_hint(root, [r.suite_path, r.binding_path])}")
 
 
 @click.command("stats")

@@ -45,12 +45,14 @@ def remote_group() -> None:
 @click.option("--local", is_flag=True, help="Write to .dvx/config.local (git-ignored: for secrets and personal settings).")
 @click.argument("name")
 @click.argument("url")
-def remote_add(name: str, url: str, default: bool, local: bool) -> None:
+@pass_state
+def remote_add(state: State, name: str, url: str, default: bool, local: bool) -> None:
     """Add remote NAME at URL (s3://bucket/prefix, a folder, any fsspec URL)."""
     from dvx.remote.config import add_remote
 
     spec = add_remote(_config(), name, url, default=default, local=local)
-    click.echo(f"remote {spec.name} -> {spec.url}" + (" (default)" if default else ""))
+    if not state.quiet:
+        click.echo(f"remote {spec.name} -> {spec.url}" + (" (default)" if default else ""))
 
 
 @remote_group.command("modify")

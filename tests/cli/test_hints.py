@@ -174,6 +174,19 @@ def test_validate_without_a_suite_hint_expectations_init(tmp_path: Path) -> None
     assert "x.csv: passed" in run_dvx(repo, "validate", "x.csv").stdout
 
 
+def test_expectations_init_hint_from_a_subfolder_stages_suite_and_binding(tmp_path: Path) -> None:
+    repo = make_dvx_repo(tmp_path / "repo")
+    (repo / "data").mkdir()
+    _tracked(repo, "data/x.csv", b"a,b\n1,2\n3,4\n")
+    cp = run_dvx(repo / "data", "expectations", "init", "x.csv")
+    line = _printed_hint(cp)
+    assert line.startswith("review it, then git add ../expectations/"), line
+    subprocess.run(line.removeprefix("review it, then "), shell=True, cwd=repo / "data", check=True, env=env(),
+                   capture_output=True)
+    staged = git(repo, "diff", "--cached", "--name-only").stdout.split()
+    assert "expectations/dvx.toml" in staged and len(staged) == 2, staged
+
+
 def test_adding_a_file_git_tracks_hint_git_rm_cached(tmp_path: Path) -> None:
     repo = make_dvx_repo(tmp_path / "repo")
     (repo / "code.py").write_text("print(1)\n")
