@@ -78,7 +78,9 @@ class LazyGroup(click.Group):
             import importlib
 
             mod, _, attr = COMMANDS[name].partition(":")
-            return getattr(importlib.import_module(mod), attr)
+            cmd = getattr(importlib.import_module(mod), attr)
+            assert isinstance(cmd, click.Command), COMMANDS[name]
+            return cmd
         return super().get_command(ctx, name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
