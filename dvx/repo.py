@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dvx import scm
-from dvx.errors import CorruptObjectError, DamagedCacheError, UnsafePathError, UsageError
+from dvx.errors import CorruptObjectError, DamagedCacheError, DvxError, UnsafePathError, UsageError
 from dvx.workspace import Workspace, init_workspace
 from dvx.workspace import pointer as ptr
 from dvx.workspace.add import AddResult
@@ -40,8 +40,6 @@ def init(start: str | os.PathLike[str] = ".", force: bool = False, hooks: bool =
     A failure to install the hooks does not undo the initialisation: it is
     reported in ``hooks_error`` (``dvx hooks install`` can retry).
     """
-    from dvx.errors import DvxError
-
     ws = init_workspace(start, force=force)
     made = [".dvx/config", ".dvx/.gitignore", "expectations/.gitkeep"]
     result = InitResult(str(ws.root), str(ws.dvx_dir), to_stage=[p for p in made if (ws.root / p).exists()])
