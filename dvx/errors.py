@@ -1,7 +1,9 @@
 """Errors the user sees: one line, an exit code and a hint naming the next step.
 
 Modelled on click's exceptions: each class carries its ``exit_code``; the CLI
-prints ``error: <message>`` (and ``hint: <hint>``) on stderr and exits with it.
+prints one line ``error: <message> (hint: <hint>)`` on stderr and exits with it.
+A hint names a command only where that command is known to fix the state
+(tests/cli/test_hints.py and the tests it lists run each one).
 Exit code 1 is a failed check or operation, 2 a usage or configuration error.
 """
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dvx import scm
-from dvx.errors import CorruptObjectError, DamagedCacheError, UnsafePathError, UsageError
+from dvx.errors import CorruptObjectError, DamagedCacheError, DvxError, UnsafePathError, UsageError
 from dvx.workspace import Workspace, init_workspace
 from dvx.workspace import pointer as ptr
 from dvx.workspace.add import AddResult
@@ -29,12 +29,26 @@ Progress = Callable[[str, int], None]
 class InitResult:
     root: str
     dvx_dir: str
+    hooks: scm.HooksResult | None = None  # None: not asked for, or installing them failed
+    hooks_error: str | None = None  # why the hooks were not installed (dvx itself is initialised)
+    to_stage: list[str] = field(default_factory=list)  # repo-relative files git should commit
 
 
-def init(start: str | os.PathLike[str] = ".", force: bool = False) -> InitResult:
-    """Initialise dvx in the git work tree enclosing ``start``."""
+def init(start: str | os.PathLike[str] = ".", force: bool = False, hooks: bool = False) -> InitResult:
+    """Initialise dvx in the git work tree enclosing ``start``; with ``hooks``, also install the git hooks.
+
+    A failure to install the hooks does not undo the initialisation: it is
+    reported in ``hooks_error`` (``dvx hooks install`` can retry).
+    """
     ws = init_workspace(start, force=force)
-    return InitResult(str(ws.root), str(ws.dvx_dir))
+    made = [".dvx/config", ".dvx/.gitignore", "expectations/.gitkeep"]
+    result = InitResult(str(ws.root), str(ws.dvx_dir), to_stage=[p for p in made if (ws.root / p).exists()])
+    if hooks:
+        try:
+            result.hooks = scm.install_hooks(ws.root)
+        except DvxError as e:
+            result.hooks_error = e.format_message()
+    return result
 
 
 def open_workspace(start: str | os.PathLike[str] = ".") -> Workspace:
@@ -66,6 +80,7 @@ def add(
     stage = ws.config.get("core", "autostage", False) if autostage is None else autostage
     if stage:
         scm.stage(ws.root, result.to_stage)
+        result.staged = True
     return result
 
 
@@ -307,6 +322,14 @@ def pull(
 class CloudStatus:
     path: str
     missing_objects: int
+
+    @property
+    def pushed(self) -> bool:
+        """The remote has every object of this path."""
+        return self.missing_objects == 0
+
+    def to_json(self) -> dict[str, object]:
+        return {"path": self.path, "missing_objects": self.missing_objects, "pushed": self.pushed}
 
 
 def cloud_status(paths: Sequence[str] | None = None, remote: str | None = None, cwd: str | None = None) -> list[CloudStatus]:

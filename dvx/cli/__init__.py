@@ -9,12 +9,14 @@ stderr and its exit code; a traceback is shown only with ``-v``.
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
 
 from dvx import __version__
+from dvx.cli.options import State, common_options
 from dvx.errors import DvxError
+
+__all__ = ["COMMANDS", "HIDDEN", "SHORT_HELP", "State", "cli", "common_options", "main"]
 
 # name -> "module:attribute"; modules are imported on first use.
 COMMANDS: dict[str, str] = {
@@ -76,7 +78,9 @@ class LazyGroup(click.Group):
             import importlib
 
             mod, _, attr = COMMANDS[name].partition(":")
-            return getattr(importlib.import_module(mod), attr)
+            cmd = getattr(importlib.import_module(mod), attr)
+            assert isinstance(cmd, click.Command), COMMANDS[name]
+            return cmd
         return super().get_command(ctx, name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -86,40 +90,11 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
-class State:
-    """Options every command sees (``-v``/``-q``)."""
-
-    def __init__(self, verbose: int = 0, quiet: bool = False) -> None:
-        self.verbose = verbose
-        self.quiet = quiet
-
-
-def _set_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> None:
-    if value:
-        ctx.ensure_object(State).verbose += value
-
-
-def _set_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value:
-        ctx.ensure_object(State).quiet = True
-
-
-def common_options(f: Any) -> Any:
-    """``-v``/``-q`` accepted after any subcommand too (``dvx add -q x``)."""
-    f = click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_set_quiet, help="Only errors.")(f)
-    f = click.option(
-        "-v", "--verbose", count=True, expose_value=False, callback=_set_verbose, help="More output; tracebacks on errors."
-    )(f)
-    return f
-
-
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="dvx")
-@click.option("-v", "--verbose", count=True, help="More output; tracebacks on errors.")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@common_options
 @click.option("-C", "chdir", metavar="DIR", help="Run as if started in DIR.")
-@click.pass_context
-def cli(ctx: click.Context, verbose: int, quiet: bool, chdir: str | None) -> None:
+def cli(chdir: str | None) -> None:
     """dvx: version, validate and monitor datasets beside your code in git."""
     if chdir:
         import os
@@ -128,17 +103,14 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, chdir: str | None) -> Non
             os.chdir(chdir)
         except OSError as e:
             raise click.UsageError(f"-C {chdir}: {e.strerror}") from e
-    state = ctx.ensure_object(State)
-    state.verbose += verbose
-    state.quiet = state.quiet or quiet
 
 
-def main(argv: list[str] | None = None) -> Any:
+def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``dvx`` script."""
     args = argv if argv is not None else sys.argv[1:]
     verbose = any(a in ("--verbose",) or (a.startswith("-v") and set(a[1:]) == {"v"}) for a in args)
     try:
-        return cli.main(args=argv, prog_name="dvx", standalone_mode=False)
+        cli.main(args=argv, prog_name="dvx", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("error: interrupted", err=True)
         sys.exit(130)

@@ -15,6 +15,10 @@ INTRO = """# dvx command reference
 Generated from the commands' own help by `python -m dvx.cli._docs > docs/cli.md`
 (a test checks it is current). Every command accepts `-v` (more output, and a
 traceback on errors) and `-q` (only errors), before or after its name.
+Options of the same name mean the same in every command that has them:
+`--json` (the result as JSON on stdout), `-r/--remote NAME` (default:
+`core.remote`), `-j/--jobs N` (parallel transfers, a positive number) and
+`-f/--force` (overwrite what the command would otherwise refuse to).
 
 Exit codes: 0 success; 1 a failed check or operation (validation failed, data
 drifted, a file could not be read, an object is missing or corrupt, a remote

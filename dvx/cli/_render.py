@@ -1,12 +1,11 @@
-"""Output helpers: the only place that formats for humans."""
+"""Output helpers for the commands: tables, sizes, JSON, and the errors left after a partial answer."""
 
 from __future__ import annotations
 
 import json
-import sys
-import time
+import os
+import shlex
 from collections.abc import Sequence
-from typing import Any
 
 import click
 
@@ -24,6 +23,14 @@ def exit_on_errors(errors: Sequence[str]) -> None:
     raise ConfigError(errors[-1])
 
 
+def git_add_hint(root: str | os.PathLike[str], rels: Sequence[str], message: str | None = None) -> str:
+    """``git add PATHS`` for repo-relative ``rels``, as a shell line to run from the current directory
+    (paths relative to it and quoted), followed by ``git commit -m MESSAGE`` when one is given."""
+    paths = " ".join(shlex.quote(os.path.relpath(os.path.join(root, r))) for r in rels)
+    commit = f" && git commit -m {shlex.quote(message)}" if message else ""
+    return f"git add {paths}{commit}"
+
+
 def human_size(n: float) -> str:
     """1536 -> '1.5 KiB'."""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
@@ -33,7 +40,7 @@ def human_size(n: float) -> str:
     return f"{n:.1f} TiB"
 
 
-def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
     """A plain aligned text table."""
     cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
@@ -42,34 +49,6 @@ def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def emit_json(obj: Any) -> None:
+def emit_json(obj: object) -> None:
+    """``obj`` as indented JSON on stdout (values JSON does not know are written with ``str``)."""
     click.echo(json.dumps(obj, indent=2, sort_keys=False, default=str))
-
-
-class Progress:
-    """A one-line progress display on stderr, shown only when stdout is a
-    terminal and the work has taken more than about a second."""
-
-    def __init__(self, label: str, enabled: bool = True, delay: float = 1.0) -> None:
-        self.label = label
-        self.enabled = enabled and sys.stdout.isatty() and sys.stderr.isatty()
-        self.start = time.monotonic()
-        self.delay = delay
-        self.shown = False
-        self.count = 0
-
-    def __call__(self, item: str, nbytes: int = 0) -> None:
-        self.count += 1
-        if not self.enabled:
-            return
-        elapsed = time.monotonic() - self.start
-        if elapsed < self.delay:
-            return
-        self.shown = True
-        sys.stderr.write(f"\r{self.label} {self.count}: {item[:60]:<60} {elapsed:5.1f}s")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r" + " " * 90 + "\r")
-            sys.stderr.flush()

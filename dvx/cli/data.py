@@ -2,40 +2,33 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from dvx import repo
-from dvx.cli import State, common_options
-from dvx.cli._render import Progress, emit_json, exit_on_errors, human_size, table
-
-pass_state = click.make_pass_decorator(State, ensure=True)
+from dvx.cli._render import emit_json, exit_on_errors, git_add_hint, human_size, table
+from dvx.cli.options import State, common_options, force_option, json_option, pass_state, remote_option
+from dvx.cli.progress import Progress
 
 
 @click.command("init")
 @common_options
-@click.option("--force", is_flag=True, help="Rewrite .dvx/config with the defaults.")
+@force_option("Rewrite .dvx/config with the defaults when dvx is initialised already.")
 @click.option("--no-hooks", is_flag=True, help="Do not install the git hooks (`dvx hooks install` later).")
 @pass_state
 def init_cmd(state: State, force: bool, no_hooks: bool) -> None:
     """Initialise dvx in the enclosing git work tree: .dvx/, expectations/ and the git hooks."""
-    r = repo.init(".", force=force)
+    r = repo.init(".", force=force, hooks=not no_hooks)
     if not state.quiet:
         click.echo(f"Initialised dvx in {r.dvx_dir}")
-    if not no_hooks:
-        from pathlib import Path
-
-        from dvx import scm
-        from dvx.errors import DvxError
-
-        try:
-            h = scm.install_hooks(Path(r.root))
-        except DvxError as e:  # dvx is initialised; only the hooks are left to the user
-            click.echo(f"warning: git hooks not installed: {e.format_message()}", err=True)
-        else:
-            if not state.quiet:
-                chained = f" (kept {', '.join(h.chained)} as NAME.pre-dvx)" if h.chained else ""
-                click.echo(f"Installed git hooks: {', '.join(h.installed)}{chained}")
-        click.echo("hint: git add .dvx/config .dvx/.gitignore && git commit -m 'dvx init'")
+    if r.hooks_error:
+        click.echo(f"warning: git hooks not installed: {r.hooks_error}", err=True)
+    elif r.hooks and not state.quiet:
+        chained = f" (kept {', '.join(r.hooks.chained)} as NAME.pre-dvx)" if r.hooks.chained else ""
+        click.echo(f"Installed git hooks: {', '.join(r.hooks.installed)}{chained}")
+    if not state.quiet:
+        click.echo(f"hint: {git_add_hint(r.root, r.to_stage, 'dvx init')}")
 
 
 @click.command("add")
@@ -44,32 +37,28 @@ def init_cmd(state: State, force: bool, no_hooks: bool) -> None:
 @pass_state
 def add_cmd(state: State, paths: tuple[str, ...]) -> None:
     """Store files or directories in the cache and write PATH.dvx pointer files."""
-    prog = Progress("adding", enabled=not state.quiet)
-    try:
-        result = repo.add(list(paths), progress=prog)
-    finally:
-        prog.close()
+    with Progress("adding", enabled=not state.quiet) as prog:
+        result = repo.add(list(paths), progress=prog.item)
     if state.quiet:
         return
+    root = repo.open_workspace(".").root
     for p in result.paths:
         what = f"{p.pointer.files} files, " if p.pointer.kind == "dir" else ""
-        click.echo(f"{p.change:9} {p.path}  ({what}{human_size(p.pointer.size)}, {human_size(p.bytes_stored)} new in cache)")
-    staged = " ".join(result.to_stage)
-    click.echo(f"hint: git add {staged}")
+        shown = os.path.relpath(root / p.path)
+        click.echo(f"{p.change:9} {shown}  ({what}{human_size(p.pointer.size)}, {human_size(p.bytes_stored)} new in cache)")
+    if result.to_stage and not result.staged:
+        click.echo(f"hint: {git_add_hint(root, result.to_stage)}")
 
 
 @click.command("checkout")
 @common_options
 @click.argument("paths", nargs=-1)
-@click.option("-f", "--force", is_flag=True, help="Overwrite local changes that are not in the cache.")
+@force_option("Overwrite local changes that are not in the cache.")
 @pass_state
 def checkout_cmd(state: State, paths: tuple[str, ...], force: bool) -> None:
     """Make the workspace match the pointer files (all tracked paths by default)."""
-    prog = Progress("checking out", enabled=not state.quiet)
-    try:
-        r = repo.checkout(list(paths) or None, force=force, progress=prog)
-    finally:
-        prog.close()
+    with Progress("checking out", enabled=not state.quiet) as prog:
+        r = repo.checkout(list(paths) or None, force=force, progress=prog.item)
     if not state.quiet:
         click.echo(
             f"{len(r.restored)} restored, {len(r.removed)} removed, {r.unchanged} unchanged"
@@ -85,48 +74,41 @@ def checkout_cmd(state: State, paths: tuple[str, ...], force: bool) -> None:
 @click.command("status")
 @common_options
 @click.argument("paths", nargs=-1)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.option("-c", "--cloud", is_flag=True, help="Compare the cache with the remote instead: what is not pushed yet.")
-@click.option("-r", "--remote", help="Remote for --cloud (default: core.remote).")
+@remote_option
 @pass_state
 def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool, remote: str | None) -> None:
     """Show tracked paths that are modified, deleted or not in the cache (or, with --cloud, not on the remote)."""
     if cloud:
         rows = repo.cloud_status(list(paths) or None, remote)
         if as_json:
-            emit_json([{"path": c.path, "missing_objects": c.missing_objects, "pushed": c.missing_objects == 0} for c in rows])
+            emit_json([c.to_json() for c in rows])
             return
-        todo = [c for c in rows if c.missing_objects]
+        todo = [c for c in rows if not c.pushed]
         if not todo:
             click.echo(f"{len(rows)} tracked paths, all on the remote")
         for c in todo:
             click.echo(f"not pushed ({c.missing_objects} objects)  {c.path}")
         return
     r = repo.status(list(paths) or None)
-    errors = [p.error for p in r.paths if p.error]
     if as_json:
         emit_json({"clean": r.clean, "paths": [p.to_json() for p in r.paths]})
-        exit_on_errors(errors)
+        exit_on_errors(r.errors)
         return
     if not r.paths:
         click.echo("no tracked paths")
         return
-    changed = [p for p in r.paths if p.state != "unchanged" or not p.in_cache]
-    if not changed:
-        if not state.quiet:
-            click.echo(f"{len(r.paths)} tracked paths, all unchanged")
-        return
-    for p in changed:
-        states = [p.state] if p.state != "unchanged" else []
-        if not p.in_cache and p.state != "broken-pointer":
-            states.append("not in cache")
-        click.echo(f"{', '.join(states):24} {p.path}")
-    exit_on_errors(errors)
+    if not r.changed and not state.quiet:
+        click.echo(f"{len(r.paths)} tracked paths, all unchanged")
+    for p in r.changed:
+        click.echo(f"{', '.join(p.problems):24} {p.path}")
+    exit_on_errors(r.errors)
 
 
 @click.command("ls")
 @common_options
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 def ls_cmd(as_json: bool) -> None:
     """List tracked paths with their size, number of files and id."""
     entries = repo.ls()

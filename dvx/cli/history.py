@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from dvx.cli import State, common_options
 from dvx.cli._render import emit_json, exit_on_errors, human_size, table
+from dvx.cli.options import State, common_options, json_option, pass_state
 
-pass_state = click.make_pass_decorator(State, ensure=True)
+if TYPE_CHECKING:
+    from dvx.history import DatasetDiff
 
 
 def _signed_size(n: int | None) -> str:
@@ -20,7 +23,7 @@ def _signed(n: int | None) -> str:
     return "?" if n is None else f"{n:+,}"
 
 
-def _cols(d) -> str:
+def _cols(d: DatasetDiff) -> str:
     if d.columns_added is None:
         return "?"
     parts = [f"+{c}" for c in d.columns_added] + [f"-{c}" for c in d.columns_removed or []]
@@ -32,7 +35,7 @@ def _cols(d) -> str:
 @common_options
 @click.argument("rev_a", required=False)
 @click.argument("rev_b", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @pass_state
 def diff_cmd(state: State, rev_a: str | None, rev_b: str | None, as_json: bool) -> None:
     """Tracked datasets that changed between REV_A (default HEAD) and REV_B (default: the workspace).
@@ -67,7 +70,7 @@ def diff_cmd(state: State, rev_a: str | None, rev_b: str | None, as_json: bool) 
 @click.argument("path")
 @click.option("--rev", default="HEAD", show_default=True, help="Walk history from REV.")
 @click.option("-n", "--max-count", type=int, help="At most N commits.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @pass_state
 def log_cmd(state: State, path: str, rev: str, max_count: int | None, as_json: bool) -> None:
     """A dataset's history: every commit that changed PATH.dvx, newest first.

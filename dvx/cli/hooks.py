@@ -15,13 +15,11 @@ from typing import TYPE_CHECKING
 import click
 
 from dvx import scm
-from dvx.cli import State, common_options
+from dvx.cli.options import State, common_options, force_option, json_option, pass_state
 from dvx.errors import CheckFailedError
 
 if TYPE_CHECKING:
     from dvx.gate.result import GateResult
-
-pass_state = click.make_pass_decorator(State, ensure=True)
 
 
 @click.group("hooks")
@@ -31,7 +29,7 @@ def hooks_group() -> None:
 
 @hooks_group.command("install")
 @common_options
-@click.option("--force", is_flag=True, help="Also when NAME.pre-dvx exists already (it becomes NAME.pre-dvx.old).")
+@force_option("Also when NAME.pre-dvx exists already (it becomes NAME.pre-dvx.old).")
 @pass_state
 def hooks_install(state: State, force: bool) -> None:
     """Install pre-commit, pre-push, post-checkout and post-merge hooks (honours core.hooksPath).
@@ -76,7 +74,7 @@ def _print_gate(result: GateResult, quiet: bool, err: bool = False) -> None:
 @click.option("--staged", is_flag=True, help="Check the datasets whose pointer files are staged (as staged).")
 @click.option("--rev", help="Check the versions committed at REV (drift against its parent).")
 @click.option("--baseline", metavar="REV", help="Drift baseline (default: HEAD, or REV's parent with --rev).")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @pass_state
 def check_cmd(state: State, paths: tuple[str, ...], staged: bool, rev: str | None, baseline: str | None,
               as_json: bool) -> None:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import click
 
-from dvx.cli import State, common_options
 from dvx.cli._render import emit_json, table
-
-pass_state = click.make_pass_decorator(State, ensure=True)
+from dvx.cli.options import State, common_options, force_option, json_option, pass_state
 
 
 def _short(v: object, width: int = 40) -> str:
@@ -26,12 +24,15 @@ def _write_report(path: str, html: str) -> None:
 @common_options
 @click.argument("paths", nargs=-1)
 @click.option("--rev", help="Validate the version committed at REV (commit, branch, tag).")
-@click.option("--json", "as_json", is_flag=True, help="Great Expectations' result vocabulary.")
+@json_option
 @click.option("--report", "report", metavar="FILE.html", help="Write a self-contained HTML report.")
 @click.option("--all", "show_all", is_flag=True, help="List passing expectations too.")
 @pass_state
 def validate_cmd(state: State, paths: tuple[str, ...], rev: str | None, as_json: bool, report: str | None, show_all: bool) -> None:
-    """Run the suites bound in expectations/dvx.toml; exit 1 when an expectation fails."""
+    """Run the suites bound in expectations/dvx.toml; exit 1 when an expectation fails.
+
+    --json speaks Great Expectations' result vocabulary.
+    """
     from dvx import datasets
     from dvx.errors import CheckFailedError
 
@@ -86,21 +87,28 @@ def expectations_group() -> None:
 @common_options
 @click.argument("path")
 @click.option("--engine", type=click.Choice(["gx", "pandera"]), default="gx", show_default=True)
-@click.option("--force", is_flag=True, help="Overwrite an existing suite file.")
-def expectations_init_cmd(path: str, engine: str, force: bool) -> None:
+@force_option("Overwrite an existing suite file.")
+@pass_state
+def expectations_init_cmd(state: State, path: str, engine: str, force: bool) -> None:
     """Infer a starter suite from the data at PATH and bind it to PATH."""
-    from dvx import datasets
+    import os
+
+    from dvx import datasets, repo
+    from dvx.cli._render import git_add_hint
 
     r = datasets.expectations_init(path, engine=engine, force=force)
-    click.echo(f"wrote {r.suite_path} ({r.engine}) and bound it in {r.binding_path}")
-    click.echo(f"hint: review it, then git add {r.suite_path} {r.binding_path}")
+    if not state.quiet:
+        root = repo.open_workspace(".").root
+        suite, binding = (os.path.relpath(root / p) for p in (r.suite_path, r.binding_path))
+        click.echo(f"wrote {suite} ({r.engine}) and bound it in {binding}")
+        click.echo(f"hint: review it, then {git_add_hint(root, [r.suite_path, r.binding_path])}")
 
 
 @click.command("stats")
 @common_options
 @click.argument("path")
 @click.option("--rev", help="The version committed at REV.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def stats_cmd(path: str, rev: str | None, as_json: bool) -> None:
     """Show the statistical profile of a tracked dataset."""
     from dvx import datasets
@@ -138,7 +146,7 @@ def stats_cmd(path: str, rev: str | None, as_json: bool) -> None:
 @click.argument("path")
 @click.option("--baseline", default="HEAD", show_default=True, help="Revision of the baseline version.")
 @click.option("--rev", help="Compare the version committed at REV instead of the workspace.")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @click.option("--report", "report", metavar="FILE.html", help="Write a self-contained HTML report.")
 @pass_state
 def drift_cmd(state: State, path: str, baseline: str, rev: str | None, as_json: bool, report: str | None) -> None:

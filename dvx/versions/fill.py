@@ -48,7 +48,7 @@ class Filler:
             except RemoteConfigError as e:
                 raise ObjectMissingError(
                     f"{what}: the data is not in the local cache and {e.message}",
-                    "run `dvx pull` in this repository, or configure a remote with `dvx remote add -d NAME URL`",
+                    "configure the remote the data was pushed to: `dvx remote add -d NAME URL`",
                 ) from None
         return self._remote
 

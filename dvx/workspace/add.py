@@ -35,6 +35,7 @@ class AddResult:
 
     paths: list[AddedPath] = field(default_factory=list)
     to_stage: list[str] = field(default_factory=list)  # pointer files and changed .gitignore files
+    staged: bool = False  # git staged them already (core.autostage)
 
     @property
     def bytes_stored(self) -> int:

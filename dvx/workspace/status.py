@@ -33,6 +33,14 @@ class PathStatus:
     def to_json(self) -> dict[str, object]:
         return asdict(self)
 
+    @property
+    def problems(self) -> list[str]:
+        """What differs from the pointer, in words; empty when unchanged and in the cache."""
+        out = [] if self.state == UNCHANGED else [self.state]
+        if not self.in_cache and self.state != BROKEN:
+            out.append("not in cache")
+        return out
+
 
 @dataclass
 class StatusResult:
@@ -41,6 +49,16 @@ class StatusResult:
     @property
     def clean(self) -> bool:
         return all(p.state == UNCHANGED and p.in_cache for p in self.paths)
+
+    @property
+    def changed(self) -> list[PathStatus]:
+        """The paths with something to report (``problems``)."""
+        return [p for p in self.paths if p.problems]
+
+    @property
+    def errors(self) -> list[str]:
+        """Why some pointers could not be read."""
+        return [p.error for p in self.paths if p.error]
 
 
 def workspace_id(ws: Workspace, rel: str, kind: str, save: bool = False) -> bytes | None:

@@ -58,10 +58,8 @@ def qrepo(repo: Path) -> Path:
 def test_validate_pass_then_stored(qrepo: Path) -> None:
     cp = run_dvx(qrepo, "validate")
     assert "data/train.parquet: passed (4/4" in cp.stdout
-    t0 = time.perf_counter()
     cp = run_dvx(qrepo, "validate")
-    assert "stored result" in cp.stdout
-    assert time.perf_counter() - t0 < 5  # generous: the speed itself is measured in bench/
+    assert "stored result" in cp.stdout  # the speed itself is measured in bench/bench_hooks.py
 
 
 def test_validate_fail_json_speaks_gx(qrepo: Path, tmp_path: Path) -> None:

@@ -86,15 +86,19 @@ def test_params_are_validated() -> None:
 
 
 def test_windows_consumer_stops_early(tmp_path) -> None:
+    import threading
+
     from dvx.chunking import iter_file_windows
     from dvx.hashing import hash_bytes
 
     path = tmp_path / "f.bin"
     path.write_bytes(_data(1, 2_000_000))
+    threads = set(threading.enumerate())
     with open(path, "rb") as f:
         gen = iter_file_windows(f.fileno(), 2_000_000, P, hash_bytes, window=0, depth=2)
         next(gen)
         gen.close()  # must not hang: the producer thread is drained and joined
+    assert set(threading.enumerate()) == threads, "the producer thread outlived the consumer"
 
 
 @SETTINGS

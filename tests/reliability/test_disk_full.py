@@ -109,7 +109,7 @@ def assert_cache_consistent(repo: Path, orphans_ok: bool = False) -> ObjectStore
     on_disk = {bytes.fromhex(p.name) for p in (cache / "packs").glob("*/*")} if (cache / "packs").exists() else set()
     assert store.pack_ids() <= on_disk, "an index names a pack that is not there"
     assert orphans_ok or on_disk == store.pack_ids(), "a pack on disk that no index names"
-    assert not list((cache / "tmp").iterdir()) if (cache / "tmp").exists() else True
+    assert not (cache / "tmp").exists() or not any((cache / "tmp").iterdir()), "temp files left in cache/tmp"
     assert _debris(repo) == []
     return store
 

@@ -237,18 +237,15 @@ def test_bad_thresholds_name_the_file(tmp_path, text: str) -> None:
     assert "dvx.toml" in str(e.value) and e.value.exit_code == 2
 
 
-# -- speed ---------------------------------------------------------------------
+# -- stored profiles (their speed is measured by bench/bench_drift.py) -------------
 
 
-def test_drift_from_stored_profiles_is_fast() -> None:
+def test_drift_from_stored_profiles_of_equal_data_is_none() -> None:
     rng = np.random.default_rng(4)
-    n = 300_000
+    n = 30_000
     cols = {f"f{i}": rng.normal(i, 1, n) for i in range(14)}
     cols.update({f"s{i}": pa.array(CATS[rng.integers(0, 10, n)]) for i in range(6)})
     a = profile_table(pa.table(cols)).to_bytes()
     b = profile_table(pa.table(cols)).to_bytes()
-    t0 = time.perf_counter()
     r = compare(Profile.from_bytes(a), Profile.from_bytes(b))
-    elapsed = time.perf_counter() - t0
-    assert not r.drifted
-    assert elapsed < 1.0, f"drift of 20 columns took {elapsed:.2f} s"
+    assert not r.drifted and len(r.columns) == 20 and not r.drifted_columns

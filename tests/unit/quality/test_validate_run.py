@@ -142,12 +142,10 @@ def test_cached_rerun_imports_nothing_heavy(tmp_path: Path, qt: Any) -> None:
         "heavy = [m for m in ('pyarrow', 'pandas', 'great_expectations', 'pandera', 'numpy') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
-    t0 = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    wall = time.perf_counter() - t0
+    # The cost itself is measured by bench/bench_hooks.py (a commit with stored results).
     assert out.stdout.strip() == ""
-    assert wall < 1.5  # ~0.06 s measured; generous for loaded CI machines
 
 
 def test_bound_suites_from_repo(tmp_path: Path) -> None:

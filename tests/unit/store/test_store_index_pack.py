@@ -97,16 +97,15 @@ def test_merged_index_batch_add_keeps_first_file_and_existing_entries() -> None:
     assert len(m) == 2  # nothing of a failed batch is added
 
 
-def test_loading_many_index_files_stays_linear() -> None:
-    import time
-
-    files = [encode_index([(os.urandom(16), b"P" * 16, i, 1, 1, 0, 0) for i in range(5000)]) for _ in range(20)]
-    t = time.perf_counter()
+def test_loading_many_index_files_finds_every_record() -> None:
+    # The merge's speed (it must stay linear) is measured by bench/bench_core.py.
+    recs = [[(os.urandom(16), b"P" * 16, i, 1, 1, 0, 0) for i in range(5000)] for _ in range(20)]
+    files = [encode_index(r) for r in recs]
     m = MergedIndex()
     m.add_files(files[:10])
     for f in files[10:]:
         m.add_file(f)
-    elapsed = time.perf_counter() - t
     assert len(m) == 100_000
-    # ~0.05 s on an idle 2-core machine; the bound only catches a quadratic merge.
-    assert elapsed < 2.0
+    for r in (recs[0][0], recs[9][4999], recs[10][0], recs[19][2500]):
+        found = m.record(r[0])
+        assert found is not None and found[1:3] == r[1:3]

@@ -1,0 +1,86 @@
+"""Options shared by the commands: one spelling, help text, type and check each.
+
+``--json``, ``-r/--remote``, ``-j/--jobs``, ``-f/--force`` and ``-q/--quiet``
+(with ``-v/--verbose``) mean the same in every command that has them. This
+module imports only click: ``dvx --help`` loads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., object])
+
+VERBOSE_HELP = "More output; tracebacks on errors."
+QUIET_HELP = "Only errors."
+
+
+class State:
+    """Options every command sees (``-v``/``-q``, given before or after its name)."""
+
+    def __init__(self, verbose: int = 0, quiet: bool = False) -> None:
+        self.verbose = verbose
+        self.quiet = quiet
+
+
+pass_state = click.make_pass_decorator(State, ensure=True)
+
+
+def _set_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> None:
+    if value:
+        ctx.ensure_object(State).verbose += value
+
+
+def _set_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(State).quiet = True
+
+
+def quiet_option(f: F) -> F:
+    """``-q/--quiet``: only errors (recorded in ``State.quiet``)."""
+    return click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_set_quiet, help=QUIET_HELP)(f)
+
+
+def verbose_option(f: F) -> F:
+    """``-v/--verbose`` (repeatable): more output, a traceback on errors (``State.verbose``)."""
+    return click.option("-v", "--verbose", count=True, expose_value=False, callback=_set_verbose, help=VERBOSE_HELP)(f)
+
+
+def common_options(f: F) -> F:
+    """``-v``/``-q`` accepted after any subcommand too (``dvx add -q x``)."""
+    return verbose_option(quiet_option(f))
+
+
+def json_option(f: F) -> F:
+    """``--json`` -> parameter ``as_json``: the result as JSON on stdout."""
+    return click.option("--json", "as_json", is_flag=True, help="Machine-readable output (JSON on stdout).")(f)
+
+
+def remote_option(f: F) -> F:
+    """``-r/--remote NAME`` -> parameter ``remote`` (None: the default remote)."""
+    return click.option("-r", "--remote", metavar="NAME", help="Remote name (default: core.remote).")(f)
+
+
+def _positive(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise click.BadParameter(f"{value} is not a positive number")
+    return value
+
+
+def jobs_option(f: F) -> F:
+    """``-j/--jobs N`` -> parameter ``jobs``, a positive integer (None: the remote's ``jobs`` setting)."""
+    return click.option(
+        "-j", "--jobs", type=int, callback=_positive, metavar="N", help="Parallel transfers (default: the remote's jobs, else 4)."
+    )(f)
+
+
+def force_option(help: str) -> Callable[[F], F]:
+    """``-f/--force`` -> parameter ``force``; ``help`` says what this command overwrites."""
+
+    def deco(f: F) -> F:
+        return click.option("-f", "--force", is_flag=True, help=help)(f)
+
+    return deco
