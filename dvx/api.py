@@ -103,15 +103,16 @@ def read_table(
         _check_columns(d.schema, columns, what)
         return d.to_table(columns=columns, filter=filter)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as e:
-        _release(fs)
         raise _format_error(what, e) from e
-    except BaseException:
+    finally:
+        # Also after success: Arrow's scanner may still read ahead past the
+        # last batch it returned, and a thread inside a dvx read at interpreter
+        # exit aborts the process (apache/arrow#34314; seen 3 times in 6 runs).
         _release(fs)
-        raise
 
 
 def _release(fs: Any) -> None:
-    """Stop and wait for Arrow's read-ahead through ``fs`` before an error leaves dvx (defect 7:
+    """Stop and wait for Arrow's read-ahead through ``fs`` before a read returns or fails (defect 7:
     an Arrow thread still inside a dvx read when the interpreter exits aborts it)."""
     if fs is not None:
         versions.release_arrow(fs)
@@ -193,9 +194,8 @@ def stats(path: PathLike, rev: str | None = None, repo: PathLike = ".", remote: 
     fs = versions.arrow_filesystem(view)
     try:
         return profile_path(TableSource(fs, node.path, view.describe(node.path)))
-    except BaseException:
-        _release(fs)
-        raise
+    finally:
+        _release(fs)  # also after success: see read_table
 
 
 # ------------------------------------------------------------------ helpers

@@ -73,9 +73,10 @@ def open_version(ws: Workspace, rel: str, p: ptr.Pointer, rev: str | None, *, fe
     fs = versions.arrow_filesystem(view)
     try:
         yield VersionData(rel, None, view, fs)
-    except BaseException:
-        versions.release_arrow(fs)  # no Arrow read-ahead may outlive a failed read
-        raise
+    finally:
+        # No Arrow read-ahead may outlive the read, failed or not: a thread
+        # inside a dvx read at interpreter exit aborts the hook (apache/arrow#34314).
+        versions.release_arrow(fs)
 
 
 def _names(view: RepoView, rel: str, p: ptr.Pointer) -> bool:
