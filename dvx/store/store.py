@@ -260,6 +260,13 @@ class ObjectStore:
             from dvx.store.heal import note_damaged
 
             note_damaged(self, pack_id)
+            # Forget what this process loaded: the next lookup reads the index
+            # files again, so once a fetch has set the pack aside and downloaded
+            # its objects (another process, or this one), reads find the new copies.
+            with self._lock:
+                self._index, self._loaded, self._index_ready = MergedIndex(), set(), False
+                self._handles.clear()
+                self._objects.clear()
 
     def get(self, oid: bytes) -> bytes:
         """The raw bytes of ``oid``, decompressed and verified."""

@@ -105,8 +105,12 @@ class FileData:
         try:
             for oid, raw in self.cache.get_many(want):
                 got[oid] = raw
-        except (CorruptObjectError, ObjectMissingError) as e:  # name the file the store cannot know
-            raise type(e)(f"{self.what}: {e.message}", e.hint) from None
+        except CorruptObjectError as e:  # name the file the store cannot know
+            # The cache noted the damaged pack; the next fetch sets it aside and downloads its objects again.
+            raise CorruptObjectError(f"{self.what}: {e.message}", e.hint or "run `dvx fetch` to download the damaged "
+                                     "objects again from the remote") from None
+        except ObjectMissingError as e:
+            raise ObjectMissingError(f"{self.what}: {e.message}", e.hint) from None
         for k in range(i0, i1):
             # A length the manifest misstates would shift every later byte of the file.
             if len(got[oids[k]]) != offs[k + 1] - offs[k]:

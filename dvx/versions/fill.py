@@ -41,10 +41,13 @@ class Filler:
     def remote(self, what: str) -> Remote:
         """The remote reads fall back to; ObjectMissingError naming ``what`` when none is configured."""
         if self._remote is None:
+            from dvx.config import Config
             from dvx.remote import open_remote
 
             try:
-                self._remote = open_remote(self.ws.config, self.remote_name)
+                # The configuration as it is now, not as this process first read it: a notebook
+                # may have run `dvx remote add` after a read failed for want of a remote.
+                self._remote = open_remote(Config(self.ws.dvx_dir), self.remote_name)
             except RemoteConfigError as e:
                 raise ObjectMissingError(
                     f"{what}: the data is not in the local cache and {e.message}",

@@ -158,8 +158,6 @@ def test_processes_reading_from_a_remote_exit_cleanly(tmp_path: Path) -> None:
         assert (cp.returncode, cp.stdout.strip()) == (0, "2"), cp.stderr
 
 
-@pytest.mark.xfail(strict=True, raises=ObjectMissingError, reason="the process keeps the view of HEAD with the "
-                   "configuration it read first, so a remote added after the error is not seen (versions lane)")
 def test_versioned_read_sees_a_remote_added_after_the_error_in_the_same_process(tmp_path: Path) -> None:
     import dvx
 
@@ -173,8 +171,6 @@ def test_versioned_read_sees_a_remote_added_after_the_error_in_the_same_process(
     assert dvx.read_table("data.csv", rev="HEAD", repo=clone).num_rows == 2
 
 
-@pytest.mark.xfail(strict=True, raises=CorruptObjectError, reason="versions reads pack bytes itself and does not note the damaged pack, so `dvx fetch` "
-                   "finds every object 'already there'; passes once versions reads through ObjectStore (issue 11)")
 def test_versioned_read_of_a_damaged_chunk_hint_fetch(tmp_path: Path) -> None:
     import dvx
 
