@@ -147,6 +147,16 @@ def run(ctx: c.Context) -> list[c.Result]:
         s.make_clone()
     st = c.measure_interleaved(specs(("pull",), "clone", "reset_clone"), runs, label="pull")
     out.append(_result(f"dvx pull from a folder remote, {size} and {files:,} files, empty cache", st, rev))
+    # Versioned read of the whole file from the cache (the work-tree copy removed, so every byte
+    # goes through the chunk reader and its verification).
+    code = ("import sys, dvx\n"
+            "with dvx.open(sys.argv[1], rev='HEAD') as f:\n"
+            "    while f.read(8 << 20): pass\n")
+    for s in sides.values():
+        c.remove(s.clone / s.target)
+    st = c.measure_interleaved({k: c.Spec([s.cmd[0], "-c", code, s.target], s.clone, s.env) for k, s in sides.items()},
+                               runs, label="read")
+    out.append(_result(f"dvx.open(rev='HEAD').read() of the {size} from the cache", st, rev))
     if not ctx.keep_repos:
         for s in sides.values():
             c.remove(s.repo.parent)
