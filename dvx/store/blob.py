@@ -111,18 +111,29 @@ def decode_blob(rec: Record, blob: bytes | memoryview, where: str, max_chunk: in
     not decompress to exactly its raw length (the output buffer is that
     length, so a bomb cannot grow it), or does not hash to its id.
     """
+    raw = decode_blob_view(rec, blob, where, max_chunk)
+    return raw if isinstance(raw, bytes) else bytes(raw)
+
+
+def decode_blob_view(rec: Record, blob: bytes | memoryview, where: str, max_chunk: int = MAX_CHUNK) -> bytes | memoryview:
+    """``decode_blob`` without the copy of an uncompressed blob: ``blob`` itself once verified.
+
+    For readers that copy the bytes onwards anyway (versioned reads): the
+    copy saved is a third of the time of a cached whole-file read.
+    """
     check_record(rec, where, max_chunk)
     oid, pid, offset, stored, raw_len, _otype, flags = rec
     what = f"object {oid.hex()} in pack {pid.hex()} of {where}"
     if len(blob) != stored:
         raise CorruptObjectError(f"{what} is truncated (got {len(blob)} of {stored} bytes at offset {offset})")
+    raw: bytes | memoryview
     if flags & FLAG_ZSTD:
         try:
             raw = decompress(blob, raw_len)
         except ValueError as e:
             raise CorruptObjectError(f"{what} is corrupt: it does not decompress ({e})") from None
     else:
-        raw = bytes(blob)
+        raw = blob  # verified below, not copied
     if len(raw) != raw_len or hash_bytes(raw) != oid:
         raise CorruptObjectError(f"{what} is corrupt: its bytes do not match its id")
     return raw

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from dvx.errors import CorruptObjectError, ObjectMissingError
-from dvx.store.blob import check_record, decode_blob, unsafe_tree_error
+from dvx.store.blob import check_record, decode_blob_view, unsafe_tree_error
 from dvx.store.index import IndexEntry, MergedIndex, Record, check_id, entry_of
 from dvx.store.indexfiles import IndexFiles
 from dvx.store.iostats import IoStats
@@ -247,8 +247,12 @@ class ObjectStore:
 
     def decode(self, rec: Record, blob: bytes | memoryview) -> bytes:
         """``decode_blob`` for a blob of this store; a damaged local pack is noted for healing."""
+        raw = self._decode_view(rec, blob)
+        return raw if isinstance(raw, bytes) else bytes(raw)
+
+    def _decode_view(self, rec: Record, blob: bytes | memoryview) -> bytes | memoryview:
         try:
-            return decode_blob(rec, blob, self.where, self.max_chunk)
+            return decode_blob_view(rec, blob, self.where, self.max_chunk)
         except CorruptObjectError:
             self._note_damaged(rec[1])
             raise
@@ -286,12 +290,26 @@ class ObjectStore:
         for rec, raw in self.read_records(recs, jobs=jobs):
             yield rec[0], raw
 
+    def get_views(self, oids: Iterable[bytes]) -> Iterator[tuple[bytes, bytes | memoryview]]:
+        """``get_many`` without copying uncompressed objects out of the read buffer (verified all the same).
+
+        A view keeps its whole coalesced read range alive: for readers that
+        copy the bytes onwards at once.
+        """
+        recs = [self._record(o) for o in dict.fromkeys(oids)]
+        for rec, raw in self._verified(recs, 1):
+            yield rec[0], raw
+
     def read_records(self, recs: Iterable[Record], *, jobs: int = 1) -> Iterator[tuple[Record, bytes]]:
         """Verified ``(record, raw bytes)`` for records of this store, in storage order.
 
         The records come from this store's index or a caller that checked
         them (``check_record``); ``jobs`` batches of ranges are read at once.
         """
+        for r, raw in self._verified(recs, jobs):
+            yield r, raw if isinstance(raw, bytes) else bytes(raw)
+
+    def _verified(self, recs: Iterable[Record], jobs: int) -> Iterator[tuple[Record, bytes | memoryview]]:
         recs = sorted(recs, key=lambda r: (r[1], r[2]))
         gap = GAP_LOCAL if self.local else GAP_REMOTE
         todo = batches(coalesce(recs, gap))
@@ -300,7 +318,7 @@ class ObjectStore:
                 view = memoryview(data)
                 for r in members:
                     a = r[2] - s
-                    yield r, self.decode(r, view[a : a + r[3]])
+                    yield r, self._decode_view(r, view[a : a + r[3]])
 
     def _read_batch(self, batch: list[Range]) -> list[bytes]:
         return self._read_ranges([(pid, s, e) for pid, s, e, _ in batch])

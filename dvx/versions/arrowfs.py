@@ -48,6 +48,7 @@ class _ArrowFiles:
             return read(start, end)
 
         f._read_range = guarded
+        f._read_into = None  # every read goes through the guard
         handle = _ArrowHandle(f)
         with self._cv:
             self._live += 1

@@ -96,14 +96,14 @@ class FileData:
         return i0, i1
 
     # -------------------------------------------------------------- reads
-    def _get(self, i0: int, i1: int) -> dict[bytes, bytes]:
+    def _get(self, i0: int, i1: int) -> dict[bytes, bytes | memoryview]:
         """The verified bytes of chunks ``i0..i1-1`` by id; CorruptObjectError naming the file when a
         chunk fails its check or its length disagrees with the manifest."""
         oids, offs = self.oids, self.offsets
         want = dict.fromkeys(oids[i0:i1])
-        got: dict[bytes, bytes] = {}
+        got: dict[bytes, bytes | memoryview] = {}
         try:
-            for oid, raw in self.cache.get_many(want):
+            for oid, raw in self.cache.get_views(want):  # verified; copied once, into the caller's bytes
                 got[oid] = raw
         except CorruptObjectError as e:  # name the file the store cannot know
             # The cache noted the damaged pack; the next fetch sets it aside and downloads its objects again.
@@ -143,6 +143,19 @@ class FileData:
         parts = [p for _, p in self._pieces(start, end, i0, i1)]
         self._count(end - start)
         return parts[0].tobytes() if len(parts) == 1 else b"".join(parts)
+
+    def read_into(self, start: int, out: memoryview) -> int:
+        """Fill ``out`` with the bytes from ``start`` (clipped to the file); how many, every chunk verified."""
+        if start < 0:
+            raise ValueError(f"negative offset {start}")
+        end = min(start + len(out), self.size)
+        if start >= end:
+            return 0
+        i0, i1 = self._span(start, end)
+        for pos, data in self._pieces(start, end, i0, i1):
+            out[pos - start : pos - start + len(data)] = data
+        self._count(end - start)
+        return end - start
 
     def read_buffer(self, start: int, end: int) -> Any:
         """Bytes ``[start, end)`` as a ``pyarrow.Buffer`` from pyarrow's memory pool.

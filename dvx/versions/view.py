@@ -352,7 +352,9 @@ class RepoView:
             return open(local, "rb", buffering=0)  # noqa: SIM115 - returned to the caller
         if node.source == "dvx":
             data = self.file_data(node)
-            return VersionedFile(data.read_buffer if arrow else data.read, node.size, self.describe(node.path))
+            if arrow:
+                return VersionedFile(data.read_buffer, node.size, self.describe(node.path))
+            return VersionedFile(data.read, node.size, self.describe(node.path), data.read_into)
         return VersionedFile(lambda s, e: self.read(node, s, e), node.size, self.describe(node.path))
 
     def materialize(self, node: Node, dest: str | os.PathLike[str]) -> str:
