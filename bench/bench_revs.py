@@ -55,6 +55,9 @@ class Side:
         self.env = ctx.env()
         self.env["PYTHONPATH"] = str(src)
         self.cmd = [str(c.PROJECT_DIR / ".venv" / "bin" / "python"), "-m", "dvx"]
+        # Bytecode compiled as `make install` does (PYTHONDONTWRITEBYTECODE is set here): otherwise
+        # every run compiles each module it imports, and a tree of more, smaller modules pays more.
+        c.run_cmd([self.cmd[0], "-m", "compileall", "-q", str(src / "dvx")])
         base = c.WORK_DIR / "repos" / f"revs-{name}"
         self.repo, self.clone, self.remote = base / "repo", base / "clone", base / "remote"
 
