@@ -313,12 +313,19 @@ class ObjectStore:
         recs = sorted(recs, key=lambda r: (r[1], r[2]))
         gap = GAP_LOCAL if self.local else GAP_REMOTE
         todo = batches(coalesce(recs, gap))
-        for batch, datas in read_ahead(todo, self._read_batch, max(1, jobs)):
-            for (_pid, s, _e, members), data in zip(batch, datas, strict=True):
-                view = memoryview(data)
-                for r in members:
-                    a = r[2] - s
-                    yield r, self._decode_view(r, view[a : a + r[3]])
+        # Decoding (zstd, hashing) runs on the reading threads too: on the caller's
+        # thread it made a 578 MiB fetch 14% slower than reading and decoding in parallel.
+        for _batch, decoded in read_ahead(todo, self._read_decoded, max(1, jobs)):
+            yield from decoded
+
+    def _read_decoded(self, batch: list[Range]) -> list[tuple[Record, bytes | memoryview]]:
+        out: list[tuple[Record, bytes | memoryview]] = []
+        for (_pid, s, _e, members), data in zip(batch, self._read_batch(batch), strict=True):
+            view = memoryview(data)
+            for r in members:
+                a = r[2] - s
+                out.append((r, self._decode_view(r, view[a : a + r[3]])))
+        return out
 
     def _read_batch(self, batch: list[Range]) -> list[bytes]:
         return self._read_ranges([(pid, s, e) for pid, s, e, _ in batch])
