@@ -24,7 +24,7 @@ from dvx.store.iostats import IoStats
 from dvx.store.layout import pack_path, protocols
 from dvx.store.limits import MAX_CHUNK
 from dvx.store.objects import FileManifest, TreeManifest, UnsafeTreePathError
-from dvx.store.ranges import GAP_LOCAL, GAP_REMOTE, Range, batches, coalesce, read_ahead
+from dvx.store.ranges import GAP_LOCAL, GAP_REMOTE, MAX_BATCH, Range, batches, coalesce, read_ahead
 
 if TYPE_CHECKING:
     from dvx.store.types import BlobSource
@@ -308,8 +308,8 @@ class ObjectStore:
     def _verified(self, recs: Iterable[Record], jobs: int) -> Iterator[tuple[Record, bytes | memoryview]]:
         recs = sorted(recs, key=lambda r: (r[1], r[2]))
         gap = GAP_LOCAL if self.local else GAP_REMOTE
-        todo = batches(coalesce(recs, gap))
-        # Decoding (zstd, hashing) runs on the reading threads: on the caller's thread a 578 MiB fetch took 14% longer.
+        # Decoding runs on the reading threads (a 578 MiB fetch: 14% faster); quarter batches bound decoded memory.
+        todo = batches(coalesce(recs, gap), MAX_BATCH // 4)
         for _batch, decoded in read_ahead(todo, self._read_decoded, max(1, jobs)):
             yield from decoded
 

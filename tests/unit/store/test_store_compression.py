@@ -69,3 +69,17 @@ def test_auto_mode_compresses_text_right_after_a_long_random_run(local_store: Ob
     # per-stream back-off stored the text after 8 random chunks raw)
     assert all(flags[40:104])
     assert flags[-1] is False
+
+
+def test_small_blobs_are_decided_by_their_first_bytes() -> None:
+    """Under SAMPLE_FROM the distinct-byte test decides without a zstd call: random bytes stay raw,
+    small text is compressed, and each small blob is decided alone."""
+    rnd = random.Random(7)
+    for _ in range(200):
+        assert _pack.stays_raw(rnd.randbytes(4096))
+    text = b"".join(b"%d,user%d,%d.%02d\n" % (i, i % 97, i * 13 % 1000, i % 100) for i in range(300))[:4096]
+    assert not _pack.stays_raw(text)
+    out = encode_blob(text)
+    assert out is not None and len(out) < len(text) // 2
+    assert encode_blob(rnd.randbytes(4096)) is None
+    assert encode_blob(text) == out  # after a random blob: the same decision
