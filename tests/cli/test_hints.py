@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from cli.hintkit import commands, follow, printed_hint, tracked
 from dvxtest import env, git, make_dvx_repo, make_git_repo, run_dvx
 
@@ -101,31 +102,25 @@ def test_autostaged_add_prints_no_git_add_hint(tmp_path: Path) -> None:
 # -- tracked paths ----------------------------------------------------------------
 
 
-def test_untracked_path_hint_dvx_add(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("cmd", "tracked_first", "body", "hint", "after"), [
+    # status of a path dvx does not track: add it
+    ("status", False, b"a\n1\n", "dvx add x.csv", "all unchanged"),
+    # stats of an untracked dataset: add it
+    ("stats", False, b"a,b\n1,2\n3,4\n", "dvx add x.csv", "x.csv: 2 rows, 2 columns"),
+    # validate with no suite bound: infer one
+    ("validate", True, b"a,b\n1,2\n3,4\n5,6\n", "dvx expectations init x.csv", "x.csv: passed"),
+])
+def test_one_command_hint_fixes_the_state(tmp_path: Path, cmd: str, tracked_first: bool, body: bytes, hint: str,
+                                          after: str) -> None:
     repo = make_dvx_repo(tmp_path / "repo")
-    (repo / "x.csv").write_bytes(b"a\n1\n")
-    cp = run_dvx(repo, "status", "x.csv", check=False)
-    assert cp.returncode == 2 and commands(cp) == ["dvx add x.csv"]
-    follow(repo, "dvx add x.csv")
-    assert "all unchanged" in run_dvx(repo, "status", "x.csv").stdout
-
-
-def test_stats_of_an_untracked_dataset_hint_dvx_add(tmp_path: Path) -> None:
-    repo = make_dvx_repo(tmp_path / "repo")
-    (repo / "x.csv").write_bytes(b"a,b\n1,2\n3,4\n")
-    cp = run_dvx(repo, "stats", "x.csv", check=False)
-    assert cp.returncode == 2 and commands(cp) == ["dvx add x.csv"]
-    follow(repo, "dvx add x.csv")
-    assert "x.csv: 2 rows, 2 columns" in run_dvx(repo, "stats", "x.csv").stdout
-
-
-def test_validate_without_a_suite_hint_expectations_init(tmp_path: Path) -> None:
-    repo = make_dvx_repo(tmp_path / "repo")
-    tracked(repo, "x.csv", b"a,b\n1,2\n3,4\n5,6\n")
-    cp = run_dvx(repo, "validate", "x.csv", check=False)
-    assert cp.returncode == 2 and commands(cp) == ["dvx expectations init x.csv"]
-    follow(repo, "dvx expectations init x.csv")
-    assert "x.csv: passed" in run_dvx(repo, "validate", "x.csv").stdout
+    if tracked_first:
+        tracked(repo, "x.csv", body)
+    else:
+        (repo / "x.csv").write_bytes(body)
+    cp = run_dvx(repo, cmd, "x.csv", check=False)
+    assert cp.returncode == 2 and commands(cp) == [hint]
+    follow(repo, hint)
+    assert after in run_dvx(repo, cmd, "x.csv").stdout
 
 
 def test_expectations_init_hint_from_a_subfolder_stages_suite_and_binding(tmp_path: Path) -> None:
