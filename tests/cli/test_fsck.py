@@ -1,0 +1,196 @@
+"""``dvx fsck``: real git repositories, a folder remote and moto, damage made by hand."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from dvxtest import git, make_dvx_repo, run_dvx
+
+MiB = 1 << 20
+
+
+def _repo(tmp_path: Path) -> Path:
+    """A committed repository with one file and one directory (random bytes: stored raw)."""
+    repo = make_dvx_repo(tmp_path / "repo")
+    rnd = random.Random(5)
+    (repo / "big.bin").write_bytes(rnd.randbytes(MiB))
+    (repo / "d").mkdir()
+    (repo / "d" / "a.txt").write_bytes(rnd.randbytes(3000))
+    run_dvx(repo, "add", "big.bin", "d")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "data")
+    return repo
+
+
+def _packs(repo: Path) -> list[Path]:
+    return sorted(p for p in (repo / ".dvx" / "cache" / "packs").rglob("*") if p.is_file() and len(p.name) == 32)
+
+
+def _big_pack(repo: Path) -> Path:
+    return max(_packs(repo), key=lambda p: p.stat().st_size)
+
+
+def _index_of(repo: Path, pack: str) -> Path:
+    """The index file naming ``pack`` (hex)."""
+    from dvx.store.index import decode_index
+
+    for f in sorted((repo / ".dvx" / "cache" / "index").iterdir()):
+        if len(f.name) == 32 and any(r.pack.hex() == pack for r in decode_index(f.read_bytes()).values()):
+            return f
+    raise AssertionError(f"no index names {pack}")
+
+
+def _fsck(repo: Path, *args: str) -> tuple[int, dict]:
+    cp = run_dvx(repo, "fsck", "--json", *args, check=False)
+    assert cp.returncode in (0, 1) and cp.stdout, cp.stderr
+    return cp.returncode, json.loads(cp.stdout)
+
+
+def test_clean_repo_exits_0_and_writes_nothing(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    before = git(repo, "status", "--porcelain").stdout
+    cache = {p: p.stat().st_mtime_ns for p in (repo / ".dvx" / "cache").rglob("*")}
+    cp = run_dvx(repo, "fsck")
+    assert "checked" in cp.stdout and "0 problems" not in cp.stderr
+    assert git(repo, "status", "--porcelain").stdout == before
+    assert {p: p.stat().st_mtime_ns for p in (repo / ".dvx" / "cache").rglob("*")} == cache
+    assert run_dvx(repo, "fsck", "--all-commits").returncode == 0
+
+
+def test_flipped_byte_names_object_pack_and_path(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    pack = _big_pack(repo)
+    raw = bytearray(pack.read_bytes())
+    raw[1000] ^= 0xFF
+    pack.write_bytes(bytes(raw))
+    before = git(repo, "status", "--porcelain").stdout
+    cp = run_dvx(repo, "fsck", check=False)
+    assert cp.returncode == 1, cp.stdout + cp.stderr
+    bad = [ln for ln in cp.stdout.splitlines() if "corrupt" in ln]
+    assert len(bad) == 1, cp.stdout
+    assert pack.name in bad[0] and "affects big.bin" in bad[0]
+    assert "d" not in bad[0].split("affects ", 1)[1].split(", ")
+    assert git(repo, "status", "--porcelain").stdout == before
+    code, out = _fsck(repo)
+    assert code == 1 and not out["clean"]
+    (p,) = [p for p in out["problems"] if p["kind"] == "object"]
+    assert p["pack"] == pack.name and p["affects"] == ["big.bin"] and len(p["id"]) == 32
+    # The same problem at a revision names the path there.
+    code, out = _fsck(repo, "--rev", "HEAD")
+    assert code == 1 and [q["affects"] for q in out["problems"]] == [["big.bin@HEAD"]]
+
+
+def test_truncated_pack(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    pack = _big_pack(repo)
+    raw = pack.read_bytes()
+    pack.write_bytes(raw[: len(raw) // 2])
+    code, out = _fsck(repo)
+    assert code == 1
+    (p,) = out["problems"]
+    assert p["kind"] == "pack" and p["id"] == pack.name and "truncated" in p["message"]
+    assert p["affects"] == ["big.bin"]
+
+
+def test_missing_pack(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    pack = _big_pack(repo)
+    pack.unlink()
+    code, out = _fsck(repo)
+    assert code == 1
+    (p,) = out["problems"]
+    assert p["kind"] == "pack" and "missing" in p["message"] and p["affects"] == ["big.bin"]
+
+
+def test_renamed_index_file(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    index = repo / ".dvx" / "cache" / "index"
+    first = _index_of(repo, _big_pack(repo).name)
+    wrong = index / ("0" * 32)
+    first.rename(wrong)
+    cp = run_dvx(repo, "fsck", check=False)
+    assert cp.returncode == 1
+    assert any(wrong.name in ln and "does not match its name" in ln for ln in cp.stdout.splitlines()), cp.stdout
+    # Its packs are now named by no index, and the pointers' objects are missing.
+    code, out = _fsck(repo)
+    kinds = {p["kind"] for p in out["problems"]}
+    assert {"index", "pack", "missing"} <= kinds
+    assert any(p["kind"] == "missing" and "big.bin" in p["affects"] for p in out["problems"])
+
+
+def test_missing_chunk_at_rev(tmp_path: Path) -> None:
+    """A chunk only an old revision reaches, dropped from the cache index: clean in the workspace, found at --rev."""
+    from dvx.hashing import hash_bytes
+    from dvx.store.index import decode_index, encode_index
+    from dvx.store.objects import ObjectType
+
+    repo = _repo(tmp_path)
+    first = git(repo, "rev-parse", "HEAD").stdout.strip()
+    index = repo / ".dvx" / "cache" / "index"
+    old = _index_of(repo, _big_pack(repo).name)
+    (repo / "big.bin").write_bytes(random.Random(6).randbytes(MiB))
+    run_dvx(repo, "add", "big.bin")
+    git(repo, "commit", "-qam", "new data")
+    recs = decode_index(old.read_bytes())
+    # The largest chunk of the first add: a chunk of the old big.bin (d/a.txt is 3000 bytes).
+    gone = max((r for r in recs.values() if r.otype == ObjectType.CHUNK), key=lambda r: r.raw)
+    data = encode_index(r for r in recs.values() if r.oid != gone.oid)
+    (index / hash_bytes(data).hex()).write_bytes(data)
+    old.unlink()
+    assert _fsck(repo)[0] == 0
+    code, out = _fsck(repo, "--rev", first[:10])
+    assert code == 1
+    (p,) = out["problems"]
+    assert p["kind"] == "missing" and p["id"] == gone.oid.hex() and p["affects"] == [f"big.bin@{first[:10]}"]
+    assert out["revisions"] == [first]
+    code, out = _fsck(repo, "--all-commits")
+    assert code == 1 and [p["affects"] for p in out["problems"]] == [[f"big.bin@{first[:12]}"]]
+
+
+def test_json_shape(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    code, out = _fsck(repo, "big.bin")
+    assert code == 0
+    assert set(out) == {"clean", "revisions", "pointers", "roots", "stores", "problems"}
+    assert out["clean"] is True and out["problems"] == [] and out["pointers"] == 1
+    (s,) = out["stores"]
+    assert set(s) == {"where", "indexes", "packs", "objects", "bytes"} and s["objects"] > 3 and s["bytes"] >= MiB
+
+
+def test_cloud_folder_remote(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    remote = tmp_path / "remote"
+    run_dvx(repo, "remote", "add", "-d", "r", str(remote))
+    run_dvx(repo, "push")
+    assert _fsck(repo, "--cloud")[0] == 0
+    rpack = max((p for p in (remote / "packs").rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
+    raw = bytearray(rpack.read_bytes())
+    raw[len(raw) // 2] ^= 1
+    rpack.write_bytes(bytes(raw))
+    assert _fsck(repo)[0] == 0  # the cache alone is intact
+    code, out = _fsck(repo, "--cloud")
+    assert code == 1
+    (p,) = out["problems"]
+    assert p["store"].startswith("remote") and p["pack"] == rpack.name and p["affects"] == ["big.bin"]
+
+
+def test_cloud_moto(tmp_path: Path, s3_bucket) -> None:
+    bucket = s3_bucket()
+    repo = _repo(tmp_path)
+    run_dvx(repo, "remote", "add", "-d", "s3", bucket.url)
+    run_dvx(repo, "remote", "modify", "s3", "endpoint_url", bucket.endpoint)
+    run_dvx(repo, "push")
+    code, out = _fsck(repo, "--cloud")
+    assert code == 0 and len(out["stores"]) == 2 and out["stores"][1]["objects"] == out["stores"][0]["objects"]
+    fs = bucket.fs()
+    packs = [p for p in fs.find(f"{bucket.name}/packs") if len(p.rsplit("/", 1)[-1]) == 32]
+    big = max(packs, key=fs.size)
+    data = fs.cat_file(big)
+    fs.pipe_file(big, data[: len(data) - 100])
+    code, out = _fsck(repo, "--cloud")
+    assert code == 1
+    (p,) = out["problems"]
+    assert p["kind"] == "pack" and p["id"] == big.rsplit("/", 1)[-1] and "truncated" in p["message"]
+    assert set(p["affects"]) == {"big.bin", "d"}  # the whole pack is unreadable
