@@ -109,8 +109,9 @@ def fsck(
         for m in missing:
             whose = "" if m.parent is None else f" (named by {m.parent.hex()})"
             held = "the cache" + (" or the remote" if cloud else "")
+            kind = "missing" if m.reason == "is not in" else "manifest"
             res.problems.append(Problem(
-                "cache", "missing", m.oid.hex(), f"{m.otype.name.lower()} {m.oid.hex()}{whose} is not in {held}",
+                "cache", kind, m.oid.hex(), f"{m.otype.name.lower()} {m.oid.hex()}{whose} {m.reason} {held}",
                 None, list(labels),
             ))
     for name, chk in checks:

@@ -233,11 +233,13 @@ def _check_blobs(
 
 @dataclass
 class Missing:
-    """An object a root reaches that no checked store holds intact; ``parent`` names it (None: the root)."""
+    """An object a root reaches that no checked store holds (or a manifest that does not decode);
+    ``parent`` names it (None: the root)."""
 
     oid: bytes
     otype: ObjectType
     parent: bytes | None
+    reason: str = "is not in"  # or why the stored manifest is unusable
 
 
 def reach(
@@ -265,21 +267,32 @@ def reach(
         except DvxError:
             return None  # damaged: reported by the store check
 
-    files: list[tuple[bytes, bytes | None]] = []
+    def bad_manifest(o: bytes, t: ObjectType, parent: bytes | None, e: ValueError) -> None:
+        missing.append(Missing(o, t, parent, f"is not a valid {t.name.lower()} manifest ({e}) in"))
+
+    files: list[tuple[bytes, bytes | None, bytes | None]] = []
     raw = load(oid, otype, None)
     if otype == ObjectType.TREE and raw is not None:
-        with contextlib.suppress(ValueError):
-            for e in TreeManifest.decode(raw).entries:
-                if e.file_oid not in seen:
-                    files.append((e.file_oid, load(e.file_oid, ObjectType.FILE, oid)))
+        try:
+            entries = TreeManifest.decode(raw).entries
+        except ValueError as e:
+            bad_manifest(oid, otype, None, e)
+            entries = ()
+        for ent in entries:
+            if ent.file_oid not in seen:
+                files.append((ent.file_oid, load(ent.file_oid, ObjectType.FILE, oid), oid))
     elif otype == ObjectType.FILE:
-        files.append((oid, raw))
-    for foid, data in files:
+        files.append((oid, raw, None))
+    for foid, data, parent in files:
         if data is None:
             continue
-        with contextlib.suppress(ValueError):
-            for c in FileManifest.decode(data).chunks:
-                if c.oid not in seen:
-                    load(c.oid, ObjectType.CHUNK, foid)
+        try:
+            chunks = FileManifest.decode(data).chunks
+        except ValueError as e:
+            bad_manifest(foid, ObjectType.FILE, parent, e)
+            continue
+        for c in chunks:
+            if c.oid not in seen:
+                load(c.oid, ObjectType.CHUNK, foid)
     return seen, missing
 

@@ -194,3 +194,40 @@ def test_cloud_moto(tmp_path: Path, s3_bucket) -> None:
     (p,) = out["problems"]
     assert p["kind"] == "pack" and p["id"] == big.rsplit("/", 1)[-1] and "truncated" in p["message"]
     assert set(p["affects"]) == {"big.bin", "d"}  # the whole pack is unreadable
+
+
+def test_pull_repairs_what_fsck_found(tmp_path: Path) -> None:
+    """fsck notes the damaged cached pack; the next `dvx pull` heals it from the remote and fsck is clean."""
+    repo = _repo(tmp_path)
+    run_dvx(repo, "remote", "add", "-d", "r", str(tmp_path / "remote"))
+    run_dvx(repo, "push")
+    pack = _big_pack(repo)
+    raw = bytearray(pack.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    pack.write_bytes(bytes(raw))
+    assert _fsck(repo)[0] == 1
+    run_dvx(repo, "pull")
+    code, out = _fsck(repo)
+    assert code == 0, out["problems"]
+    assert (repo / ".dvx" / "cache" / "quarantine" / pack.name).exists()
+
+
+def test_manifest_that_does_not_decode(tmp_path: Path) -> None:
+    """An intact object (its bytes hash to its id) named as a file manifest but not one: reported."""
+    from dvx.hashing import hash_bytes
+    from dvx.store import ObjectStore, ObjectType
+
+    repo = _repo(tmp_path)
+    junk = b"not a manifest" * 10
+    oid = hash_bytes(junk)
+    with ObjectStore(None, str(repo / ".dvx" / "cache")).writer() as w:
+        w.put(oid, ObjectType.FILE, junk)
+        w.flush()
+    pointer = repo / "big.bin.dvx"
+    text = pointer.read_text()
+    old = next(ln for ln in text.splitlines() if ln.startswith("id: "))
+    pointer.write_text(text.replace(old, f"id: {oid.hex()}"))
+    code, out = _fsck(repo)
+    assert code == 1
+    (p,) = out["problems"]
+    assert p["kind"] == "manifest" and p["id"] == oid.hex() and p["affects"] == ["big.bin"]
