@@ -80,9 +80,9 @@ def check_store(store: ObjectStore, progress: Callable[[int], None] | None = Non
     for pid in sorted(by_pack):
         res.packs += 1
         recs = sorted(by_pack[pid].values(), key=lambda r: r[2])
-        ok = _check_pack(store, res, pid, present.get(pid), recs, named_by[pid])
-        if ok:
-            _check_blobs(store, res, pid, recs, progress)
+        todo = _check_pack(store, res, pid, present.get(pid), recs, named_by[pid])
+        if todo:
+            _check_blobs(store, res, pid, todo, progress)
     return res
 
 
@@ -152,36 +152,50 @@ def _list_packs(store: ObjectStore) -> dict[bytes, int]:
 
 def _check_pack(
     store: ObjectStore, res: StoreCheck, pid: bytes, size: int | None, recs: list[Record], indexes: list[str]
-) -> bool:
-    """The pack's presence, length, id and header against its index records; False when its blobs cannot be read."""
+) -> list[Record]:
+    """The pack's presence, length, id and header against its index records; the records whose blobs to read."""
     h = pid.hex()
     oids = {r[0] for r in recs}
-    named = f"named by index {', '.join(indexes)}"
+    named = f"index {', '.join(indexes)}"
     if size is None:
-        res.problems.append(StoreProblem("pack", h, f"pack {h} {named} is missing from {store.where} ({len(recs)} objects)", h, oids))
-        return False
-    need = max(r[2] + r[3] for r in recs) + _pack.TRAILER_SIZE
-    if size < need:
         res.problems.append(StoreProblem(
-            "pack", h, f"pack {h} in {store.where} is truncated: {size} bytes, its indexed blobs and trailer need {need}", h, oids,
+            "pack", h, f"pack {h} named by {named} is missing from {store.where} ({len(recs)} objects)", h, oids,
         ))
-        return False
-    try:
-        tail = _tail(store, pid, size)
-        header = _pack.parse_header(tail[: -_pack.TRAILER_SIZE], pid, size)
-    except (ValueError, OSError) as e:
-        res.problems.append(StoreProblem("pack", h, f"pack {h} in {store.where}: {e}", h, oids))
-        return True  # its blobs are still checked one by one
-    if _pack.pack_id_of(tail) != pid:
-        res.problems.append(StoreProblem("pack", h, f"pack {h} in {store.where}: its content does not match its name", h))
+        return []
+    header: list[Record] | None = None
+    why = f"{size} bytes is too short for a pack"
+    if size >= _pack.TRAILER_SIZE:
+        try:
+            tail = _tail(store, pid, size)
+            header = _pack.parse_header(tail[: -_pack.TRAILER_SIZE], pid, size)
+            if _pack.pack_id_of(tail) != pid:
+                header, why = None, "its content does not match its name"
+        except (ValueError, OSError) as e:
+            why = str(e)
+    need = max(r[2] + r[3] for r in recs) + _pack.TRAILER_SIZE
+    if header is None and size < need:
+        res.problems.append(StoreProblem(
+            "pack", h, f"pack {h} in {store.where} is truncated: {size} bytes, its indexed blobs and trailer need {need}",
+            h, oids,
+        ))
+        return []
+    if header is None:
+        # The blobs are still verified one by one: those that match their ids are intact.
+        res.problems.append(StoreProblem("pack", h, f"pack {h} in {store.where}: {why}", h))
+        return recs
+    # An intact pack (its id is the hash of its header): an index record that differs from the
+    # pack's own entry is the index's fault (a wrong offset, length, type or flags).
     own = {r[0]: r for r in header}
+    good = []
     for r in recs:
-        if own.get(r[0]) != r:
-            res.problems.append(StoreProblem(
-                "object", r[0].hex(), f"pack {h} in {store.where}: index {', '.join(indexes)} places object {r[0].hex()} "
-                "where the pack's own header does not", h, {r[0]},
-            ))
-    return True
+        if own.get(r[0]) == r:
+            good.append(r)
+            continue
+        res.problems.append(StoreProblem(
+            "object", r[0].hex(), f"{named} in {store.where}: its entry for object {r[0].hex()} does not match "
+            f"pack {h}'s own header ({'placed elsewhere' if r[0] in own else 'the pack does not hold it'})", h, {r[0]},
+        ))
+    return good
 
 
 def _tail(store: ObjectStore, pid: bytes, size: int) -> bytes:

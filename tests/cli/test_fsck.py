@@ -188,7 +188,7 @@ def test_cloud_moto(tmp_path: Path, s3_bucket) -> None:
     packs = [p for p in fs.find(f"{bucket.name}/packs") if len(p.rsplit("/", 1)[-1]) == 32]
     big = max(packs, key=fs.size)
     data = fs.cat_file(big)
-    fs.pipe_file(big, data[: len(data) - 100])
+    fs.pipe_file(big, data[: len(data) // 2])
     code, out = _fsck(repo, "--cloud")
     assert code == 1
     (p,) = out["problems"]
@@ -231,3 +231,40 @@ def test_manifest_that_does_not_decode(tmp_path: Path) -> None:
     assert code == 1
     (p,) = out["problems"]
     assert p["kind"] == "manifest" and p["id"] == oid.hex() and p["affects"] == ["big.bin"]
+
+
+def test_index_entry_outside_its_pack(tmp_path: Path) -> None:
+    """An index entry placing an object past the end of an intact pack: the index is named, not the pack."""
+    from dvx.hashing import hash_bytes
+    from dvx.store.index import decode_index, encode_index
+
+    repo = _repo(tmp_path)
+    pack = _big_pack(repo)
+    old = _index_of(repo, pack.name)
+    recs = decode_index(old.read_bytes())
+    moved = max(recs.values(), key=lambda r: r.raw)
+    data = encode_index(r._replace(offset=r.offset + 10 * MiB) if r.oid == moved.oid else r for r in recs.values())
+    (old.parent / hash_bytes(data).hex()).write_bytes(data)
+    old.unlink()
+    code, out = _fsck(repo)
+    assert code == 1
+    (p,) = out["problems"]
+    assert p["kind"] == "object" and p["id"] == moved.oid.hex() and p["pack"] == pack.name
+    assert hash_bytes(data).hex() in p["message"] and "own header" in p["message"] and p["affects"] == ["big.bin"]
+
+
+def test_pack_tail_cut_blobs_intact(tmp_path: Path) -> None:
+    """The last bytes of a pack gone (its header and trailer), every indexed blob still intact:
+    reported against the pack, affecting no data path (every object still reads)."""
+    repo = _repo(tmp_path)
+    pack = _big_pack(repo)
+    raw = pack.read_bytes()
+    pack.write_bytes(raw[:-20])
+    code, out = _fsck(repo)
+    assert code == 1
+    (p,) = out["problems"]
+    assert p["kind"] == "pack" and p["id"] == pack.name and "magic" in p["message"] and p["affects"] == []
+    data = (repo / "big.bin").read_bytes()
+    (repo / "big.bin").unlink()
+    run_dvx(repo, "checkout")
+    assert (repo / "big.bin").read_bytes() == data
