@@ -9,7 +9,9 @@ affects. The only write is the "damaged" note of the cache
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from dvx import scm
@@ -89,11 +91,26 @@ def fsck(
     res = FsckResult()
     roots = _roots(ws, paths, rev, all_commits, cwd, res)
     stores: list[tuple[str, ObjectStore]] = [("cache", ws.cache)]
+    guard: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext
     if cloud:
-        from dvx.remote import open_remote
+        from dvx.errors import RemoteError
+        from dvx.remote import open_remote, translate_errors
 
         rem = open_remote(ws.config, remote)
+        guard = functools.partial(translate_errors, rem)  # filesystem and S3 exceptions as one-line RemoteErrors
+        with guard():
+            if not rem.fs.exists(rem.root):
+                raise RemoteError(f"remote {rem.label}: nothing at {rem.store.display_root} (no such folder or bucket, "
+                                  "or nothing pushed yet)")
         stores.append((f"remote {rem.label}", rem.store))
+    with guard():
+        _check(res, stores, roots, cloud)
+    return res
+
+
+def _check(
+    res: FsckResult, stores: list[tuple[str, ObjectStore]], roots: dict[tuple[bytes, ObjectType], list[str]], cloud: bool
+) -> None:
     bad: set[bytes] = set()
     checks: list[tuple[str, StoreCheck]] = []
     for name, store in stores:
@@ -118,7 +135,6 @@ def fsck(
         for sp in chk.problems:
             hit = [label for label, objs in reached if not objs.isdisjoint(sp.oids)] if sp.oids else []
             res.problems.append(Problem(name, sp.what, sp.name, sp.message, sp.pack, list(dict.fromkeys(hit))))
-    return res
 
 
 def _roots(

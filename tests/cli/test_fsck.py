@@ -163,6 +163,8 @@ def test_cloud_folder_remote(tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     remote = tmp_path / "remote"
     run_dvx(repo, "remote", "add", "-d", "r", str(remote))
+    cp = run_dvx(repo, "fsck", "--cloud", check=False)
+    assert cp.returncode == 1 and "remote 'r'" in cp.stderr and "nothing at" in cp.stderr  # never pushed: no folder
     run_dvx(repo, "push")
     assert _fsck(repo, "--cloud")[0] == 0
     rpack = max((p for p in (remote / "packs").rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
