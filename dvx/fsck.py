@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from dvx import scm
 from dvx.errors import DvxError, PointerError, UsageError
 from dvx.hashing import from_hex
-from dvx.store.fsck import StoreCheck, check_store, reach
+from dvx.store.fsck import Reach, StoreCheck, check_store
 from dvx.store.objects import ObjectType
 from dvx.store.store import ObjectStore
 from dvx.workspace import Workspace
@@ -119,23 +119,24 @@ def _check(
         checks.append((name, chk))
         bad |= chk.bad_oids()
     # A damaged object counts as lost only when no checked store has a good copy.
-    reached: list[tuple[str, set[bytes]]] = []
+    reach = Reach([s for _n, s in stores], bad)
+    hits: list[tuple[str, set[bytes]]] = []  # (label, problem ids it reaches), only labels with some
     for (oid, otype), labels in roots.items():
-        objs, missing = reach([s for _n, s in stores], oid, otype, bad)
-        reached.extend((label, objs) for label in labels)
-        for m in missing:
-            whose = "" if m.parent is None else f" (named by {m.parent.hex()})"
-            held = "the cache" + (" or the remote" if cloud else "")
-            kind = "missing" if m.reason == "is not in" else "manifest"
-            res.problems.append(Problem(
-                "cache", kind, m.oid.hex(), f"{m.otype.name.lower()} {m.oid.hex()}{whose} {m.reason} {held}",
-                None, list(labels),
-            ))
+        got = reach.root(oid, otype)
+        if got:
+            hits.extend((label, got) for label in labels)
+    held = "the cache" + (" or the remote" if cloud else "")
+    for m in reach.missing.values():
+        whose = "" if m.parent is None else f" (named by {m.parent.hex()})"
+        kind = "missing" if m.reason == "is not in" else "manifest"
+        affects = list(dict.fromkeys(label for label, h in hits if m.oid in h))
+        res.problems.append(Problem(
+            "cache", kind, m.oid.hex(), f"{m.otype.name.lower()} {m.oid.hex()}{whose} {m.reason} {held}", None, affects,
+        ))
     for name, chk in checks:
         for sp in chk.problems:
-            hit = [label for label, objs in reached if not objs.isdisjoint(sp.oids)] if sp.oids else []
-            res.problems.append(Problem(name, sp.what, sp.name, sp.message, sp.pack, list(dict.fromkeys(hit))))
-
+            affects = list(dict.fromkeys(label for label, h in hits if not h.isdisjoint(sp.oids))) if sp.oids else []
+            res.problems.append(Problem(name, sp.what, sp.name, sp.message, sp.pack, affects))
 
 def _roots(
     ws: Workspace, paths: Sequence[str] | None, rev: str | None, all_commits: bool, cwd: str | None, res: FsckResult

@@ -12,7 +12,7 @@ Read-only, for the cache and any remote. ``check_store``:
    at most ``MAX_BATCH`` bytes: memory stays bounded whatever the store's
    size) and verifies it against its id.
 
-``reach`` then follows roots (tree -> file manifests -> chunks) through one
+``Reach`` then follows roots (tree -> file manifests -> chunks) through one
 or more stores. The only write is the "damaged" note of a local store
 (``dvx.store.heal.note_damaged``), so that the next locked command heals it.
 """
@@ -244,11 +244,13 @@ def _check_blobs(
 
 # ------------------------------------------------------------------ reachability
 
+_NONE: frozenset[bytes] = frozenset()
+
 
 @dataclass
 class Missing:
-    """An object a root reaches that no checked store holds (or a manifest that does not decode);
-    ``parent`` names it (None: the root)."""
+    """An object roots reach that no checked store holds (or a stored manifest that does not decode);
+    ``parent`` is the manifest naming it (None: a root)."""
 
     oid: bytes
     otype: ObjectType
@@ -256,57 +258,77 @@ class Missing:
     reason: str = "is not in"  # or why the stored manifest is unusable
 
 
-def reach(
-    stores: Sequence[ObjectStore], oid: bytes, otype: ObjectType, bad: set[bytes]
-) -> tuple[set[bytes], list[Missing]]:
-    """Every object ``(oid, otype)`` reaches, and those no store of ``stores`` holds (or holds only
-    damaged: the ids of ``bad``). Manifests are read from the first store holding them."""
-    seen: set[bytes] = set()
-    missing: list[Missing] = []
+class Reach:
+    """Follows roots (tree -> file manifests -> chunks) through ``stores``, reading each manifest from
+    the first store holding it, once however many roots name it. ``bad``: ids whose stored copies are
+    damaged (from ``check_store``). Memory: one small entry per file manifest, never a root's closure."""
 
-    def holder(o: bytes) -> ObjectStore | None:
-        return next((s for s in stores if s.has(o)), None) if o not in bad else None
+    def __init__(self, stores: Sequence[ObjectStore], bad: set[bytes]) -> None:
+        self.stores = list(stores)
+        self.bad = bad
+        self.missing: dict[bytes, Missing] = {}
+        self._files: dict[bytes, frozenset[bytes]] = {}
 
-    def load(o: bytes, t: ObjectType, parent: bytes | None) -> bytes | None:
-        seen.add(o)
-        s = holder(o)
-        if s is None:
-            if not any(st.has(o) for st in stores):
-                missing.append(Missing(o, t, parent))
+    def root(self, oid: bytes, otype: ObjectType) -> set[bytes]:
+        """The ids of damaged, missing or undecodable objects that ``(oid, otype)`` reaches."""
+        hits: set[bytes] = set()
+        if otype == ObjectType.FILE:
+            hits |= self._file(oid, None)
+        elif otype == ObjectType.TREE:
+            raw = self._read(oid, otype, None, hits)
+            if raw is not None:
+                try:
+                    entries = TreeManifest.decode(raw).entries
+                except ValueError as e:
+                    self._undecodable(oid, otype, None, e, hits)
+                    entries = ()
+                for ent in entries:
+                    hits |= self._file(ent.file_oid, oid)
+        else:  # a PROFILE (or RESULT): present and intact is all
+            self._read(oid, otype, None, hits, load=False)
+        return hits
+
+    def _file(self, foid: bytes, parent: bytes | None) -> frozenset[bytes]:
+        got = self._files.get(foid)
+        if got is not None:
+            return got
+        hits: set[bytes] = set()
+        raw = self._read(foid, ObjectType.FILE, parent, hits)
+        if raw is not None:
+            try:
+                for c in FileManifest.decode(raw).chunks:
+                    if c.oid in self.bad:
+                        hits.add(c.oid)
+                    elif not self._held(c.oid):
+                        self.missing.setdefault(c.oid, Missing(c.oid, ObjectType.CHUNK, foid))
+                        hits.add(c.oid)
+            except ValueError as e:
+                self._undecodable(foid, ObjectType.FILE, parent, e, hits)
+        out = frozenset(hits) if hits else _NONE
+        self._files[foid] = out
+        return out
+
+    def _held(self, oid: bytes) -> bool:
+        return any(s.has(oid) for s in self.stores)
+
+    def _read(self, oid: bytes, otype: ObjectType, parent: bytes | None, hits: set[bytes], load: bool = True) -> bytes | None:
+        """The object's bytes (None: damaged, missing, or ``load`` false); problems go to ``hits``."""
+        if oid in self.bad:
+            hits.add(oid)
             return None
-        if t not in (ObjectType.TREE, ObjectType.FILE):
+        store = next((s for s in self.stores if s.has(oid)), None)
+        if store is None:
+            self.missing.setdefault(oid, Missing(oid, otype, parent))
+            hits.add(oid)
+            return None
+        if not load:
             return None
         try:
-            return s.get(o)
+            return store.get(oid)
         except DvxError:
-            return None  # damaged: reported by the store check
+            hits.add(oid)  # damaged since the store check read it
+            return None
 
-    def bad_manifest(o: bytes, t: ObjectType, parent: bytes | None, e: ValueError) -> None:
-        missing.append(Missing(o, t, parent, f"is not a valid {t.name.lower()} manifest ({e}) in"))
-
-    files: list[tuple[bytes, bytes | None, bytes | None]] = []
-    raw = load(oid, otype, None)
-    if otype == ObjectType.TREE and raw is not None:
-        try:
-            entries = TreeManifest.decode(raw).entries
-        except ValueError as e:
-            bad_manifest(oid, otype, None, e)
-            entries = ()
-        for ent in entries:
-            if ent.file_oid not in seen:
-                files.append((ent.file_oid, load(ent.file_oid, ObjectType.FILE, oid), oid))
-    elif otype == ObjectType.FILE:
-        files.append((oid, raw, None))
-    for foid, data, parent in files:
-        if data is None:
-            continue
-        try:
-            chunks = FileManifest.decode(data).chunks
-        except ValueError as e:
-            bad_manifest(foid, ObjectType.FILE, parent, e)
-            continue
-        for c in chunks:
-            if c.oid not in seen:
-                load(c.oid, ObjectType.CHUNK, foid)
-    return seen, missing
-
+    def _undecodable(self, oid: bytes, otype: ObjectType, parent: bytes | None, e: ValueError, hits: set[bytes]) -> None:
+        self.missing.setdefault(oid, Missing(oid, otype, parent, f"is not a valid {otype.name.lower()} manifest ({e}) in"))
+        hits.add(oid)

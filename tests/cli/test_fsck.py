@@ -270,3 +270,36 @@ def test_pack_tail_cut_blobs_intact(tmp_path: Path) -> None:
     (repo / "big.bin").unlink()
     run_dvx(repo, "checkout")
     assert (repo / "big.bin").read_bytes() == data
+
+
+def test_missing_chunk_of_a_directory_every_commit_named(tmp_path: Path) -> None:
+    """A chunk of a file inside a tracked directory, gone: the directory is named, at each commit reaching it."""
+    from dvx.hashing import hash_bytes
+    from dvx.store.index import decode_index, encode_index
+    from dvx.store.objects import ObjectType
+
+    repo = _repo(tmp_path)
+    first = git(repo, "rev-parse", "HEAD").stdout.strip()
+    git(repo, "commit", "-q", "--allow-empty", "-m", "second")
+    second = git(repo, "rev-parse", "HEAD").stdout.strip()
+    index = repo / ".dvx" / "cache" / "index"
+    for f in sorted(index.iterdir()):
+        recs = decode_index(f.read_bytes())
+        small = [r for r in recs.values() if r.otype == ObjectType.CHUNK and r.raw == 3000]
+        if small:
+            data = encode_index(r for r in recs.values() if r.oid != small[0].oid)
+            (index / hash_bytes(data).hex()).write_bytes(data)
+            f.unlink()
+            break
+    else:
+        raise AssertionError("no 3000-byte chunk")
+    code, out = _fsck(repo)
+    assert code == 1
+    (p,) = out["problems"]
+    assert p["kind"] == "missing" and p["id"] == small[0].oid.hex() and p["affects"] == ["d"]
+    assert p["message"].startswith(f"chunk {small[0].oid.hex()} (named by ")
+    code, out = _fsck(repo, "--all-commits")
+    (p,) = out["problems"]
+    assert sorted(p["affects"]) == sorted([f"d@{first[:12]}", f"d@{second[:12]}"])
+    cp = run_dvx(repo, "fsck", "--all-commits", check=False)
+    assert cp.returncode == 1 and "affects d@" in cp.stdout and "error: fsck found 1 problem" in cp.stderr
