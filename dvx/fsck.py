@@ -118,7 +118,8 @@ def _check(
         res.stores.append(chk)
         checks.append((name, chk))
         bad |= chk.bad_oids()
-    # A damaged object counts as lost only when no checked store has a good copy.
+    # A damaged copy in any checked store is reported with the paths reaching it, even when the other
+    # store holds a good one (that copy is what `dvx pull` or `dvx push` would restore it from).
     reach = Reach([s for _n, s in stores], bad)
     hits: list[tuple[str, set[bytes]]] = []  # (label, problem ids it reaches), only labels with some
     for (oid, otype), labels in roots.items():
