@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "hook-run": "dvx.cli.hooks:hook_run_cmd",
     "diff": "dvx.cli.history:diff_cmd",
     "log": "dvx.cli.history:log_cmd",
+    "fsck": "dvx.cli.fsck:fsck_cmd",
 }
 
 # Short help shown by `dvx --help` without importing the command modules.
@@ -59,6 +60,7 @@ SHORT_HELP: dict[str, str] = {
     "check": "The gate: validation plus drift against the committed baseline.",
     "diff": "Which tracked datasets changed between two revisions.",
     "log": "A dataset's history across commits.",
+    "fsck": "Check the cache (and remote) and that pointers resolve.",
     "hook-run": "(internal) What the installed git hooks run.",
 }
 

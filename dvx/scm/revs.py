@@ -199,3 +199,8 @@ def try_resolve(root: str | os.PathLike[str], name: str) -> str | None:
     """The object ``name`` resolves to (``git rev-parse --verify``), or None when it names nothing."""
     return git(root, "rev-parse", "--verify", "--quiet", name, check=False).decode().strip() or None
 
+
+
+def all_commits(root: Path) -> list[str]:
+    """Every commit reachable from any ref (``git rev-list --all``), newest first."""
+    return git(root, "rev-list", "--all").decode().split()
