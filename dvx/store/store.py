@@ -243,7 +243,7 @@ class ObjectStore:
             raise err from None
         if size is None or size >= end:
             raise err
-        return bytes(self.fs.cat_file(path, start, size)) if start < size else b""
+        return bytes(self.fs.cat_file(path, start=start, end=size)) if start < size else b""
 
     def decode(self, rec: Record, blob: bytes | memoryview) -> bytes:
         """``decode_blob`` for a blob of this store; a damaged local pack is noted for healing."""
