@@ -22,10 +22,13 @@ from dvx.errors import ConfigError
 CONFIG_NAME = "config"
 LOCAL_NAME = "config.local"
 
+# The repository format: `[core] format`, checked on every open (docs/format.md, "Format versions").
+REPO_FORMAT = 1
+
 # Written at `dvx init`; the chunking parameters must never change for a
 # repository afterwards or chunk ids stop matching (docs/format.md).
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "core": {"format": 1, "autostage": False},
+    "core": {"format": REPO_FORMAT, "autostage": False},
     "chunking": {
         "algorithm": "fastcdc-gear-v1",
         "min_size": 16384,
@@ -170,7 +173,14 @@ class Config:
                 continue
             section, _, key = name[4:].lower().partition("_")
             if section in merged and isinstance(merged[section], dict) and key in merged[section]:
-                merged[section][key] = _coerce(name, value, merged[section][key])
+                got = _coerce(name, value, merged[section][key])
+                if section == "chunking" and got != merged[section][key]:
+                    # Fixed at `dvx init`: another value would give every file other chunk ids.
+                    raise ConfigError(
+                        f"environment variable {name}={value!r:.80} would change [chunking] {key} = "
+                        f"{merged[section][key]!r} of {self.where('chunking', key)}; the chunking parameters "
+                        "of a repository are fixed at `dvx init`", f"unset {name}")
+                merged[section][key] = got
                 choices = _CHOICES.get((section, key))
                 if choices and merged[section][key] not in choices:
                     raise ConfigError(f"environment variable {name} must be one of {', '.join(map(repr, choices))}, "

@@ -55,6 +55,10 @@ class PointerError(ConfigError):
         self.line = line
 
 
+class FormatVersionError(ConfigError):
+    """A store, index, record or config written in a format this dvx does not read (exit 2)."""
+
+
 class UnsafePathError(ConfigError):
     """A path from a repository or remote that dvx refuses to write (exit 2).
 

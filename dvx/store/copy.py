@@ -110,6 +110,7 @@ def copy_objects(
         irecs = [r for fp in done for r in fp.records]
         data = encode_index(irecs)
         iid = hash_bytes(data)
+        dst._files.ensure_marker()  # the dvx-store file, before the first index names anything
         put_file(dst.fs if not dst.local else None, dst.local, index_path(dst.root, iid), data, check=False)
         dst.io.add(1, sent=len(data))
         dst._add_index(iid.hex(), data)

@@ -300,6 +300,7 @@ def _salvage(store: ObjectStore, pid: bytes, recs: list[Record]) -> tuple[bytes 
 
 def _write_index(store: ObjectStore, recs: list[Record]) -> None:
     data = encode_index(recs)
+    store._files.ensure_marker()
     path = _pack.index_path(store.root, hash_bytes(data))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     atomic_write(path, data)

@@ -112,8 +112,31 @@ def encode_index(records: Iterable[Record]) -> bytes:
 
 
 def check_index(data: bytes | bytearray | memoryview) -> int:
-    """Record count of an index file; ValueError when its header or length is wrong."""
-    return _check_head(data)
+    """Record count of an index file; ValueError when its header or length is wrong
+    or a record has flag bits this dvx does not know."""
+    count = _check_head(data)
+    flags = bytes(memoryview(data)[_HEAD.size + _REC.size - 1 :: _REC.size])
+    if flags.translate(None, bytes((0, FLAG_ZSTD))):  # at C speed; the loop below runs only on a refusal
+        k, f = next((k, f) for k, f in enumerate(flags) if f & ~FLAG_ZSTD)
+        oid = bytes(data[_HEAD.size + k * _REC.size : _HEAD.size + k * _REC.size + ID_BYTES]).hex()
+        raise ValueError(f"index: object {oid} has flags {f:#04x}, unknown flag bits {f & ~FLAG_ZSTD:#04x} "
+                         f"(index format {INDEX_VERSION} knows {FLAG_ZSTD:#04x})")
+    return count
+
+
+def newer_format(data: bytes | bytearray | memoryview) -> str | None:
+    """What in a well-formed-looking index file is newer than this dvx reads
+    (version, or unknown record flag bits), or None."""
+    if len(data) < _HEAD.size or bytes(data[:8]) != INDEX_MAGIC:
+        return None
+    version = _HEAD.unpack_from(data, 0)[1]
+    if version != INDEX_VERSION:
+        return f"index format version {version}, this dvx reads version {INDEX_VERSION}" if version > INDEX_VERSION else None
+    try:
+        check_index(data)
+    except ValueError as e:
+        return str(e).removeprefix("index: ") if "flag bits" in str(e) else None
+    return None
 
 
 def _check_head(data: bytes | bytearray | memoryview) -> int:

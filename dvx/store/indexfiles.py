@@ -16,10 +16,12 @@ import os
 from typing import Any
 
 from dvx._fsutil import atomic_write
+from dvx.errors import FormatVersionError
 from dvx.hashing import hash_bytes, is_oid
-from dvx.store.index import check_index
+from dvx.store.index import check_index, newer_format
 from dvx.store.iostats import IoStats
 from dvx.store.limits import MAX_INDEX
+from dvx.store.marker import check_marker, write_marker
 
 log = logging.getLogger("dvx.store")
 
@@ -62,9 +64,25 @@ class IndexFiles:
         self.where = where
         self.io = io
         self.cache_dir = cache_dir
+        self.marked: bool | None = None  # the store's dvx-store marker: None until read
+
+    def check_format(self) -> None:
+        """Read the store's ``dvx-store`` marker once (FormatVersionError for another format)."""
+        if self.marked is None:
+            self.io.add()
+            self.marked = check_marker(self.fs, self.local, self.root, self.where)
+
+    def ensure_marker(self) -> None:
+        """Check the marker, and write it when the store has none (before its first index)."""
+        self.check_format()
+        if not self.marked:
+            write_marker(self.fs, self.local, self.root)
+            self.io.add()
+            self.marked = True
 
     def names(self) -> list[str]:
         """Sorted ids of the index files present (temp files, folders and oversized files left out)."""
+        self.check_format()
         d = f"{self.root}/index"
         self.io.add()
         if self.local:
@@ -123,6 +141,11 @@ class IndexFiles:
                 if data is None:
                     continue
                 why = problem(name, data)
+                if why is not None and hash_bytes(data).hex() == name and (newer := newer_format(data)):
+                    # Written that way (it hashes to its name): a newer dvx, not damage.
+                    path = f"{self.root}/index/{name}"
+                    shown = path if self.local and self.where == self.root else f"{self.where}: {path}"
+                    raise FormatVersionError(f"{shown}: {newer}", "upgrade dvx")
                 if why is not None:
                     log.warning("ignoring index %s in %s: %s", name, self.where, why)
                     continue

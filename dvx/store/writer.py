@@ -276,6 +276,7 @@ class StoreWriter:
         data = encode_index(recs)
         iid = hash_bytes(data)
         s = self.store
+        s._files.ensure_marker()  # the dvx-store file, before the first index names anything
         if s.local:
             self._write_local_index(iid, data)
         else:

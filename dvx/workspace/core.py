@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from dvx._fsutil import atomic_write, is_within, remove_stale_in
 from dvx._paths import path_problem
 from dvx.chunking import ChunkerParams
-from dvx.config import DEFAULTS, Config, dumps_toml
-from dvx.errors import ConfigError, NotARepoError, UnsafePathError, UsageError
+from dvx.config import DEFAULTS, REPO_FORMAT, Config, dumps_toml
+from dvx.errors import ConfigError, FormatVersionError, NotARepoError, UnsafePathError, UsageError
 from dvx.workspace.lock import repo_lock
 from dvx.workspace.statcache import StatCache
 
@@ -45,6 +45,9 @@ def init_workspace(start: str | os.PathLike[str] = ".", force: bool = False) -> 
     for sub in ("cache", "tmp"):
         (dvx_dir / sub).mkdir(parents=True, exist_ok=True)
     atomic_write(dvx_dir / "config", dumps_toml(DEFAULTS).encode())
+    from dvx.store.marker import write_marker
+
+    write_marker(None, True, str(dvx_dir / "cache"))
     atomic_write(dvx_dir / ".gitignore", _GITIGNORE.encode())
     (root / "expectations").mkdir(exist_ok=True)
     keep = root / "expectations" / ".gitkeep"
@@ -101,7 +104,16 @@ class Workspace:
 
     @cached_property
     def config(self) -> Config:
-        return Config(self.dvx_dir)
+        cfg = Config(self.dvx_dir)
+        for data in (cfg.local_data, cfg.repo_data):
+            core = data.get("core")
+            fmt = core.get("format") if isinstance(core, dict) else None
+            if fmt is not None and fmt != REPO_FORMAT:
+                raise FormatVersionError(
+                    f"{cfg.where('core', 'format')}: [core] format = {fmt}, this dvx reads format {REPO_FORMAT}",
+                    "upgrade dvx" if fmt > REPO_FORMAT else f"set it back to {REPO_FORMAT}",
+                )
+        return cfg
 
     @cached_property
     def chunker(self) -> ChunkerParams:
