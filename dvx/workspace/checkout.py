@@ -68,6 +68,24 @@ def _local_is_safe(ws: Workspace, abspath: bytes, relkey: bytes) -> tuple[bytes 
     return h.oid, ws.cache.has(h.oid) or h.size == 0
 
 
+def _dir_is_safe(ws: Workspace, dfd: int, name: bytes, relb: bytes) -> bool:
+    """Whether the directory ``name`` in ``dfd`` holds only regular files whose content is cached
+    (links and special files are never safe; nothing is followed)."""
+    root = os.fsencode(ws.root) + b"/" + relb
+    for path, dirnames, filenames, sub_fd in os.fwalk(name, dir_fd=dfd, follow_symlinks=False):
+        sub = path[len(name):].lstrip(b"/")
+        for n in (*dirnames, *filenames):
+            st = os.stat(n, dir_fd=sub_fd, follow_symlinks=False)
+            if stat_mod.S_ISDIR(st.st_mode):
+                continue
+            if not stat_mod.S_ISREG(st.st_mode):
+                return False
+            rel = (sub + b"/" + n) if sub else n
+            if not _local_is_safe(ws, root + b"/" + rel, relb + b"/" + rel)[1]:
+                return False
+    return True
+
+
 def _restore_one(
     ws: Workspace, wt: WorkTree, tracked: str, relb: bytes, oid: bytes, executable: bool, force: bool,
     result: CheckoutResult, size: int, m: FileManifest | None = None,
@@ -109,12 +127,12 @@ def _restore(
             if not safe and not force:
                 result.conflicts.append(rel)
                 return
-        elif not force:
+        elif not force and not (stat_mod.S_ISDIR(st.st_mode) and _dir_is_safe(ws, dfd, name, relb)):
             result.conflicts.append(rel)
             return
         else:
-            # A directory (or other non-file) in the way of a tracked file
-            # goes only when forced.
+            # A directory in the way of a tracked file goes when every file in it is
+            # in the cache (an earlier version's folder), else only when forced.
             wt.remove(dfd, name)
     if m is None:
         m = ws.cache.get_file_manifest(oid)
