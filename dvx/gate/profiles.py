@@ -55,13 +55,11 @@ def _fetch_profile(ws: Workspace, oid: bytes) -> None:
     """
     if not ws.config.get("core", "remote"):
         return
-    from dvx.remote import fetch, open_remote
-    from dvx.store.objects import ObjectType
+    from dvx.remote import fetch_objects, open_remote
 
     try:
-        remote = open_remote(ws.config)
-        with ws.lock(quiet=True):
-            fetch(remote, ws.cache, [(oid, ObjectType.PROFILE)])
+        # The one fetch path for given ids (it takes the cache's fetch lock itself).
+        fetch_objects(ws.cache, open_remote(ws.config), [oid])
     except DvxError:
         return
 
