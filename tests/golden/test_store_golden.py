@@ -77,3 +77,42 @@ def test_pack_and_index_bytes_are_pinned(tmp_path: Path) -> None:
     assert sorted(decode_index(bytes.fromhex(INDEX_HEX)).values()) == sorted(
         records_from_pack(bytes.fromhex(PACK_HEX), bytes.fromhex(PACK_ID))
     )
+
+
+# docs/format.md, "Example of a compressed blob": a pack dvx wrote with zstd 1.
+# Readers must read it whatever zstd now writes for the same chunk.
+ZCHUNK = b"".join(b"%d,ok\n" % i for i in range(40))
+ZPACK_ID = "043ac92edd586fed62ffc37c953dc75b"
+ZPACK_HEX = (
+    "28b52ffd20e6ed020002450c0de02d06807016d9dd3bf3360687f277dab66d5b"
+    "922449d214324419c0913f237f45fe88fc0df913f257f9a3fc05f903011e0402"
+    "40c00106041c6040c00106041c6040c00106041c6040be027080010107181070"
+    "80a508435506" + "00" "01" "e6000000" "66000000" "ebee8aaaac778dc0fd26ef71aabed5e0"
+    + "1a000000" "4456585041434b31"
+)
+
+
+def test_documented_compressed_blob_reads_back(tmp_path: Path) -> None:
+    from dvx.store.index import encode_index
+
+    data = bytes.fromhex(ZPACK_HEX)
+    assert len(data) == 140 and hash_bytes(data[102:]).hex() == ZPACK_ID  # pack id = hash of its tail
+    recs = records_from_pack(data, bytes.fromhex(ZPACK_ID))
+    assert [(r.oid.hex(), r.flags, r.raw, r.stored) for r in recs] == [(hash_bytes(ZCHUNK).hex(), 1, 230, 102)]
+    (tmp_path / "packs" / ZPACK_ID[:2]).mkdir(parents=True)
+    (tmp_path / "packs" / ZPACK_ID[:2] / ZPACK_ID).write_bytes(data)
+    idx = encode_index(recs)
+    (tmp_path / "index").mkdir()
+    (tmp_path / "index" / hash_bytes(idx).hex()).write_bytes(idx)
+    store = ObjectStore(LocalFileSystem(), str(tmp_path))
+    assert store.get(hash_bytes(ZCHUNK)) == ZCHUNK
+
+
+def test_documented_profile_example_id() -> None:
+    import pyarrow as pa
+
+    from dvx.quality.profile import profile_table
+
+    t = pa.table({"age": pa.array([31, 45, None, 27], pa.int64()), "city": ["Oslo", "Lima", "Oslo", None]})
+    b = profile_table(t).to_bytes()
+    assert (len(b), hash_bytes(b).hex()) == (11647, "a9dc9cece8fdd44d855c26fea32eeb3e")
