@@ -71,11 +71,9 @@ class ObjectStore:
         # The repository's chunker max_size: a stored chunk declaring more is
         # refused before it is read (a hostile remote's 4 GiB "chunk").
         self.max_chunk = max_chunk
-        # Local packs only: fsync each pack (and, once per flush, the folders
-        # its name was added to) before an index names it. On by default, for
-        # the workspace cache too (`[cache] fsync`); off, a power cut can
-        # leave an index naming a short or lost pack, which reads then find
-        # (every blob is checked against its id) and fsck/pull heal.
+        # Local packs: fsync each (and, once per index, their folders) before an
+        # index names it. `[cache] fsync = false` opts out: a power cut can then
+        # leave an index naming a short or lost pack (docs/format.md, "Power loss").
         self.fsync = fsync
         # How messages name this store: its root, or "remote 'origin' (s3://...)".
         self.where = where or self.display_root
