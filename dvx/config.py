@@ -39,9 +39,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     # per core on a numeric CSV here, which alone would make `dvx add` of a
     # 1 GiB CSV slower than `dvc add` (2.6 s). Remote packs are zstd-compressed
     # where it saves at least 1/8 (the network is the bottleneck there).
-    # Set compression = "zstd" to compress the local cache too; fsync = true
-    # to fsync every local pack (git's default for objects is off as well).
-    "cache": {"compression": "none", "fsync": False},
+    # Set compression = "zstd" to compress the local cache too. fsync = true:
+    # every local pack is fsync'ed, and its packs/<xx>/ folder synced, before
+    # an index names it (docs/format.md, "Power loss"); fsync = false opts
+    # out: a power cut may then lose packs that an index names; `dvx fsck`
+    # finds and `dvx fsck --repair`/`dvx pull` heal it.
+    "cache": {"compression": "none", "fsync": True},
 }
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")

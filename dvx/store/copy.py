@@ -57,7 +57,9 @@ class _PackJob:
 
 def _build(src: ObjectStore, dst: ObjectStore, job: _PackJob) -> FinishedPack:
     """Verify, encode and upload one pack (runs on the pool: zstd and xxhash release the GIL)."""
-    b = PackBuilder(dst.fs if not dst.local else None, dst.root, local=dst.local, check=False)
+    # check: the pack's size is read back after its PUT (one HEAD per pack), on
+    # this upload thread, so no index can name it before it is known whole.
+    b = PackBuilder(dst.fs if not dst.local else None, dst.root, local=dst.local, check=True)
     for rec, blob in zip(job.source, job.blobs, strict=True):
         raw = src.decode(rec, blob)
         flags, stored = rec.flags, blob
@@ -68,7 +70,7 @@ def _build(src: ObjectStore, dst: ObjectStore, job: _PackJob) -> FinishedPack:
         b.add(rec.oid, rec.otype, flags, rec.raw, stored)
     job.blobs = []  # the source bytes go now, not when the index is written
     fp = b.finish()
-    dst.io.add(1, sent=fp.size)
+    dst.io.add(1 if dst.local else 2, sent=fp.size)
     return fp
 
 
@@ -111,8 +113,8 @@ def copy_objects(
         data = encode_index(irecs)
         iid = hash_bytes(data)
         dst._files.ensure_marker()  # the dvx-store file, before the first index names anything
-        put_file(dst.fs if not dst.local else None, dst.local, index_path(dst.root, iid), data, check=False)
-        dst.io.add(1, sent=len(data))
+        put_file(dst.fs if not dst.local else None, dst.local, index_path(dst.root, iid), data)
+        dst.io.add(1 if dst.local else 2, sent=len(data))
         dst._add_index(iid.hex(), data)
         stats.indexes += 1
         stats.packs += len(done)

@@ -184,4 +184,6 @@ class IndexFiles:
             return
         with contextlib.suppress(OSError):
             os.makedirs(self.cache_dir, exist_ok=True)
+            # No fsync: a copy is verified (hash equals name) on every load, and
+            # a lost or torn one is downloaded again from the remote.
             atomic_write(os.path.join(self.cache_dir, name), data, fsync=False)

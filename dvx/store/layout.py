@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from dvx._fsutil import atomic_write
+from dvx._fsutil import atomic_write, fsync_dir
 
 # Object stores have no directories; makedirs there would create a bucket.
 _OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
@@ -40,16 +40,25 @@ def pipe(fs: Any, path: str, data: bytes) -> None:
 
 
 def put_file(fs: Any, local: bool, path: str, data: bytes, *, fsync: bool = True, check: bool = True) -> None:
-    """One file at its final name: temp + rename locally, a single PUT (atomic on S3) elsewhere;
-    with ``check``, OSError when the store then reports another size (one more request: push,
-    whose every blob is verified on read anyway, skips it)."""
+    """One file at its final name: temp + rename locally (with ``fsync``: the file and then
+    its folder synced), a single PUT (atomic on S3) elsewhere.
+
+    With ``check``, OSError naming the file when the store then holds another
+    size: locally one ``stat``, elsewhere one more request (a HEAD). Writers
+    check each pack before an index names it, and each index (docs/format.md,
+    "Read and write ordering")."""
     if local:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         atomic_write(path, data, fsync=fsync)
-        return
-    pipe(fs, path, data)
-    if not check:
-        return
-    got = fs.size(path)
+        if fsync:
+            fsync_dir(os.path.dirname(path))
+        got = os.stat(path).st_size if check else len(data)
+    else:
+        pipe(fs, path, data)
+        if not check:
+            return
+        got = fs.size(path)
     if got != len(data):
-        raise OSError(f"{path}: wrote {len(data)} bytes, the store has {got}")
+        proto = () if local else protocols(fs)
+        shown = f"{proto[0]}://{path}" if proto else path
+        raise OSError(f"{shown}: wrote {len(data)} bytes but the store holds {got} (cut short or changed on the way)")

@@ -22,6 +22,7 @@ from dvx.store.limits import MAX_PACK_ENTRIES
 __all__ = [
     "ENTRY_SIZE", "PACK_MAGIC", "TRAILER_SIZE", "FinishedPack", "LocalPackBuilder", "PackBuilder",
     "encode_header", "index_path", "pack_id_of", "pack_path", "parse_header", "parse_trailer", "records_from_pack",
+    "sync_pack_dirs",
 ]
 
 PACK_MAGIC = b"DVXPACK1"
@@ -85,6 +86,15 @@ def records_from_pack(data: bytes, pack_id: bytes) -> list[Record]:
 def pack_id_of(tail: bytes) -> bytes:
     """A pack's id: xxh3-128 of its tail (header entries, header length, magic)."""
     return xxhash.xxh3_128_digest(tail)
+
+
+def sync_pack_dirs(root: str, pack_ids: list[bytes]) -> None:
+    """fsync the folders that new local packs were renamed into: each distinct
+    ``packs/<xx>/`` once, then ``packs/`` and the store root (a new ``<xx>``
+    or ``packs`` entry), so the names survive a power cut."""
+    dirs = sorted({os.path.dirname(pack_path(root, p)) for p in pack_ids})
+    for d in [*dirs, os.path.join(root, "packs"), root]:
+        fsync_dir(d)
 
 
 @dataclass
@@ -176,7 +186,12 @@ class LocalPackBuilder(PackBuilder):
         self._f.flush()
 
     def commit(self) -> FinishedPack:
-        """fsync, re-read the tail, rename into ``packs/``; on failure the temp file is removed."""
+        """fsync, re-read the tail, rename into ``packs/``; on failure the temp file is removed.
+
+        The folders the new name was added to are not synced here: the
+        caller syncs them (``sync_pack_dirs``) before an index names the pack,
+        once per folder for all the packs of one index, not once per pack.
+        """
         tail = self._tail_bytes
         f = self._f
         try:
@@ -196,14 +211,15 @@ class LocalPackBuilder(PackBuilder):
         except BaseException:
             self.abort()
             raise
-        if self.fsync:
-            fsync_dir(os.path.dirname(final))
         return FinishedPack(pack_id, total, self._records_for(pack_id))
 
     def finish(self) -> FinishedPack:
-        """Write header and trailer, fsync, re-read the tail, rename into ``packs/``."""
+        """Write header and trailer, fsync, re-read the tail, rename into ``packs/``, sync its folders."""
         self.seal()
-        return self.commit()
+        fp = self.commit()
+        if self.fsync:
+            sync_pack_dirs(self.root, [fp.pack_id])
+        return fp
 
     def abort(self) -> None:
         """Close and delete the temp file."""

@@ -71,10 +71,9 @@ class ObjectStore:
         # The repository's chunker max_size: a stored chunk declaring more is
         # refused before it is read (a hostile remote's 4 GiB "chunk").
         self.max_chunk = max_chunk
-        # Local packs only. Off for the workspace cache by default (as git does
-        # for loose objects): a killed process loses nothing (the page cache
-        # survives it), and after a power cut a damaged pack fails its hash
-        # check on read instead of returning wrong bytes.
+        # Local packs: fsync each (and, once per index, their folders) before an
+        # index names it. `[cache] fsync = false` opts out: a power cut can then
+        # leave an index naming a short or lost pack (docs/format.md, "Power loss").
         self.fsync = fsync
         # How messages name this store: its root, or "remote 'origin' (s3://...)".
         self.where = where or self.display_root

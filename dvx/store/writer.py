@@ -278,6 +278,10 @@ class StoreWriter:
         s = self.store
         s._files.ensure_marker()  # the dvx-store file, before the first index names anything
         if s.local:
+            if s.fsync:
+                # Each pack was fsync'ed on the committer thread; their folder
+                # entries are synced here, once per folder for this index.
+                _pack.sync_pack_dirs(s.root, [fp.pack_id for fp in self._finished])
             self._write_local_index(iid, data)
         else:
             put_file(s.fs, False, index_path(s.root, iid), data)
@@ -290,11 +294,13 @@ class StoreWriter:
         self.stats.indexes_written += 1
 
     def _write_local_index(self, iid: bytes, data: bytes) -> None:
-        """temp file in ``tmp/``, fsync, rename into ``index/``, fsync the folder."""
+        """temp file in ``tmp/``, fsync, rename into ``index/``, fsync the folder (always,
+        whatever ``[cache] fsync`` says: the caller writes pointers next)."""
         root = self.store.root
         path = index_path(root, iid)
         tmpdir = os.path.join(root, "tmp")
         os.makedirs(tmpdir, exist_ok=True)
+        new_dir = not os.path.isdir(os.path.dirname(path))
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp, fd = create_tmp(os.path.join(tmpdir, "index"))
         try:
@@ -310,9 +316,17 @@ class StoreWriter:
                 os.unlink(tmp)
             raise
         fsync_dir(os.path.dirname(path))
+        if new_dir:
+            fsync_dir(root)  # the new index/ entry
 
     def flush(self) -> None:
-        """Finish the current pack: write it, then an index naming every pack not yet indexed."""
+        """Finish the current pack: write it, then an index naming every pack not yet indexed.
+
+        When it returns, the packs and the index are durable (locally: fsync'ed
+        and their folders synced, unless ``[cache] fsync = false`` for packs;
+        on a remote: each pack's size checked after its PUT, then the index's),
+        so a caller may write what names the objects (pointers, manifests).
+        """
         self._check()
         try:
             self._drain(0)

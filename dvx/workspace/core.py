@@ -179,7 +179,7 @@ class Workspace:
         compression = self.config.get("cache", "compression", "zstd") or None
         if compression == "none":
             compression = None
-        fsync = bool(self.config.get("cache", "fsync", False))
+        fsync = bool(self.config.get("cache", "fsync", True))
         return ObjectStore(
             None, str(self.cache_dir), compression=compression, fsync=fsync,
             max_chunk=self.chunker.max_size,

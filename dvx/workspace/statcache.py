@@ -262,7 +262,14 @@ class StatCache:
             del entries[k]
 
     def save(self) -> None:
-        """Write back if anything changed (atomic; no fsync: it is a cache; a failed write is ignored)."""
+        """Write back if anything changed (atomic; a failed write is ignored).
+
+        No fsync, unlike packs and index files: this file names no object that
+        a reader trusts. ``add`` uses an entry only when the cache's index
+        still names its manifest (``known``), and drops entries whose stamps
+        differ, so after a power cut a lost, old or half-synced stat cache (the
+        contents hash is checked on load) costs a re-hash, never a wrong id.
+        """
         if not (self._dirty and self._entries is not None):
             return
         self._drop_racy()

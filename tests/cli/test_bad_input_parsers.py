@@ -157,7 +157,7 @@ _R = '[core]\nremote = "r"\n[remote.r]\nurl = "../remote"\n'
 def test_config_wrong_types(repo: Path, name: str, text: str | None, expect: str) -> None:
     path = repo / ".dvx" / name
     if text is None:  # edit the committed file in place
-        path.write_text(path.read_text().replace("fsync = false", 'fsync = "yes"'))
+        path.write_text(path.read_text().replace("fsync = true", 'fsync = "yes"'))
     else:
         path.write_text(text)
     (repo / "a.bin").write_bytes(b"abc")

@@ -85,7 +85,7 @@ def test_mutated_pointer(base: Path, data: st.DataObject) -> None:
 
 
 _CONFIG_EDITS = [
-    ("config", lambda t: t.replace("fsync = false", 'fsync = "yes"')),
+    ("config", lambda t: t.replace("fsync = true", 'fsync = "yes"')),
     ("config", lambda t: t.replace('url = "../remote"', "url = 5")),
     ("config", lambda t: t + '\n[remote.origin.client_kwargs]\nx = 1\n[remote.origin]\njobs = "x"\n'),
     ("config.local", lambda t: "\udcff"),

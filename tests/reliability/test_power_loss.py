@@ -1,7 +1,7 @@
 """Power loss: bytes written since the last fsync vanish; the next command detects it and recovers.
 
-With ``[cache] fsync = false`` (the default) an index file is durable but the
-pack it names may not be. These tests make that state by hand (a pack cut
+With ``[cache] fsync = false`` (an opt-out; the default before issue 12) an
+index file is durable but the pack it names may not be. These tests make that state by hand (a pack cut
 short, zero-filled, or gone) and check that ``dvx pull`` / ``dvx fetch`` bring
 the objects back from the remote, that ``dvx add`` rewrites them when there
 is no remote copy, that intact objects of a damaged pack are kept, and that
