@@ -36,6 +36,9 @@ REMOTE_FIX = ("not repaired: dvx never changes a remote, and a push skips object
               "so none replaces this copy; restore the remote's files from a copy that has them")
 DATA_FIX = ("not repaired: {why} and no workspace file matches it; put the data it affects back in the workspace "
             "(or push it to the remote from a clone that has it) and run `dvx fsck --repair` again")
+# A push skips what the remote's index names, damaged or not: only the workspace route is offered.
+DAMAGED_FIX = ("not repaired: {why} and no workspace file matches it; put the data it affects back in the "
+               "workspace and run `dvx fsck --repair` again")
 POINTER_FIX = "not repaired: restore the pointer file from git"
 MANIFEST_FIX = ("not repaired: the object is intact but not a manifest, so the pointer naming it is wrong; "
                 "restore the pointer file from git")
@@ -65,6 +68,7 @@ class RepairResult:
     repaired: list[Repaired] = field(default_factory=list)
     after: FsckResult = field(default_factory=FsckResult)
     remote: str | None = None  # the remote objects were fetched from (None: none usable)
+    remote_bad: set[str] = field(default_factory=set)  # objects whose remote copy failed verification
 
     @property
     def left(self) -> list[Problem]:
@@ -115,7 +119,7 @@ def repair(
         check_stores(ws, after, roots, cloud, remote)
         res.after = after
     for p in after.problems:
-        p.fix = _fix(p, why)
+        p.fix = _fix(p, f"remote {res.remote}'s copy is damaged too" if p.id in res.remote_bad else why)
     return res
 
 
@@ -141,7 +145,7 @@ def _fix(p: Problem, why: str) -> str:
         return POINTER_FIX
     if p.what == "manifest":
         return MANIFEST_FIX
-    return DATA_FIX.format(why=why)
+    return (DAMAGED_FIX if why.endswith("damaged too") else DATA_FIX).format(why=why)
 
 
 def _refill(ws: Workspace, rem: Any, roots: dict[tuple[bytes, ObjectType], list[str]], at_revs: bool,
@@ -200,7 +204,7 @@ def _fetch(cache: Any, rem: Any, oids: list[bytes], res: RepairResult) -> set[by
                 fetch_objects(cache, rem, [o])
                 got.add(o)
             except (CorruptObjectError, ObjectMissingError, RemoteError):
-                continue
+                res.remote_bad.add(o.hex())
     for o in got:
         res.repaired.append(Repaired("cache", "object", o.hex(), f"fetched again from remote {rem.label}"))
     return got

@@ -179,8 +179,9 @@ def scan_closure(store: ObjectStore, roots: Iterable[tuple[bytes, ObjectType]]) 
 
 
 def note_damaged(store: ObjectStore, pack_id: bytes) -> None:
-    """Remember that a read found ``pack_id`` damaged (best effort; healed by the next locked command)."""
-    if not store.local:
+    """Remember that a read found ``pack_id`` damaged (best effort; healed by the next locked command).
+    Never in a remote (a folder remote keeps copies of its index files elsewhere: ``cache_dir``)."""
+    if not store.local or store._files.cache_dir is not None:
         return
     path = os.path.join(store.root, _NOTED)
     line = pack_id.hex() + "\n"

@@ -277,3 +277,47 @@ def test_cloud_damaged_remote_is_reported_not_changed(tmp_path: Path) -> None:
     (line,) = cp.stdout.splitlines()
     assert rpack.name in line and "affects big.bin" in line and "never changes a remote" in line, line
     assert {p: p.read_bytes() for p in remote.rglob("*") if p.is_file()} == before
+
+
+def test_clone_repaired_after_the_other_clone_pushes(tmp_path: Path) -> None:
+    """The other half of the fix a left line names: push from a clone that has the data, repair again."""
+    origin = _repo(tmp_path)
+    run_dvx(origin, "remote", "add", "-d", "r", str(tmp_path / "remote"))
+    git(origin, "commit", "-qam", "remote", "--no-verify")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(origin), str(clone))
+    code, out = _repair(clone)
+    assert code == 1 and {p["kind"] for p in out["left"]} == {"missing"}
+    assert all("no remote to fetch it from" in p["fix"] and "push it" in p["fix"] for p in out["left"]), out["left"]
+    run_dvx(origin, "push")
+    code, out = _repair(clone)
+    assert code == 0, out["left"]
+    _clean(clone)
+    run_dvx(clone, "checkout")
+    assert tree_bytes(clone) == tree_bytes(origin)
+
+
+def test_damaged_remote_copy_is_not_fetched_and_the_fix_names_no_push(tmp_path: Path) -> None:
+    from dvx.store.index import decode_index
+
+    repo = _repo(tmp_path, remote=True)
+    want = tree_bytes(repo)
+    _flip(_big_pack(repo), 1000)
+    cp = run_dvx(repo, "fsck", "--json", check=False)
+    (found,) = json.loads(cp.stdout)["problems"]
+    remote = tmp_path / "remote"
+    for f in (remote / "index").iterdir():  # the same object's remote copy, damaged too
+        rec = decode_index(f.read_bytes()).get(bytes.fromhex(found["id"]))
+        if rec is not None:
+            _flip(remote / "packs" / rec.pack.hex()[:2] / rec.pack.hex(), rec.offset + 10)
+    (repo / "big.bin").write_bytes(b"changed")
+    before = {p: p.read_bytes() for p in remote.rglob("*") if p.is_file()}
+    code, out = _repair(repo)
+    assert {p: p.read_bytes() for p in remote.rglob("*") if p.is_file()} == before  # no "damaged" note there
+    assert code == 1
+    (left,) = out["left"]
+    assert "copy is damaged too" in left["fix"] and "push" not in left["fix"] and left["affects"] == ["big.bin"]
+    (repo / "big.bin").write_bytes(want["big.bin"][0])
+    code, out = _repair(repo)
+    assert code == 0, out["left"]
+    _clean(repo)
