@@ -62,6 +62,7 @@ class FsckResult:
     pointers: int = 0  # pointer files read
     roots: int = 0  # distinct objects they name
     revisions: list[str] = field(default_factory=list)  # commits checked; empty: the workspace
+    paths: dict[str, str] = field(default_factory=dict)  # affected-path label -> repository-relative path
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -184,6 +185,7 @@ def roots_of(
             rel = ptr.tracked_path(pp)
             if not wanted or any(rel == w or rel.startswith(w + "/") for w in wanted):
                 specs.append((f"{sha}:{pp}", f"{rel}@{shown}", f"{shown}:{pp}"))
+                res.paths[f"{rel}@{shown}"] = rel
     objs = scm.read_objects(ws.root, [s for s, _l, _d in specs])
     for (_spec, label, display), obj in zip(specs, objs, strict=True):
         try:

@@ -113,7 +113,7 @@ def repair(
         ws.cache.refresh()
         rem, why = _remote(ws, remote)
         res.remote = None if rem is None else rem.label
-        _refill(ws, rem, roots, bool(before.revisions), res)
+        _refill(ws, rem, roots, before.paths, res)
         after = FsckResult()
         roots = roots_of(ws, paths, rev, all_commits, cwd, after)
         check_stores(ws, after, roots, cloud, remote)
@@ -148,7 +148,7 @@ def _fix(p: Problem, why: str) -> str:
     return (DAMAGED_FIX if why.endswith("damaged too") else DATA_FIX).format(why=why)
 
 
-def _refill(ws: Workspace, rem: Any, roots: dict[tuple[bytes, ObjectType], list[str]], at_revs: bool,
+def _refill(ws: Workspace, rem: Any, roots: dict[tuple[bytes, ObjectType], list[str]], rels: dict[str, str],
             res: RepairResult) -> None:
     """Fetch or rebuild what the roots reach and the cache lacks, round after round."""
     cache = ws.cache
@@ -161,7 +161,7 @@ def _refill(ws: Workspace, rem: Any, roots: dict[tuple[bytes, ObjectType], list[
         if not missing:
             return
         got = _fetch(cache, rem, list(missing), res) if rem is not None else set()
-        places = _places(ws, roots, at_revs)
+        places = _places(ws, roots, rels)
         for m in missing.values():
             if m.oid in got:
                 continue
@@ -210,7 +210,7 @@ def _fetch(cache: Any, rem: Any, oids: list[bytes], res: RepairResult) -> set[by
     return got
 
 
-def _places(ws: Workspace, roots: dict[tuple[bytes, ObjectType], list[str]], at_revs: bool
+def _places(ws: Workspace, roots: dict[tuple[bytes, ObjectType], list[str]], rels: dict[str, str]
             ) -> dict[bytes, list[tuple[str, ObjectType]]]:
     """``{manifest id: [(workspace path, type)]}``: where the roots' files and folders would be."""
     out: dict[bytes, list[tuple[str, ObjectType]]] = {}
@@ -218,7 +218,7 @@ def _places(ws: Workspace, roots: dict[tuple[bytes, ObjectType], list[str]], at_
         if otype not in (ObjectType.FILE, ObjectType.TREE):
             continue
         for label in labels:
-            rel = label.rsplit("@", 1)[0] if at_revs else label
+            rel = rels.get(label, label)  # a label at a revision is "path@REV"
             path = str(ws.abspath(rel))
             out.setdefault(oid, []).append((path, otype))
             if otype != ObjectType.TREE or not ws.cache.has(oid):
