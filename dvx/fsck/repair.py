@@ -18,7 +18,7 @@ finishes the repair.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,6 +102,10 @@ def repair(
     if rev is not None and all_commits:
         raise UsageError("--rev and --all-commits cannot be combined", "give one of them")
     ws = Workspace.find(cwd or ".")
+    if remote is not None:
+        from dvx.remote.config import get_remote
+
+        get_remote(ws.config, remote)  # a remote named but not configured: refused before any work
     res = RepairResult()
     with ws.lock():
         before = FsckResult()
@@ -111,9 +115,17 @@ def repair(
         for d in repair_store(ws.cache, before.stores[0].problems):
             res.repaired.append(Repaired("cache", d.what, d.id, d.how))
         ws.cache.refresh()
-        rem, why = _remote(ws, remote)
-        res.remote = None if rem is None else rem.label
+        opened: list[tuple[Any, str]] = []
+
+        def rem() -> Any:
+            """The remote, opened (and its index loaded) only when something is missing."""
+            if not opened:
+                opened.append(_remote(ws, remote))
+                res.remote = None if opened[0][0] is None else opened[0][0].label
+            return opened[0][0]
+
         _refill(ws, rem, roots, before.paths, res)
+        why = opened[0][1] if opened else "nothing to fetch"
         after = FsckResult()
         roots = roots_of(ws, paths, rev, all_commits, cwd, after)
         check_stores(ws, after, roots, cloud, remote)
@@ -148,7 +160,7 @@ def _fix(p: Problem, why: str) -> str:
     return (DAMAGED_FIX if why.endswith("damaged too") else DATA_FIX).format(why=why)
 
 
-def _refill(ws: Workspace, rem: Any, roots: dict[tuple[bytes, ObjectType], list[str]], rels: dict[str, str],
+def _refill(ws: Workspace, remote: Callable[[], Any], roots: dict[tuple[bytes, ObjectType], list[str]], rels: dict[str, str],
             res: RepairResult) -> None:
     """Fetch or rebuild what the roots reach and the cache lacks, round after round."""
     cache = ws.cache
@@ -160,6 +172,7 @@ def _refill(ws: Workspace, rem: Any, roots: dict[tuple[bytes, ObjectType], list[
         missing = {m.oid: m for m in reach.missing.values() if m.reason == "is not in"}
         if not missing:
             return
+        rem = remote()
         got = _fetch(cache, rem, list(missing), res) if rem is not None else set()
         places = _places(ws, roots, rels)
         for m in missing.values():

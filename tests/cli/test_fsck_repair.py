@@ -321,3 +321,11 @@ def test_damaged_remote_copy_is_not_fetched_and_the_fix_names_no_push(tmp_path: 
     code, out = _repair(repo)
     assert code == 0, out["left"]
     _clean(repo)
+
+
+def test_unknown_remote_is_refused_before_any_work(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    _flip(_big_pack(repo), 1000)
+    cp = run_dvx(repo, "fsck", "--repair", "-r", "nosuch", check=False)
+    assert cp.returncode == 2 and "'nosuch' is not configured" in cp.stderr, cp.stderr
+    assert _quarantined(repo) == []
