@@ -26,12 +26,13 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dvx.errors import DvxError
+from dvx.errors import DvxError, FormatVersionError
+from dvx.hashing import hash_bytes
 from dvx.store import pack as _pack
 from dvx.store.blob import decode_blob
 from dvx.store.fsck import StoreProblem, _tail
 from dvx.store.heal import QUARANTINE, _free_name, _reload, _salvage, _write_index, heal
-from dvx.store.index import Record, decode_index, record_problem
+from dvx.store.index import Record, decode_index, newer_format, record_problem
 from dvx.store.indexfiles import read_local_file
 from dvx.store.ranges import GAP_LOCAL, coalesce
 from dvx.store.store import ObjectStore
@@ -119,6 +120,8 @@ def _salvage_index(store: ObjectStore, name: str) -> Done:
     if data is not None:
         with contextlib.suppress(ValueError):
             recs = list(decode_index(data).values())
+    if data is not None and hash_bytes(data).hex() == name and newer_format(data):
+        raise FormatVersionError(f"{path}: {newer_format(data)}; not repaired", "upgrade dvx")  # not damage
     good = verified(store, recs)
     if good:
         _write_index(store, good)  # first: a crash before the quarantine leaves a duplicate, never a loss

@@ -329,3 +329,20 @@ def test_unknown_remote_is_refused_before_any_work(tmp_path: Path) -> None:
     cp = run_dvx(repo, "fsck", "--repair", "-r", "nosuch", check=False)
     assert cp.returncode == 2 and "'nosuch' is not configured" in cp.stderr, cp.stderr
     assert _quarantined(repo) == []
+
+
+def test_index_of_a_newer_format_is_not_quarantined(tmp_path: Path) -> None:
+    """An index file that hashes to its name but has a newer version was written by a newer dvx: refused, kept."""
+    import struct
+
+    from dvx.hashing import hash_bytes
+
+    repo = _repo(tmp_path)
+    old = _index_of(repo, _big_pack(repo).name)
+    data = bytearray(old.read_bytes())
+    struct.pack_into("<I", data, 8, 2)
+    newer = old.parent / hash_bytes(bytes(data)).hex()
+    newer.write_bytes(bytes(data))
+    cp = run_dvx(repo, "fsck", "--repair", check=False)
+    assert cp.returncode == 2 and "upgrade dvx" in cp.stderr, cp.stdout + cp.stderr
+    assert newer.is_file() and _quarantined(repo) == []
