@@ -68,10 +68,13 @@ def repair_store(store: ObjectStore, problems: Sequence[StoreProblem]) -> list[D
     bad = {bytes.fromhex(p.pack): p.message for p in problems if p.fix == "heal" and p.pack is not None}
     bad = {pid: why for pid, why in bad.items() if pid in store.pack_ids()}
     if bad:
+        gone = {pid for pid in bad if not os.path.exists(_pack.pack_path(store.root, pid))}
         report = heal(store, bad)
         where = os.path.join(store.display_root, QUARANTINE)
         for pid in bad:
-            if pid in report.packs:
+            if pid in gone:
+                how = "it is gone: the index files naming it were rewritten without it"
+            elif pid in report.packs:
                 how = f"its intact objects salvaged into a new pack, indexes rewritten, the pack moved to {where}"
             else:
                 how = "rebuilt in place from its intact blobs"

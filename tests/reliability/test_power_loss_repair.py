@@ -71,8 +71,12 @@ def _detect_repair_verify(repo: Path, how: str) -> None:
     assert code == 0, out["left"]
     assert any("fetched again from remote 'store'" in r["how"] for r in out["repaired"])
     assert _fsck(repo)[0] == 0
+    hows = {r["id"]: r["how"] for r in out["repaired"]}
     if how != "missing":
         assert (repo / ".dvx" / "cache" / "quarantine" / pk.name).is_file()  # kept aside, never deleted
+        assert "quarantine" in hows[pk.name]
+    else:
+        assert hows[pk.name].startswith("it is gone")
     (repo / "big.bin").unlink()
     shutil.rmtree(repo / "data")
     run_dvx(repo, "checkout")
