@@ -21,19 +21,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from dvx.errors import DvxError
 from dvx.hashing import is_oid
 from dvx.store import pack as _pack
-from dvx.store.blob import decode_blob
+from dvx.store.blob import decode_blob_view
 from dvx.store.heal import note_damaged
 from dvx.store.index import Record, decode_index, record_problem
 from dvx.store.indexfiles import problem as index_problem
 from dvx.store.objects import FileManifest, ObjectType, TreeManifest
-from dvx.store.ranges import GAP_LOCAL, GAP_REMOTE, MAX_BATCH, batches, coalesce
+from dvx.store.ranges import GAP_LOCAL, GAP_REMOTE, MAX_BATCH, Range, batches, coalesce
 from dvx.store.store import ObjectStore
 
 _INDEX_BATCH = 16  # index files read at once (each at most MAX_INDEX bytes)
@@ -48,6 +48,10 @@ class StoreProblem:
     message: str
     pack: str | None = None
     oids: set[bytes] = field(default_factory=set)  # objects it makes unreadable
+    # How ``dvx.store.repair`` mends it: "index" (an index file to salvage), "entry" (index records
+    # to drop, named in ``indexes``), "orphan" (a pack no index names), "heal" (a pack to heal).
+    fix: str = ""
+    indexes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -69,20 +73,24 @@ class StoreCheck:
         return out
 
 
-def check_store(store: ObjectStore, progress: Callable[[int], None] | None = None) -> StoreCheck:
-    """Check every index file, pack and indexed object of ``store`` (see the module docstring)."""
+def check_store(store: ObjectStore, progress: Callable[[int], None] | None = None, note: bool = True) -> StoreCheck:
+    """Check every index file, pack and indexed object of ``store`` (see the module docstring).
+    ``note``: note damaged packs for healing (false for a remote, which a check never changes)."""
     res = StoreCheck(store.where)
     by_pack, named_by = _check_indexes(store, res)
     present = _list_packs(store)
     for pid in sorted(present):
         if pid not in by_pack:
-            res.problems.append(StoreProblem("pack", pid.hex(), f"pack {pid.hex()} in {store.where}: no index names it"))
+            res.problems.append(StoreProblem(
+                "pack", pid.hex(), f"pack {pid.hex()} in {store.where}: no index names it", pid.hex(), fix="orphan",
+            ))
+    buf = [bytearray()]  # one read buffer for every pack
     for pid in sorted(by_pack):
         res.packs += 1
         recs = sorted(by_pack[pid].values(), key=lambda r: r[2])
         todo = _check_pack(store, res, pid, present.get(pid), recs, named_by[pid])
         if todo:
-            _check_blobs(store, res, pid, todo, progress)
+            _check_blobs(store, res, pid, todo, progress, note, buf)
     return res
 
 
@@ -99,7 +107,9 @@ def _check_indexes(store: ObjectStore, res: StoreCheck) -> tuple[dict[bytes, dic
             res.indexes += 1
             data = got.get(name)
             if data is None:
-                res.problems.append(StoreProblem("index", name, f"index {name} in {store.where}: unreadable or too large"))
+                res.problems.append(StoreProblem(
+                    "index", name, f"index {name} in {store.where}: unreadable or too large", fix="index",
+                ))
                 continue
             why = index_problem(name, data)
             recs: dict[bytes, Record] = {}
@@ -109,14 +119,16 @@ def _check_indexes(store: ObjectStore, res: StoreCheck) -> tuple[dict[bytes, dic
                 except ValueError as e:
                     why = str(e)
             if why is not None:
-                res.problems.append(StoreProblem("index", name, f"index {name} in {store.where}: {why} (readers ignore it)"))
+                res.problems.append(StoreProblem(
+                    "index", name, f"index {name} in {store.where}: {why} (readers ignore it)", fix="index",
+                ))
                 continue
             for rec in recs.values():
                 cap = record_problem(rec, store.max_chunk)
                 if cap is not None:
                     res.problems.append(StoreProblem(
                         "object", rec[0].hex(), f"index {name} in {store.where}: entry for object {rec[0].hex()} {cap}",
-                        rec[1].hex(), {rec[0]},
+                        rec[1].hex(), {rec[0]}, "entry", [name],
                     ))
                     continue
                 by_pack.setdefault(rec[1], {}).setdefault(rec[0], rec)
@@ -159,7 +171,7 @@ def _check_pack(
     named = f"index {', '.join(indexes)}"
     if size is None:
         res.problems.append(StoreProblem(
-            "pack", h, f"pack {h} named by {named} is missing from {store.where} ({len(recs)} objects)", h, oids,
+            "pack", h, f"pack {h} named by {named} is missing from {store.where} ({len(recs)} objects)", h, oids, "heal",
         ))
         return []
     header: list[Record] | None = None
@@ -176,12 +188,12 @@ def _check_pack(
     if header is None and size < need:
         res.problems.append(StoreProblem(
             "pack", h, f"pack {h} in {store.where} is truncated: {size} bytes, its indexed blobs and trailer need {need}",
-            h, oids,
+            h, oids, "heal",
         ))
         return []
     if header is None:
         # The blobs are still verified one by one: those that match their ids are intact.
-        res.problems.append(StoreProblem("pack", h, f"pack {h} in {store.where}: {why}", h))
+        res.problems.append(StoreProblem("pack", h, f"pack {h} in {store.where}: {why}", h, fix="heal"))
         return recs
     # An intact pack (its id is the hash of its header): an index record that differs from the
     # pack's own entry is the index's fault (a wrong offset, length, type or flags).
@@ -194,6 +206,7 @@ def _check_pack(
         res.problems.append(StoreProblem(
             "object", r[0].hex(), f"{named} in {store.where}: its entry for object {r[0].hex()} does not match "
             f"pack {h}'s own header ({'placed elsewhere' if r[0] in own else 'the pack does not hold it'})", h, {r[0]},
+            "entry", indexes,
         ))
     return good
 
@@ -213,33 +226,58 @@ def _read(store: ObjectStore, path: str, start: int, end: int) -> bytes:
 
 
 def _check_blobs(
-    store: ObjectStore, res: StoreCheck, pid: bytes, recs: list[Record], progress: Callable[[int], None] | None
+    store: ObjectStore, res: StoreCheck, pid: bytes, recs: list[Record], progress: Callable[[int], None] | None,
+    note: bool = True, buf: list[bytearray] | None = None,
 ) -> None:
-    """Read the blobs of one pack in order, in coalesced ranges and bounded batches, and verify each."""
-    gap = GAP_LOCAL if store.local else GAP_REMOTE
-    noted = False
-    for batch in batches(coalesce(recs, gap), MAX_BATCH):
+    """Read the blobs of one pack in order, in coalesced ranges, and verify each (nothing copied)."""
+    noted = not note
+    it = _ranges(store, pid, recs, buf if buf is not None else [bytearray()])
+    while True:
         try:
-            datas = store._read_ranges([(p, s, e) for p, s, e, _ in batch])
-        except DvxError as e:
-            left = {r[0] for rng in batch for r in rng[3]}
-            res.problems.append(StoreProblem("pack", pid.hex(), f"pack {pid.hex()}: {e.message}", pid.hex(), left))
+            got = next(it, None)
+        except (DvxError, OSError) as e:
+            msg = e.message if isinstance(e, DvxError) else f"cannot read it: {e.strerror or e}"
+            left = {r[0] for r in recs}
+            res.problems.append(StoreProblem("pack", pid.hex(), f"pack {pid.hex()}: {msg}", pid.hex(), left, "heal"))
             return
-        for (_p, s, _e, members), data in zip(batch, datas, strict=True):
-            view = memoryview(data)
-            for r in members:
-                a = r[2] - s
-                res.objects += 1
-                res.checked_bytes += r[3]
-                try:
-                    decode_blob(r, view[a : a + r[3]], store.where, store.max_chunk)
-                except DvxError as e:
-                    res.problems.append(StoreProblem("object", r[0].hex(), e.message, pid.hex(), {r[0]}))
-                    if store.local and not noted:
-                        note_damaged(store, pid)  # the next locked command (fetch, pull, add) heals the pack
-                        noted = True
-            if progress is not None:
-                progress(len(data))
+        if got is None:
+            return
+        (_p, s, _e, members), view = got
+        for r in members:
+            a = r[2] - s
+            res.objects += 1
+            res.checked_bytes += r[3]
+            try:
+                decode_blob_view(r, view[a : a + r[3]], store.where, store.max_chunk)
+            except DvxError as e:
+                res.problems.append(StoreProblem("object", r[0].hex(), e.message, pid.hex(), {r[0]}, "heal"))
+                if store.local and not noted:
+                    note_damaged(store, pid)  # the next locked command (fetch, pull, add) heals the pack
+                    noted = True
+        if progress is not None:
+            progress(len(view))
+
+
+def _ranges(store: ObjectStore, pid: bytes, recs: list[Record], buf: list[bytearray]) -> Iterator[tuple[Range, memoryview]]:
+    """``(range, its bytes)`` of the coalesced reads of ``recs`` (one pack), in order; short at a pack's end.
+
+    Locally each range is read into one reused buffer (``buf[0]``, grown to the largest range): no
+    allocation and no page faults per read, which halves the cost of page-cached reads."""
+    if not store.local:
+        for batch in batches(coalesce(recs, GAP_REMOTE), MAX_BATCH):
+            datas = store._read_ranges([(p, s, e) for p, s, e, _ in batch])
+            for rng, data in zip(batch, datas, strict=True):
+                yield rng, memoryview(data)
+        return
+    with open(_pack.pack_path(store.root, pid), "rb", buffering=0) as f:
+        fd = f.fileno()
+        for rng in coalesce(recs, GAP_LOCAL):
+            n = rng[2] - rng[1]
+            if n > len(buf[0]):
+                buf[0] = bytearray(n)  # bounded: records passed the caps, ranges MAX_RANGE or one blob
+            view = memoryview(buf[0])
+            got = os.preadv(fd, [view[:n]], rng[1])
+            yield rng, view[:got]
 
 
 # ------------------------------------------------------------------ reachability

@@ -1,11 +1,10 @@
 """Self-healing of a local store: damaged packs leave the index so their objects count as missing.
 
-With ``[cache] fsync = false`` (the default) pack bytes are not forced to
-disk, but index files are: after a power cut an index may name a pack that
-is shorter than it should be, all zeros at its end, or absent. Readers
-refuse those bytes (every blob is verified against its id), but nothing
-could repair them, because ``fetch`` and ``add`` skip every object an index
-names. Healing makes such objects missing again:
+A pack an index names can be damaged: a bit flipped on disk, or, with the
+``[cache] fsync = false`` opt-out, a power cut that kept the index but not
+the pack (short, zero-filled at its end, or absent). Readers refuse those
+bytes (every blob is verified against its id), but ``fetch`` and ``add``
+skip every object an index names. Healing makes such objects missing again:
 
 1. the good blobs of a damaged pack are copied into a new pack with its own
    index (so no object whose only copy is in that pack is lost);
@@ -179,8 +178,9 @@ def scan_closure(store: ObjectStore, roots: Iterable[tuple[bytes, ObjectType]]) 
 
 
 def note_damaged(store: ObjectStore, pack_id: bytes) -> None:
-    """Remember that a read found ``pack_id`` damaged (best effort; healed by the next locked command)."""
-    if not store.local:
+    """Remember that a read found ``pack_id`` damaged (best effort; healed by the next locked command).
+    Never in a remote (a folder remote keeps copies of its index files elsewhere: ``cache_dir``)."""
+    if not store.local or store._files.cache_dir is not None:
         return
     path = os.path.join(store.root, _NOTED)
     line = pack_id.hex() + "\n"

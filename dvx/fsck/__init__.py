@@ -36,17 +36,22 @@ class Problem:
     message: str
     pack: str | None = None
     affects: list[str] = field(default_factory=list)
+    fix: str | None = None  # after ``--repair``: why it is left and what would fix it
 
     def line(self) -> str:
-        """One line: the message, then the data paths it affects."""
-        if not self.affects:
-            return self.message
-        more = f" and {len(self.affects) - _SHOWN} more" if len(self.affects) > _SHOWN else ""
-        return f"{self.message}; affects {', '.join(self.affects[:_SHOWN])}{more}"
+        """One line: the message, then the data paths it affects (and, when left by a repair, the fix)."""
+        text = self.message
+        if self.affects:
+            more = f" and {len(self.affects) - _SHOWN} more" if len(self.affects) > _SHOWN else ""
+            text = f"{text}; affects {', '.join(self.affects[:_SHOWN])}{more}"
+        return text if self.fix is None else f"{text}; {self.fix}"
 
     def to_json(self) -> dict[str, object]:
-        return {"store": self.store, "kind": self.what, "id": self.id, "pack": self.pack,
-                "message": self.message, "affects": self.affects}
+        out: dict[str, object] = {"store": self.store, "kind": self.what, "id": self.id, "pack": self.pack,
+                                  "message": self.message, "affects": self.affects}
+        if self.fix is not None:
+            out["fix"] = self.fix
+        return out
 
 
 @dataclass
@@ -57,6 +62,7 @@ class FsckResult:
     pointers: int = 0  # pointer files read
     roots: int = 0  # distinct objects they name
     revisions: list[str] = field(default_factory=list)  # commits checked; empty: the workspace
+    paths: dict[str, str] = field(default_factory=dict)  # affected-path label -> repository-relative path
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -89,7 +95,15 @@ def fsck(
         raise UsageError("--rev and --all-commits cannot be combined", "give one of them")
     ws = Workspace.find(cwd or ".")
     res = FsckResult()
-    roots = _roots(ws, paths, rev, all_commits, cwd, res)
+    roots = roots_of(ws, paths, rev, all_commits, cwd, res)
+    check_stores(ws, res, roots, cloud, remote)
+    return res
+
+
+def check_stores(
+    ws: Workspace, res: FsckResult, roots: dict[tuple[bytes, ObjectType], list[str]], cloud: bool, remote: str | None
+) -> None:
+    """Check the cache (``cloud``: and the remote) and what ``roots`` reach into ``res``."""
     stores: list[tuple[str, ObjectStore]] = [("cache", ws.cache)]
     guard: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext
     if cloud:
@@ -105,7 +119,6 @@ def fsck(
         stores.append((f"remote {rem.label}", rem.store))
     with guard():
         _check(res, stores, roots, cloud)
-    return res
 
 
 def _check(
@@ -114,7 +127,7 @@ def _check(
     bad: set[bytes] = set()
     checks: list[tuple[str, StoreCheck]] = []
     for name, store in stores:
-        chk = check_store(store)
+        chk = check_store(store, note=name == "cache")
         res.stores.append(chk)
         checks.append((name, chk))
         bad |= chk.bad_oids()
@@ -139,7 +152,8 @@ def _check(
             affects = list(dict.fromkeys(label for label, h in hits if not h.isdisjoint(sp.oids))) if sp.oids else []
             res.problems.append(Problem(name, sp.what, sp.name, sp.message, sp.pack, affects))
 
-def _roots(
+
+def roots_of(
     ws: Workspace, paths: Sequence[str] | None, rev: str | None, all_commits: bool, cwd: str | None, res: FsckResult
 ) -> dict[tuple[bytes, ObjectType], list[str]]:
     """``{(object id, type): [labels]}`` named by the chosen pointers; unreadable pointers become problems."""
@@ -171,6 +185,7 @@ def _roots(
             rel = ptr.tracked_path(pp)
             if not wanted or any(rel == w or rel.startswith(w + "/") for w in wanted):
                 specs.append((f"{sha}:{pp}", f"{rel}@{shown}", f"{shown}:{pp}"))
+                res.paths[f"{rel}@{shown}"] = rel
     objs = scm.read_objects(ws.root, [s for s, _l, _d in specs])
     for (_spec, label, display), obj in zip(specs, objs, strict=True):
         try:
