@@ -154,3 +154,7 @@ class WorkspaceWriteError(DvxError):
         if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             return cls(f"{shown}: cannot write: {e.strerror}", f"make the folder writable, then {again}")
         return cls(f"{shown}: cannot write: {e.strerror or e}", "fix the cause and run the command again")
+
+
+class AcceptanceError(ConfigError):
+    """The accepted-drift file ``expectations/accepted.toml`` is invalid (``file[:line]: what``, exit 2)."""

@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "diff": "dvx.cli.history:diff_cmd",
     "log": "dvx.cli.history:log_cmd",
     "fsck": "dvx.cli.fsck:fsck_cmd",
+    "accept": "dvx.cli.accept:accept_cmd",
 }
 
 # Short help shown by `dvx --help` without importing the command modules.
@@ -62,6 +63,7 @@ SHORT_HELP: dict[str, str] = {
     "log": "A dataset's history across commits.",
     "fsck": "Check the cache (and remote) and that pointers resolve.",
     "hook-run": "(internal) What the installed git hooks run.",
+    "accept": "Accept a dataset version's intended drift, with a reason.",
 }
 
 

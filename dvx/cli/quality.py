@@ -148,12 +148,20 @@ def stats_cmd(path: str, rev: str | None, as_json: bool) -> None:
 @click.option("--rev", help="Compare the version committed at REV instead of the workspace.")
 @json_option
 @click.option("--report", "report", metavar="FILE.html", help="Write a self-contained HTML report.")
+@click.option("--accept", "accept_", is_flag=True, help="If it drifted, accept the drift (as `dvx accept`); needs -m.")
+@click.option("-m", "--message", "reason", metavar="REASON", help="With --accept: why the drift is intended.")
 @pass_state
-def drift_cmd(state: State, path: str, baseline: str, rev: str | None, as_json: bool, report: str | None) -> None:
-    """Compare a dataset with its baseline; exit 1 when a gated metric crosses its threshold."""
+def drift_cmd(state: State, path: str, baseline: str, rev: str | None, as_json: bool, report: str | None,
+              accept_: bool, reason: str | None) -> None:
+    """Compare a dataset with its baseline; exit 1 when a gated metric crosses its threshold.
+
+    --accept -m REASON records a drift as intended (see `dvx accept`).
+    """
     from dvx import datasets
     from dvx.errors import CheckFailedError
 
+    if accept_ and not (reason or "").strip():
+        raise click.UsageError("--accept needs -m REASON (recorded with the acceptance)")
     r = datasets.drift(path, baseline=baseline, rev=rev)
     if report:
         from dvx.quality.report import render_drift_html
@@ -178,6 +186,12 @@ def drift_cmd(state: State, path: str, baseline: str, rev: str | None, as_json: 
                 rows.append((c.name, m.name, _short(m.value, 10), _short(m.threshold, 10), "DRIFT" if m.drifted and m.gated else ""))
         if rows:
             click.echo(table(rows, ["column", "metric", "value", "threshold", ""]))
+    if r.drifted and accept_ and reason:
+        from dvx.cli.accept import print_accepted
+        from dvx.gate.accept import accept
+
+        print_accepted(accept(path, reason, rev=rev, baseline=baseline), state.quiet or as_json)
+        return
     if r.drifted:
         raise CheckFailedError(
             f"{r.path} drifted from {baseline}: {', '.join(r.report.drifted_columns) or 'schema/row count'}",

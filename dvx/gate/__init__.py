@@ -12,13 +12,15 @@ that must be read streams through :mod:`dvx.versions`, never copied.
 Modules: ``policy`` (what is checked, for which versions), ``data`` (a
 version's data), ``profiles`` (profiling a version), ``checks`` (validation
 and drift of a version), ``result`` (verdicts), ``render`` (verdicts as
-text), ``run`` (entry points), ``hooks`` (the git hooks).
+text), ``run`` (entry points), ``hooks`` (the git hooks), ``accepted`` (the
+accepted-drift file, ``expectations/accepted.toml``), ``accept`` (``dvx accept``).
 """
 
 from dvx.gate.checks import drift_failures, gate_version, validate_version, validation_failures
 from dvx.gate.policy import Policy
 from dvx.gate.profiles import attach_profile, profile_rows, profile_version, stored_profile, stores
 from dvx.gate.result import (
+    ACCEPTED,
     DRIFTED,
     ERROR,
     FAILED,
@@ -35,7 +37,7 @@ from dvx.gate.result import (
 from dvx.gate.run import require_valid, run_gate
 
 __all__ = [
-    "DRIFTED", "ERROR", "FAILED", "NEW", "NONE", "OK", "PASSED", "SKIPPED", "UNCHANGED",
+    "ACCEPTED", "DRIFTED", "ERROR", "FAILED", "NEW", "NONE", "OK", "PASSED", "SKIPPED", "UNCHANGED",
     "DatasetGate", "Failure", "GateResult", "Policy",
     "attach_profile", "drift_failures", "gate_version", "profile_rows", "profile_version", "require_valid",
     "run_gate", "stored_profile", "stores", "validate_version", "validation_failures",

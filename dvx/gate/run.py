@@ -7,6 +7,7 @@ import os
 from collections.abc import Sequence
 
 from dvx.errors import DataGateError, UsageError
+from dvx.gate.accepted import for_check
 from dvx.gate.checks import gate_version
 from dvx.gate.policy import Policy, absolute, select
 from dvx.gate.profiles import stores
@@ -22,7 +23,9 @@ def run_gate(paths: Sequence[str] | None = None, *, staged: bool = False, rev: s
     - ``rev``: the pointers committed at ``rev``; baseline its first parent.
     - otherwise: the workspace pointer files of ``paths`` (all when empty); baseline ``HEAD``.
 
-    ``baseline`` overrides the baseline revision.
+    ``baseline`` overrides the baseline revision. Drift accepted in
+    ``expectations/accepted.toml`` (as staged; at ``rev`` or ``HEAD``; in the
+    work tree: where the versions are read) passes as "accepted".
     """
     ws = Workspace.find(cwd or ".")
     sel = select(ws, paths, staged=staged, rev=rev, baseline=baseline, cwd=cwd)
@@ -31,8 +34,10 @@ def run_gate(paths: Sequence[str] | None = None, *, staged: bool = False, rev: s
         return result
     policy = Policy.load(ws)
     qs = stores(ws)
+    sha = next((t.rev for t in sel.targets if t.rev), None)
+    accepted = for_check(ws, staged=staged, rev=sha, rev_name=rev)
     for t in sel.targets:
-        result.datasets.append(gate_version(ws, t, sel.baseline, policy, qs))
+        result.datasets.append(gate_version(ws, t, sel.baseline, policy, qs, accepted))
     return result
 
 
