@@ -5,6 +5,7 @@ the pre-commit hook reads it as staged; `dvx check --rev` and `dvx.require_valid
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -192,3 +193,42 @@ def test_accepting_a_committed_version_later(drepo: Path) -> None:
     cp = run_dvx(drepo, "check", "--rev", "HEAD~2", "--baseline", "HEAD", "--json", check=False)
     d = json.loads(cp.stdout)["datasets"][0]
     assert cp.returncode == 1 and d["data_id"] == data_id and d["drift"] == "drifted" and d["accepted"] is None
+
+
+def test_pre_commit_framework_honours_only_the_staged_acceptance(drepo: Path, tmp_path: Path) -> None:
+    """The same through the real `pre-commit` tool and this project's .pre-commit-hooks.yaml (dvx-check)."""
+    import shutil
+
+    from dvxtest import make_git_repo
+
+    exe = Path(sys.executable).parent / "pre-commit"
+    if not exe.exists():
+        pytest.skip("pre-commit is not installed in the venv")
+    hooks_repo = make_git_repo(tmp_path / "hooks-repo")
+    shutil.copy(Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml", hooks_repo / ".pre-commit-hooks.yaml")
+    git(hooks_repo, "add", "-A")
+    git(hooks_repo, "commit", "-qm", "hooks")
+    sha = git(hooks_repo, "rev-parse", "HEAD").stdout.strip()
+    run_dvx(drepo, "hooks", "uninstall")
+    (drepo / ".pre-commit-config.yaml").write_text(f"repos:\n- repo: {hooks_repo}\n  rev: {sha}\n  hooks:\n  - id: dvx-check\n")
+    e = env()
+    e["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{e.get('PATH', '')}"
+    e["PRE_COMMIT_HOME"] = str(tmp_path / "pc-home")
+    subprocess.run([str(exe), "install", "-t", "pre-commit"], cwd=drepo, env=e, check=True, capture_output=True)
+    git(drepo, "add", ".pre-commit-config.yaml")
+
+    def commit_staged(msg: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", "commit", "-qm", msg], cwd=drepo, env=e, capture_output=True, text=True)
+
+    assert commit_staged("pc").returncode == 0
+    _drifted(drepo)
+    cp = commit_staged("shifted")
+    assert cp.returncode != 0 and "drifted" in cp.stdout + cp.stderr and _head_subject(drepo) == "pc"
+    run_dvx(drepo, "accept", DATA, "-m", "intended")
+    cp = commit_staged("shifted, accepted but not staged")
+    assert cp.returncode != 0 and _head_subject(drepo) == "pc", cp.stdout + cp.stderr
+    assert "drift drifted" in cp.stdout + cp.stderr, cp.stdout + cp.stderr
+    git(drepo, "add", ACCEPTED)
+    cp = commit_staged("shifted, accepted")
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    assert _head_subject(drepo) == "shifted, accepted"
