@@ -102,6 +102,8 @@ def test_acceptance_not_staged_does_not_pass_the_hook(drepo: Path) -> None:
     # accepting again changes nothing and says so
     cp = run_dvx(drepo, "accept", DATA, "-m", "intended")
     assert cp.stdout.startswith("already accepted")
+    js = json.loads(run_dvx(drepo, "accept", DATA, "-m", "intended", "--json").stdout)
+    assert js["added"] is False and js["file"] == ACCEPTED and js["reason"] == "intended" and js["figures"]
     assert (drepo / ACCEPTED).read_text().count("\n[[accept]]\n") == 1
 
 
