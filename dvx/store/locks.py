@@ -195,7 +195,8 @@ class HeldLock:
     """A lock this process holds: refreshed by a daemon thread until ``release``."""
 
     def __init__(self, store: ObjectStore, info: LockInfo, stale: float, refresh: float) -> None:
-        self.store, self.info, self.stale, self.refresh = store, info, stale, refresh
+        # Refreshed at least three times per stale limit, whatever `[core] lock_stale` says.
+        self.store, self.info, self.stale, self.refresh = store, info, stale, min(refresh, max(stale / 3, 0.05))
         self.path = _lock_path(store, info.name)
         self._last_ok = time.monotonic()
         self._lost: str | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -177,7 +178,7 @@ def test_exclusive_refused_while_another_process_holds_a_shared_lock(
 
 
 @pytest.mark.parametrize("kind", ["folder", "s3"])
-def test_shared_refused_or_waits_while_exclusive_held(tmp_path: Path, request: pytest.FixtureRequest, kind: str) -> None:
+def test_shared_refused_while_exclusive_held(tmp_path: Path, request: pytest.FixtureRequest, kind: str) -> None:
     url, opts, _fs = _remote(kind, tmp_path, request)
     store = _store(url, opts)
     h = Holder(url, opts, "exclusive")
@@ -193,6 +194,27 @@ def test_shared_refused_or_waits_while_exclusive_held(tmp_path: Path, request: p
         h.release()
     with shared(store, "push", wait=0):
         pass
+
+
+@pytest.mark.parametrize("first", ["exclusive", "shared"])
+def test_two_lockers_writing_at_once_back_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: str) -> None:
+    """Another process writes its lock file right after this one wrote its own (before it lists):
+    the exclusive one backs off, and a shared one beside an exclusive one does too."""
+    import dvx.store.locks as locks
+
+    store = _store(str(tmp_path / "remote"), {})
+    real_new = locks._new
+
+    def racing_new(*a: Any, **kw: Any) -> Any:
+        held = real_new(*a, **kw)
+        _lock_file(store, "00000000000000e1", exclusive=first == "shared", op="gc" if first == "shared" else "push")
+        return held
+
+    monkeypatch.setattr(locks, "_new", racing_new)
+    with pytest.raises(LockedError, match="refreshed [0-9]+ s ago; cannot take"):
+        with (exclusive(store, "gc") if first == "exclusive" else shared(store, "push", wait=0)):
+            pass
+    assert [i.name for i in list_locks(store)] == ["00000000000000e1"]  # its own file is gone
 
 
 def test_a_push_waits_for_a_gc_and_then_succeeds(tmp_path: Path) -> None:
@@ -455,3 +477,31 @@ def test_two_clones_push_while_a_third_gcs_the_remote(tmp_path: Path, request: p
     root = url if "://" not in url else url.split("://", 1)[1]
     assert verify_store(fs, root) > 0
     print(f"swept {swept} packs, gc refused {refused} times beside a push")
+
+
+def test_lock_settings_from_config_and_the_live_lock_hint(tmp_path: Path) -> None:
+    url = str(tmp_path / "remote")
+    repo = make_git_repo(tmp_path / "repo")
+    run_dvx(repo, "init")
+    run_dvx(repo, "remote", "add", "-d", "store", url)
+    (repo / "a.bin").write_bytes(random.Random(6).randbytes(100 * KiB))
+    run_dvx(repo, "add", "a.bin")
+    local = repo / ".dvx" / "config.local"
+    local.write_text('[core]\nlock_wait = "soon"\n')
+    cp = run_dvx(repo, "push", check=False)
+    assert cp.returncode == 2
+    assert f'error: {local}:2: [core] lock_wait must be a duration such as "30m", "1h" or "2d", got \'soon\'' \
+        in cp.stderr
+    local.write_text('[core]\nlock_wait = "0s"\nlock_stale = "2h"\n')
+    store = _store(url, {})
+    old = int(time.time()) - 3600  # stale under the default 30 min, live under lock_stale = "2h"
+    _lock_file(store, "00000000000000d1", exclusive=True, op="gc", refreshed=old)
+    cp = run_dvx(repo, "push", check=False)  # lock_wait = 0: no waiting
+    assert cp.returncode == 1
+    assert re.search(r"is locked by gc \(exclusive\) on host elsewhere, pid 4242, refreshed [0-9]+ min ago; cannot "
+                     r"take a lock for push \(hint: wait for it to finish; if that process is gone, run "
+                     r"`dvx gc --break-lock -f -r store`\)", cp.stderr), cp.stderr
+    assert break_locks(store, stale=7200) == []  # live: only -f removes it
+    assert [i.name for i in break_locks(store, force=True)] == ["00000000000000d1"]
+    run_dvx(repo, "push")
+    assert list_locks(store) == [] and len(read_roots(store, 0)) == 1
