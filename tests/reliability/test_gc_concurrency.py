@@ -38,12 +38,12 @@ KiB = 1 << 10
 
 # ---------------------------------------------------------------- helpers
 def _remote(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> tuple[str, dict[str, Any], Any]:
-    """(url, dvx remote options, fsspec filesystem) of a fresh folder or moto remote."""
+    """(url, dvx remote options, fsspec filesystem) of a fresh folder, moto or SeaweedFS remote."""
     if kind == "folder":
         from fsspec.implementations.local import LocalFileSystem
 
         return str(tmp_path / "remote"), {}, LocalFileSystem()
-    b = request.getfixturevalue("s3_bucket")()
+    b = request.getfixturevalue("seaweedfs").bucket() if kind == "seaweedfs" else request.getfixturevalue("s3_bucket")()
     return f"{b.url}/store", dict(b.options), b.fs()
 
 
@@ -154,7 +154,7 @@ def _live_ids(g: Path, store: ObjectStore) -> set[Any]:
 
 
 # ---------------------------------------------------------------- lock files
-@pytest.mark.parametrize("kind", ["folder", "s3"])
+@pytest.mark.parametrize("kind", ["folder", "s3", "seaweedfs"])
 def test_exclusive_refused_while_another_process_holds_a_shared_lock(
         tmp_path: Path, request: pytest.FixtureRequest, kind: str) -> None:
     url, opts, _fs = _remote(kind, tmp_path, request)
@@ -236,7 +236,7 @@ def test_a_push_waits_for_a_gc_and_then_succeeds(tmp_path: Path) -> None:
     assert len(read_roots(store, 0)) == 1 and list_locks(store) == []
 
 
-@pytest.mark.parametrize("kind", ["folder", "s3"])
+@pytest.mark.parametrize("kind", ["folder", "s3", "seaweedfs"])
 def test_stale_locks_are_reported_and_break_lock_fixes_them(
         tmp_path: Path, request: pytest.FixtureRequest, kind: str) -> None:
     url, opts, _fs = _remote(kind, tmp_path, request)
@@ -307,7 +307,7 @@ def test_the_holder_refreshes_its_lock_and_notices_a_break(tmp_path: Path) -> No
 
 
 # ---------------------------------------------------------------- roots markers
-@pytest.mark.parametrize("kind", ["folder", "s3"])
+@pytest.mark.parametrize("kind", ["folder", "s3", "seaweedfs"])
 def test_push_writes_a_roots_marker_even_when_the_remote_had_everything(
         tmp_path: Path, request: pytest.FixtureRequest, kind: str) -> None:
     url, opts, _fs = _remote(kind, tmp_path, request)
