@@ -139,7 +139,7 @@ def _parse(name: str, data: bytes | None) -> LockInfo | None:
         fields = (d["exclusive"], d["op"], d["host"], d["pid"], d["clone"], d["created"], d["refreshed"])
         if d.get("version") != LOCK_VERSION or not isinstance(fields[0], bool):
             raise ValueError("unknown version")
-        if not all(isinstance(v, str) and len(v) <= 256 for v in fields[1:3] + fields[4:5]):
+        if not all(isinstance(v, str) and len(v) <= 256 and v.isprintable() for v in fields[1:3] + fields[4:5]):
             raise ValueError("bad text field")
         if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 1 << 62 for v in (fields[3], *fields[5:])):
             raise ValueError("bad number")

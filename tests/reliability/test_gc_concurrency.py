@@ -263,11 +263,15 @@ def test_stale_locks_are_reported_and_break_lock_fixes_them(
     with exclusive(store, "gc"):
         pass
     # An unreadable lock file counts as a stale exclusive lock
+    # An unreadable lock file (another version, a host name that would break the one-line message)
+    # counts as a stale exclusive lock
     _lock_file(store, "00000000000000a4", version=99)
-    with pytest.raises(LockedError, match="an unreadable lock file locks/00000000000000a4: stale"):
+    _lock_file(store, "00000000000000a5", host="evil\nerror: fake")
+    with pytest.raises(LockedError, match="an unreadable lock file locks/00000000000000a4: stale") as e3:
         with shared(store, "push", wait=0):
             pass
-    assert [i.name for i in break_locks(store)] == ["00000000000000a4"]
+    assert "\n" not in e3.value.format_message()
+    assert [i.name for i in break_locks(store)] == ["00000000000000a4", "00000000000000a5"]
 
 
 def test_a_stale_gc_lock_stops_push_with_the_hint_and_break_lock_fixes_it(tmp_path: Path) -> None:
