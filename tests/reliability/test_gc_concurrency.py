@@ -374,6 +374,19 @@ def test_local_gc_waits_for_a_lazy_fetch_into_the_cache(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- two phases
+def test_collect_marks_but_does_not_sweep_beside_a_push(tmp_path: Path) -> None:
+    url = str(tmp_path / "remote")
+    store = _store(url, {})
+    calls: list[str] = []
+    h = Holder(url, {}, "shared")
+    try:
+        with pytest.raises(LockedError, match=r"locked by push \(shared\).*cannot take the exclusive lock for gc"):
+            collect(store, set, lambda s, live: calls.append("plan"), lambda s, plan: calls.append("apply"), 3600)
+    finally:
+        h.release()
+    assert calls == ["plan"] and list_locks(store) == []
+
+
 def test_a_push_between_mark_and_sweep_is_kept(tmp_path: Path) -> None:
     """The mark says garbage; a push that deduplicates against it finishes before the lock: the re-check keeps it."""
     url = str(tmp_path / "remote")
