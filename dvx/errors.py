@@ -154,3 +154,7 @@ class WorkspaceWriteError(DvxError):
         if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             return cls(f"{shown}: cannot write: {e.strerror}", f"make the folder writable, then {again}")
         return cls(f"{shown}: cannot write: {e.strerror or e}", "fix the cause and run the command again")
+
+
+class LockedError(DvxError):
+    """A store is locked by another dvx process (a push beside a gc, or a stale lock; exit 1)."""
