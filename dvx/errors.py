@@ -154,3 +154,7 @@ class WorkspaceWriteError(DvxError):
         if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             return cls(f"{shown}: cannot write: {e.strerror}", f"make the folder writable, then {again}")
         return cls(f"{shown}: cannot write: {e.strerror or e}", "fix the cause and run the command again")
+
+
+class GcRefusedError(DvxError):
+    """``dvx gc`` deleted nothing: a kept root could not be walked (what it needs is unknown)."""
