@@ -37,7 +37,7 @@ from typing import Any
 from dvx.errors import DvxError
 from dvx.hashing import is_oid
 from dvx.store import pack as _pack
-from dvx.store.index import Record, decode_index, encode_index
+from dvx.store.index import Record, decode_index, encode_index, record_problem
 from dvx.store.indexfiles import problem as index_problem
 from dvx.store.objects import FileManifest, ObjectType, TreeManifest
 from dvx.store.store import ObjectStore
@@ -299,7 +299,7 @@ def plan_gc(store: ObjectStore, live: set[bytes], *, repack: float = 0.5, grace:
             for r in rs:
                 live_in[r[1]] = live_in.get(r[1], 0) + r[3]
     homes = _homes(recs, live, packs, protected, live_in)
-    _packs(plan, packs, protected, homes, recs, live)
+    _packs(plan, packs, protected, homes, recs, live, store.max_chunk)
     # Records of protected packs that only an old index file lists stay listed (whatever their object).
     in_old = {r for n in plan.old_indexes for r in by_file[n].values() if r[1] in protected}
     young_listed = {r for n in young_names & set(by_file) for r in by_file[n].values()}
@@ -326,7 +326,7 @@ def _homes(recs: dict[bytes, list[Record]], live: set[bytes], packs: dict[bytes,
 
 
 def _packs(plan: GcPlan, packs: dict[bytes, tuple[int, float]], protected: set[bytes],
-           homes: dict[bytes, Record], recs: dict[bytes, list[Record]], live: set[bytes]) -> None:
+           homes: dict[bytes, Record], recs: dict[bytes, list[Record]], live: set[bytes], max_chunk: int) -> None:
     by_pack: dict[bytes, list[Record]] = {}
     for r in homes.values():
         by_pack.setdefault(r[1], []).append(r)
@@ -344,7 +344,8 @@ def _packs(plan: GcPlan, packs: dict[bytes, tuple[int, float]], protected: set[b
             plan.delete[pid] = size
         else:
             used = sum(r[3] for r in mine) + len(mine) * _pack.ENTRY_SIZE + _pack.TRAILER_SIZE
-            if size > 0 and (size - used) / size > plan.repack:
+            sane = not any(record_problem(r, max_chunk) for r in mine)  # a hostile record is never copied
+            if sane and size > 0 and (size - used) / size > plan.repack:
                 plan.repack_packs[pid] = size
             elif size > used:
                 plan.kept_garbage[pid] = size - used

@@ -351,3 +351,60 @@ def test_crash_at_each_step_then_rerun_completes(tmp_path: Path, point: int, mon
     shutil.rmtree(repo / "d")
     run_dvx(repo, "checkout", "d")
     assert tree_bytes(repo / "d") == want
+
+
+def _pack_of(repo: Path, oid: bytes) -> Path:
+    rec = _store(repo).record(oid)
+    assert rec is not None
+    h = rec.pack.hex()
+    return repo / ".dvx" / "cache" / "packs" / h[:2] / h
+
+
+def test_damaged_live_object_is_kept_with_its_pack(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, replaced=7)
+    from dvx.store import FileManifest
+
+    b = _pointer_id(repo, "HEAD")
+    st = _store(repo)
+    f9 = next(e.file_oid for e in st.get_tree_manifest(b).entries if e.path.endswith(b"f9"))
+    chunk = FileManifest.decode(st.get(f9)).chunks[0].oid
+    rec = st.record(chunk)
+    pack = _pack_of(repo, chunk)
+    data = bytearray(pack.read_bytes())
+    data[rec.offset + 10] ^= 0xFF
+    pack.write_bytes(bytes(data))
+    text = run_dvx(repo, "gc", "-w", "-f").stdout
+    assert "1 packs kept whole: a live object in them fails verification" in text
+    assert pack.exists() and _store(repo).has(chunk)
+    assert all(_store(repo).has(o) for o in _closure(repo, b))
+
+
+def test_orphan_packs_go_unless_an_index_file_is_damaged(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    cache = repo / ".dvx" / "cache"
+    some = next(p for p in (cache / "packs").rglob("*") if len(p.name) == 32)
+    orphan = cache / "packs" / "ab" / ("ab" + "0" * 30)
+    orphan.parent.mkdir(exist_ok=True)
+    shutil.copyfile(some, orphan)
+    bad = cache / "index" / ("cd" * 16)
+    bad.write_bytes(b"not an index")
+    text = run_dvx(repo, "gc", "-w", "-f").stdout
+    assert "kept 1 packs no index names: an index file is damaged" in text and orphan.exists() and bad.exists()
+    bad.unlink()
+    out = _gc(repo, "-w")["stores"][0]
+    assert out["orphan_packs_deleted"] == 1 and not orphan.exists()
+    assert run_dvx(repo, "fsck").returncode == 0
+
+
+def test_unreadable_pointer_at_a_kept_revision_refuses(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    (repo / "e.dvx").write_text("format: 1\ntype: file\n")
+    git(repo, "add", "e.dvx")
+    git(repo, "commit", "-qm", "bad pointer", "--no-verify")
+    git(repo, "rm", "-q", "e.dvx")
+    git(repo, "commit", "-qm", "gone")
+    before = _cache_hash(repo)
+    cp = run_dvx(repo, "gc", "--all-commits", "-f", check=False)
+    assert cp.returncode == 1 and "nothing deleted: pointer" in cp.stderr and ":e.dvx cannot be read" in cp.stderr
+    assert _cache_hash(repo) == before
+    assert run_dvx(repo, "gc", "-w", "-f").returncode == 0  # the workspace no longer has it
