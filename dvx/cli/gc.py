@@ -55,40 +55,44 @@ def gc_cmd(state: State, workspace: bool, all_branches: bool, all_tags: bool, al
             click.echo(line)
 
 
+def _n(k: int, word: str) -> str:
+    return f"{k} {word}{'' if k == 1 else 's'}"
+
+
 def _what(r: Any) -> str:
     objs = sum(s.plan.garbage_objects for s in r.stores)
     freed = sum(s.plan.bytes_freed for s in r.stores)
-    return f"{objs} objects ({human_size(freed)})"
+    return f"{_n(objs, 'object')} ({human_size(freed)})"
 
 
 def _lines(r: Any) -> list[str]:
-    kept = "the workspace" + (f" and {len(r.revisions)} commits" if r.revisions else "")
+    kept = "the workspace" + (f" and {_n(len(r.revisions), 'commit')}" if r.revisions else "")
     verb = "would remove" if r.dry_run else "removed"
-    out = [f"kept {r.live_objects} objects reached by {r.pointers} pointers of {kept}"]
+    out = [f"kept {_n(r.live_objects, 'object')} reached by {_n(r.pointers, 'pointer')} of {kept}"]
     for s in r.stores:
         p, d = s.plan, s.stats
         n_obj = d.objects_removed if d else p.garbage_objects
         freed = d.bytes_freed if d else p.bytes_freed
         deleted = d.packs_deleted if d else len(p.delete) + len(p.orphans) + len(p.repack_packs)
         repacked = d.packs_repacked if d else len(p.repack_packs)
-        out.append(f"{s.label}: {verb} {n_obj} objects, {human_size(freed)} freed ({deleted} packs deleted, "
-                   f"{repacked} of them repacked); kept {p.live_objects} objects ({human_size(p.live_bytes)})")
+        out.append(f"{s.label}: {verb} {_n(n_obj, 'object')}, {human_size(freed)} freed ({_n(deleted, 'pack')} deleted, "
+                   f"{repacked} of them repacked); kept {_n(p.live_objects, 'object')} ({human_size(p.live_bytes)})")
         idx_after = len(p.new_indexes) + p.young_indexes
         if len(p.old_indexes) + p.young_indexes != idx_after:
             out.append(f"{s.label}: index files {len(p.old_indexes) + p.young_indexes} -> {idx_after}")
         if p.kept_garbage:
-            out.append(f"{s.label}: kept {len(p.kept_garbage)} packs holding {human_size(sum(p.kept_garbage.values()))} "
+            out.append(f"{s.label}: kept {_n(len(p.kept_garbage), 'pack')} holding {human_size(sum(p.kept_garbage.values()))} "
                        f"of garbage (at most {p.repack:.0%} of each: below [gc] repack)")
         if p.young_packs or p.young_indexes:
-            out.append(f"{s.label}: kept {p.young_packs} new packs and {p.young_indexes} new index files, "
+            out.append(f"{s.label}: kept {_n(p.young_packs, 'new pack')} and {_n(p.young_indexes, 'new index file')}, "
                        f"younger than {r.grace} ([gc] grace)")
         if p.kept_orphans:
-            out.append(f"{s.label}: kept {p.kept_orphans} packs no index names: an index file is damaged "
+            out.append(f"{s.label}: kept {_n(p.kept_orphans, 'pack')} no index names: an index file is damaged "
                        f"({', '.join(p.damaged_indexes[:3])})")
         if d and d.repack_refused:
-            out.append(f"{s.label}: {len(d.repack_refused)} packs kept whole: a live object in them fails verification")
+            out.append(f"{s.label}: {_n(len(d.repack_refused), 'pack')} kept whole: a live object in them fails verification")
         if p.quarantine_bytes:
             out.append(f"{s.label}: quarantine/ holds {human_size(p.quarantine_bytes)} (never removed by gc)")
     if r.side.removed:
-        out.append(f"side folders: {verb} {r.side.removed} files ({human_size(r.side.bytes)})")
+        out.append(f"side folders: {verb} {_n(r.side.removed, 'file')} ({human_size(r.side.bytes)})")
     return out
