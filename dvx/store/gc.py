@@ -315,12 +315,13 @@ def plan_gc(store: ObjectStore, live: set[bytes], *, repack: float = 0.5, grace:
 
 def _homes(recs: dict[bytes, list[Record]], live: set[bytes], packs: dict[bytes, tuple[int, float]],
            protected: set[bytes], live_in: dict[bytes, int]) -> dict[bytes, Record]:
-    """One record per live object: in a protected pack first, else the present pack with most live bytes."""
+    """One record per live object: in a present pack, a protected one first, else the one with most live bytes."""
     out: dict[bytes, Record] = {}
     for oid, rs in recs.items():
         if oid not in live:
             continue
-        best = max(rs, key=lambda r: (r[1] in protected, r[1] in packs, live_in.get(r[1], 0), r[1]))
+        # A pack that is not there is never a home while another copy is (an index may name a lost pack).
+        best = max(rs, key=lambda r: (r[1] in packs, r[1] in protected, live_in.get(r[1], 0), r[1]))
         out[oid] = best
     return out
 

@@ -410,3 +410,23 @@ def test_unreadable_pointer_at_a_kept_revision_refuses(tmp_path: Path) -> None:
     assert cp.returncode == 1 and "nothing deleted: pointer" in cp.stderr and ":e.dvx cannot be read" in cp.stderr
     assert _cache_hash(repo) == before
     assert run_dvx(repo, "gc", "-w", "-f").returncode == 0  # the workspace no longer has it
+
+
+def test_many_index_files_are_compacted_into_one(tmp_path: Path) -> None:
+    repo = make_dvx_repo(tmp_path / "repo")
+    _grace0(repo)
+    files = _files(4, [f"s{i}.bin" for i in range(6)], 20 * KB)
+    for name, data in files.items():  # one add each: one index file each
+        _write(repo, {name: data})
+        run_dvx(repo, "add", name)
+    index = repo / ".dvx" / "cache" / "index"
+    assert len(list(index.iterdir())) == 6
+    dry = json.loads(run_dvx(repo, "gc", "-w", "--dry-run", "--json").stdout)["stores"][0]
+    assert (dry["index_files_before"], dry["index_files_after"], dry["objects_removed"]) == (6, 1, 0)
+    out = _gc(repo, "-w")["stores"][0]
+    assert out["done"]["indexes_written"] == 1 and out["done"]["indexes_deleted"] == 6
+    assert len(list(index.iterdir())) == 1
+    for name in files:
+        (repo / name).unlink()
+    run_dvx(repo, "checkout")
+    assert {n: (repo / n).read_bytes() for n in files} == files
