@@ -39,6 +39,7 @@ from dvx.hashing import is_oid
 from dvx.store import pack as _pack
 from dvx.store.index import Record, decode_index, encode_index, record_problem
 from dvx.store.indexfiles import problem as index_problem
+from dvx.store.limits import MAX_INDEX
 from dvx.store.objects import FileManifest, ObjectType, TreeManifest
 from dvx.store.store import ObjectStore
 
@@ -274,7 +275,8 @@ def plan_gc(store: ObjectStore, live: set[bytes], *, repack: float = 0.5, grace:
     files = store._files
     store._files.check_format()
     by_file: dict[str, dict[bytes, Record]] = {}
-    for n, data in files.read(sorted(names)).items():
+    # An index file over the cap is never read (a hostile remote's 1 GiB "index"): it counts as damaged.
+    for n, data in files.read(sorted(n for n, (size, _m) in names.items() if size <= MAX_INDEX)).items():
         why = index_problem(n, data)
         if why is None:
             try:
