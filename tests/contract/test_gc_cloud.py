@@ -68,8 +68,10 @@ def test_cloud_gc_removes_remote_garbage_and_kept_revisions_pull(
     assert all(opener().has(o) for o in a | b | c)
 
     listed = _listing(opener)
+    local = {p: p.stat().st_mtime_ns for p in (repo / ".dvx" / "cache").rglob("*")}
     dry = json.loads(run_dvx(repo, "gc", "-c", "--rev", "HEAD~1", "--dry-run", "--json").stdout)
-    assert _listing(opener) == listed  # a dry run writes nothing on the remote
+    assert _listing(opener) == listed  # a dry run writes nothing on the remote, nor in the cache
+    assert {p: p.stat().st_mtime_ns for p in (repo / ".dvx" / "cache").rglob("*")} == local
     out = json.loads(run_dvx(repo, "gc", "-c", "--rev", "HEAD~1", "-f", "--json").stdout)
     rem = out["stores"][1]
     assert rem["store"].startswith("remote 'r'")
