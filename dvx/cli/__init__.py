@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "diff": "dvx.cli.history:diff_cmd",
     "log": "dvx.cli.history:log_cmd",
     "fsck": "dvx.cli.fsck:fsck_cmd",
+    "gc": "dvx.cli.gc:gc_cmd",
 }
 
 # Short help shown by `dvx --help` without importing the command modules.
@@ -61,6 +62,7 @@ SHORT_HELP: dict[str, str] = {
     "diff": "Which tracked datasets changed between two revisions.",
     "log": "A dataset's history across commits.",
     "fsck": "Check the cache (and remote) and that pointers resolve.",
+    "gc": "Remove what the workspace and chosen revisions do not need.",
     "hook-run": "(internal) What the installed git hooks run.",
 }
 
