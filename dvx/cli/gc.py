@@ -21,17 +21,24 @@ from dvx.cli.options import State, common_options, force_option, json_option, pa
 @click.option("-c", "--cloud", is_flag=True, help="Collect the remote too (irreversible there).")
 @remote_option
 @click.option("--dry-run", "--dry", "dry_run", is_flag=True, help="Say what would go; change nothing.")
+@click.option("--break-lock", "break_lock", is_flag=True,
+              help="Remove the remote's stale lock files (with -f: every lock file) and do nothing else.")
 @force_option("Remove without asking (needed when there is no terminal to ask on).")
 @json_option
 @pass_state
 def gc_cmd(state: State, workspace: bool, all_branches: bool, all_tags: bool, all_commits: bool,
-           revs: tuple[str, ...], cloud: bool, remote: str | None, dry_run: bool, force: bool, as_json: bool) -> None:
+           revs: tuple[str, ...], cloud: bool, remote: str | None, dry_run: bool, break_lock: bool, force: bool,
+           as_json: bool) -> None:
     """Remove from the cache (and, with --cloud, the remote) every object that the workspace and the
     chosen revisions do not need. Packs mostly garbage are rewritten ([gc] repack), many index files
     are compacted into few, and files younger than [gc] grace are never removed. Refuses without -w,
     --all-branches, --all-tags, --all-commits or --rev."""
     from dvx.errors import UsageError
     from dvx.gc import GcResult, gc
+
+    if break_lock:
+        _break_lock(state, remote, force, as_json)
+        return
 
     def confirm(r: GcResult) -> bool:
         if force:
@@ -96,3 +103,21 @@ def _lines(r: Any) -> list[str]:
     if r.side.removed:
         out.append(f"side folders: {verb} {_n(r.side.removed, 'file')} ({human_size(r.side.bytes)})")
     return out
+
+
+def _break_lock(state: State, remote: str | None, force: bool, as_json: bool) -> None:
+    import time
+
+    from dvx.gc import break_lock
+
+    r = break_lock(remote=remote, force=force)
+    if as_json:
+        emit_json(r.to_json())
+        return
+    if state.quiet:
+        return
+    now = time.time()
+    for info in r.removed:
+        click.echo(f"remote {r.remote}: removed lock {info.name} ({info.describe(now)})")
+    if not r.removed:
+        click.echo(f"remote {r.remote}: no {'' if force else 'stale '}lock files")

@@ -100,20 +100,66 @@ def gc(
             res.live_objects = len(m.live)
             res.stores.append(StoreGc("cache", plan_gc(ws.cache, m.live, repack=conf.repack, grace=conf.grace)))
             if rem is not None:
+                from dvx.store.gcsafe import live_with_markers, mark_listing
+
+                # What the remote holds now, then the index the plan is made from: a push
+                # landing after this listing makes collect plan again under the lock.
+                listing = mark_listing(rem.store)
+                rem.store.refresh()
+                live_r = live_with_markers(rem.store, set(m.live), conf.grace)
                 res.stores.append(StoreGc(f"remote {rem.label}",
-                                          plan_gc(rem.store, m.live, repack=conf.repack, grace=conf.grace)))
+                                          plan_gc(rem.store, live_r, repack=conf.repack, grace=conf.grace)))
             res.side = sweep(str(ws.cache_dir), m.live, conf.grace, dry_run=True)
             if dry_run:
                 return res
             if confirm is not None and not confirm(res):
                 res.confirmed = False
                 return res
-            for s in res.stores:
-                s.stats = apply_gc(ws.cache if s.label == "cache" else stores[1], s.plan)
+            # The cache: the repository lock is held, and apply_gc takes the cache's
+            # fetch lock (the only writer that does not take the repository lock).
+            res.stores[0].stats = apply_gc(ws.cache, res.stores[0].plan)
             if rem is not None:
+                res.stores[1] = _collect_remote(ws, rem, res.stores[1], live_r, conf, listing)
                 rem.store.refresh()  # the local copies of deleted remote index files go (indexfiles._kept)
         res.side = sweep(str(ws.cache_dir), m.live, conf.grace, dry_run=False)
     return res
+
+
+def _collect_remote(ws: Workspace, rem: Any, planned: StoreGc, live: set[Any], conf: Any, listing: Any) -> StoreGc:
+    """Sweep the remote under its exclusive lock, planning again if a push landed since the mark."""
+    from dvx.store.gcsafe import collect
+    from dvx.store.locks import clone_id
+
+    done = collect(
+        rem.store, lambda: live,
+        lambda st, lv: plan_gc(st, lv, repack=conf.repack, grace=conf.grace), apply_gc, conf.grace,
+        clone=clone_id(ws.cache.root), stale=rem.lock_stale, remote=rem.name, planned=planned.plan,
+        listing=listing,
+    )
+    return StoreGc(planned.label, done.plan, done.stats)
+
+
+@dataclass
+class BreakLockResult:
+    """The lock files ``break_lock`` removed from a remote."""
+
+    remote: str
+    removed: list[Any] = field(default_factory=list)  # dvx.store.locks.LockInfo
+
+    def to_json(self) -> dict[str, object]:
+        return {"remote": self.remote, "removed": [
+            {"name": i.name, "exclusive": i.exclusive, "op": i.op, "host": i.host, "pid": i.pid} for i in self.removed]}
+
+
+def break_lock(*, remote: str | None = None, force: bool = False, cwd: str | None = None) -> BreakLockResult:
+    """Remove the stale lock files of a remote (``force``: every lock file, live or not)."""
+    from dvx.remote import translate_errors
+    from dvx.store.locks import break_locks
+
+    ws = Workspace.find(cwd or ".")
+    rem = _open_remote(ws, remote, dry_run=True)
+    with translate_errors(rem):
+        return BreakLockResult(rem.label, break_locks(rem.store, force, stale=rem.lock_stale))
 
 
 def _open_remote(ws: Workspace, name: str | None, dry_run: bool) -> Any:

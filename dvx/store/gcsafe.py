@@ -73,9 +73,23 @@ def marked_closure(store: ObjectStore, ids: Iterable[bytes], known: AbstractSet[
     return out
 
 
-def _listing(store: ObjectStore) -> tuple[frozenset[str], frozenset[str]]:
-    """(index file names, roots marker names) as listed now."""
+def live_with_markers(store: ObjectStore, live: set[ObjectId], grace: float, now: float | None = None) -> set[ObjectId]:
+    """``live`` plus everything the roots markers younger than ``grace`` reach in ``store``
+    (what a concurrent push relied on: docs/format.md, "Locks and gc protocol")."""
+    cutoff = (time.time() if now is None else now) - grace
+    return live | marked_closure(store, read_roots(store, cutoff), live)
+
+
+Listing = tuple[frozenset[str], frozenset[str]]
+
+
+def mark_listing(store: ObjectStore) -> Listing:
+    """(index file names, roots marker names) as listed now: take it before loading the index a
+    plan is made from, and pass it to ``collect`` with that plan."""
     return frozenset(store._files.names()), frozenset(marker_names(store))
+
+
+_listing = mark_listing
 
 
 def _ids_in(store: ObjectStore, names: Iterable[str]) -> set[ObjectId]:
@@ -99,17 +113,25 @@ def collect(
     refresh: float = REFRESH,
     remote: str | None = None,
     now: float | None = None,
+    planned: P | None = None,
+    listing: Listing | None = None,
 ) -> Collected[P, S]:
     """Mark, lock, re-check, sweep (module docstring). ``lock``: the lock to sweep under (default: the
     store's exclusive lock file, ``clone``/``stale``/``refresh``/``remote`` passed to it; the local
     cache passes the repository and fetch flocks). LockedError, with nothing deleted, when the lock
-    cannot be taken."""
+    cannot be taken. ``planned``: the plan the caller already made from ``live_ids()`` and the
+    young markers' closure (``live_with_markers``; shown to the user before confirming), used as the
+    mark's plan instead of planning again; then ``listing`` must be ``mark_listing(store)`` taken
+    before that plan's index was loaded, or a push landing in between would go unseen."""
+    if planned is not None and listing is None:
+        raise ValueError("collect: a plan made by the caller needs the listing taken before it")
     cutoff = (time.time() if now is None else now) - grace
-    names0, markers0 = _listing(store)
-    store.refresh()
+    names0, markers0 = listing if listing is not None else _listing(store)
+    if planned is None:
+        store.refresh()
     live = set(live_ids())
     by_markers = marked_closure(store, read_roots(store, cutoff), live)
-    plan = plan_fn(store, live | by_markers)
+    plan = planned if planned is not None else plan_fn(store, live | by_markers)
     take = lock or (lambda: exclusive(store, "gc", clone=clone, stale=stale, refresh=refresh, remote=remote))
     with take() as held:
         names1, markers1 = _listing(store)
