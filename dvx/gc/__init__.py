@@ -106,7 +106,7 @@ def gc(
                 # landing after this listing makes collect plan again under the lock.
                 listing = mark_listing(rem.store)
                 rem.store.refresh()
-                live_r = live_with_markers(rem.store, set(m.live), conf.grace)
+                live_r = live_with_markers(rem.store, m.live, conf.grace)
                 res.stores.append(StoreGc(f"remote {rem.label}",
                                           plan_gc(rem.store, live_r, repack=conf.repack, grace=conf.grace)))
             res.side = sweep(str(ws.cache_dir), m.live, conf.grace, dry_run=True)

@@ -31,6 +31,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -262,7 +263,7 @@ def quarantine_bytes(store: ObjectStore) -> int:
     return total
 
 
-def plan_gc(store: ObjectStore, live: set[bytes], *, repack: float = 0.5, grace: float = 3600.0,
+def plan_gc(store: ObjectStore, live: AbstractSet[bytes], *, repack: float = 0.5, grace: float = 3600.0,
             now: float | None = None) -> GcPlan:
     """What a gc of ``store`` keeping ``live`` would do (see the module docstring). Writes nothing."""
     now = time.time() if now is None else now
@@ -315,7 +316,7 @@ def plan_gc(store: ObjectStore, live: set[bytes], *, repack: float = 0.5, grace:
     return plan
 
 
-def _homes(recs: dict[bytes, list[Record]], live: set[bytes], packs: dict[bytes, tuple[int, float]],
+def _homes(recs: dict[bytes, list[Record]], live: AbstractSet[bytes], packs: dict[bytes, tuple[int, float]],
            protected: set[bytes], live_in: dict[bytes, int]) -> dict[bytes, Record]:
     """One record per live object: in a present pack, a protected one first, else the one with most live bytes."""
     out: dict[bytes, Record] = {}
@@ -329,7 +330,7 @@ def _homes(recs: dict[bytes, list[Record]], live: set[bytes], packs: dict[bytes,
 
 
 def _packs(plan: GcPlan, packs: dict[bytes, tuple[int, float]], protected: set[bytes],
-           homes: dict[bytes, Record], recs: dict[bytes, list[Record]], live: set[bytes], max_chunk: int) -> None:
+           homes: dict[bytes, Record], recs: dict[bytes, list[Record]], live: AbstractSet[bytes], max_chunk: int) -> None:
     by_pack: dict[bytes, list[Record]] = {}
     for r in homes.values():
         by_pack.setdefault(r[1], []).append(r)

@@ -73,11 +73,11 @@ def marked_closure(store: ObjectStore, ids: Iterable[bytes], known: AbstractSet[
     return out
 
 
-def live_with_markers(store: ObjectStore, live: set[ObjectId], grace: float, now: float | None = None) -> set[ObjectId]:
+def live_with_markers(store: ObjectStore, live: AbstractSet[bytes], grace: float, now: float | None = None) -> set[bytes]:
     """``live`` plus everything the roots markers younger than ``grace`` reach in ``store``
     (what a concurrent push relied on: docs/format.md, "Locks and gc protocol")."""
     cutoff = (time.time() if now is None else now) - grace
-    return live | marked_closure(store, read_roots(store, cutoff), live)
+    return set(live) | marked_closure(store, read_roots(store, cutoff), live)
 
 
 Listing = tuple[frozenset[str], frozenset[str]]
