@@ -54,7 +54,10 @@ def load_schema(suite: Suite) -> Any:
         return schema
     import yaml
 
+    from dvx.quality.pandera_args import check_yaml
+
     doc = suite.document or {}
+    check_yaml(suite.path, doc)
     text = yaml.safe_dump(doc, sort_keys=False)
     try:
         with warnings.catch_warnings():
@@ -174,6 +177,9 @@ def run_schema(path: TableRef, suite: Suite, *, batch_size: int = 131072) -> Sui
             key = (getattr(getattr(e, "schema", None), "name", None), str(e).splitlines()[0])
             t = tallies.setdefault(key, _Tally(key[0], key[1], False))
             t.count += 1
+        except Exception as e:  # noqa: BLE001 - a check or pandera itself failed: one line, not a traceback
+            text = " ".join(str(e).split())[:160] or type(e).__name__
+            raise SuiteError(suite.path, f"pandera raised {type(e).__name__} while validating: {text}") from e
     results: list[ExpectationResult] = []
     for (col, chk), t in tallies.items():
         kwargs: dict[str, Any] = {"check": chk}
