@@ -204,7 +204,7 @@ def partition_object(v: Any) -> str | None:
 COMMON: dict[str, Check] = {
     "result_format": _result_format, "catch_exceptions": _bool,
     "meta": _object, "notes": _notes, "id": _opt_text, "description": _opt_text, "batch_id": _opt_text,
-    "severity": _enum("critical", "warning", "info"), "rendered_content": _list, "windows": _list,
+    "severity": _enum("critical", "warning", "info"), "windows": _list,
 }
 _CONDITION: dict[str, Check] = {
     "row_condition": _row_condition,
