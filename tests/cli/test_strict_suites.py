@@ -172,6 +172,17 @@ def test_pandera_bad_check_argument_names_file_column_and_check(srepo: Path) -> 
     run_dvx(srepo, "validate")
 
 
+def test_pandera_check_that_raises_is_one_line(srepo: Path) -> None:
+    mod = srepo / "expectations" / "s.py"
+    (srepo / "expectations" / "dvx.toml").write_text('[[bind]]\npath = "data/t.parquet"\nsuites = ["s.py"]\n')
+    mod.write_text("import pandera.pandas as pa\n"
+                   "schema = pa.DataFrameSchema({'x': pa.Column(int, pa.Check(lambda s: s > 'a', name='gt_a'))})\n")
+    cp = run_dvx(srepo, "validate", check=False)
+    assert cp.returncode == 2 and "Traceback" not in cp.stderr, cp.stderr
+    assert cp.stderr.splitlines() == [f'error: {mod}: column x, check gt_a: pandera could not run it: '
+                                      'TypeError("Invalid comparison between dtype=int64 and str")']
+
+
 # ---------------------------------------------------------------- random kwargs never crash
 
 _VALUES = st.one_of(
