@@ -95,7 +95,7 @@ def test_misspelled_key_was_a_pass_now_exit_2_and_valid_suite_passes(srepo: Path
     run_dvx(srepo, "validate")
 
 
-def test_refused_before_the_stored_result_is_used(srepo: Path) -> None:
+def test_a_changed_suite_is_checked_although_the_data_has_stored_results(srepo: Path) -> None:
     ok = {"type": BETWEEN, "kwargs": {"column": "x", "min_value": 0, "max_value": 5}}
     _suite(srepo, [ok])
     run_dvx(srepo, "validate")

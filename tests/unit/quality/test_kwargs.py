@@ -128,3 +128,48 @@ def test_gx_only_types_checked_from_gx_classes() -> None:
         with pytest.raises(SuiteError) as ei:
             engine_gx.check_expectations(suite, [e])
         assert ei.value.message == f"s.json: expectation 5 ({ok.type}): {what}"
+
+
+def test_in_memory_suites_are_checked_too() -> None:
+    from dvx.quality.suite import suite_from_expectations
+
+    suite_from_expectations("ok", [("expect_column_values_to_be_unique", {"column": "id"})])
+    with pytest.raises(SuiteError) as ei:
+        suite_from_expectations("api", [("expect_column_values_to_be_unique", {"column": "id"}),
+                                        ("expect_column_values_to_be_unique", {"colunm": "id"})])
+    assert ei.value.message == ("<api>: expectation 2 (expect_column_values_to_be_unique): "
+                                "unknown key 'colunm' (did you mean 'column'?)")
+    assert ei.value.exit_code == 2
+
+
+def test_arrow_engine_suites_are_checked_without_importing_gx(tmp_path: Any) -> None:
+    import json
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"x": [1, 2, 3]}), tmp_path / "d.parquet")
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"expectations": [
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "x", "min_value": 0, "max_value": 3}}]}))
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"expectations": [
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "x", "min_value": 0, "max_valeu": 3}}]}))
+    code = (
+        "import sys\n"
+        "from dvx.errors import SuiteError\n"
+        "from dvx.quality.validate import validate_dataset\n"
+        f"assert validate_dataset({str(tmp_path / 'd.parquet')!r}, [{str(good)!r}]).success\n"
+        "try:\n"
+        f"    validate_dataset({str(tmp_path / 'd.parquet')!r}, [{str(bad)!r}])\n"
+        "except SuiteError as e:\n"
+        "    print(e.message)\n"
+        "print(sorted(m for m in ('great_expectations', 'pandera', 'pandas') if m in sys.modules))\n"
+    )
+    cp = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                        env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})
+    assert cp.stdout.splitlines() == [
+        f"{bad}: expectation 1 (expect_column_values_to_be_between): unknown key 'max_valeu' (did you mean 'max_value'?)",
+        "[]"]
