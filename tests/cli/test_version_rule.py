@@ -175,6 +175,9 @@ def test_staged_and_rev_exclude_each_other_and_a_deleted_file_is_named(vrepo: Pa
     cp = run_dvx(vrepo, "drift", DATA, check=False)
     assert cp.returncode == 2 and f"{DATA}: not in the workspace" in cp.stderr and "--staged" in cp.stderr
     assert run_dvx(vrepo, "drift", DATA, "--staged").returncode == 0
+    cp = run_dvx(vrepo, "check", check=False)
+    assert cp.returncode == 1 and "not in the workspace" in cp.stdout
+    assert run_dvx(vrepo, "check", "--staged").returncode == 0
 
 
 READS = [
@@ -235,3 +238,23 @@ def test_python_api_follows_the_rule(vrepo: Path) -> None:
     assert lines[1] == f"False {MODIFIED} | True staged"
     assert lines[2] == f"{MODIFIED} | HEAD"
     assert lines[3].startswith("REFUSED") and f"({MODIFIED})" in lines[3]
+
+
+def _heavy_imports(repo: Path, *args: str) -> set[str]:
+    cp = subprocess.run([sys.executable, "-X", "importtime", "-m", "dvx", *args], cwd=repo, capture_output=True,
+                        text=True, env=env())
+    mods = {ln.split("|")[-1].strip().split(".")[0] for ln in cp.stderr.splitlines() if ln.startswith("import time:")}
+    assert mods, cp.stderr
+    return mods & {"pyarrow", "numpy", "pandas", "great_expectations"}
+
+
+@pytest.mark.parametrize("modified", [False, True], ids=["unchanged", "modified-not-added"])
+def test_rerun_on_the_same_bytes_reads_no_data(vrepo: Path, modified: bool) -> None:
+    """The disk's id comes from the stat cache and the stored results answer: a rerun of
+    validate and check imports neither pyarrow nor numpy, modified file or not."""
+    if modified:
+        pq.write_table(_table(20_000, 1, shift=1.0), vrepo / DATA)
+    run_dvx(vrepo, "validate")
+    run_dvx(vrepo, "check", check=False)
+    assert _heavy_imports(vrepo, "validate") == set()
+    assert _heavy_imports(vrepo, "check") == set()
