@@ -40,6 +40,8 @@ class DatasetGate:
     failures: list[Failure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cached: bool = True  # every answer came from the stores
+    version: str | None = None  # what was measured: "workspace", "workspace (modified since dvx add)", "staged <id12>", "<rev> <id12>"
+    baseline_version: str | None = None  # the baseline: "HEAD <id12>" (None: new dataset)
 
     @property
     def ok(self) -> bool:

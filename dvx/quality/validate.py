@@ -182,6 +182,7 @@ def dataset_json(dv: DatasetValidation) -> dict[str, Any]:
     """One dataset in GX's ``ExpectationSuiteValidationResult`` vocabulary."""
     return {
         "dataset": dv.dataset,
+        "version": dv.version,
         "data_id": dv.data_id,
         "success": dv.success,
         "statistics": dv.statistics(),
