@@ -21,6 +21,8 @@ _LAZY = {
     "read_polars": "dvx.api",
     "dataset": "dvx.api",
     "stats": "dvx.api",
+    "validate": "dvx.api",
+    "drift": "dvx.api",
     "DvxFileSystem": "dvx.fs",
     "require_valid": "dvx.gate",
 }

@@ -33,9 +33,11 @@ if TYPE_CHECKING:
     import pyarrow
     import pyarrow.dataset
 
+    from dvx.datasets import DriftResult
     from dvx.quality.profile import Profile
+    from dvx.quality.results import DatasetValidation
 
-__all__ = ["dataset", "open", "read_pandas", "read_polars", "read_table", "stats"]
+__all__ = ["dataset", "drift", "open", "read_pandas", "read_polars", "read_table", "stats", "validate"]
 
 PathLike = str | os.PathLike[str]
 _READ_MODES = {"r": "r", "rt": "r", "tr": "r", "rb": "rb", "br": "rb"}
@@ -171,19 +173,29 @@ def dataset(
     return _dataset(view, node, fmt, native=False, partitioning=partitioning)
 
 
-def stats(path: PathLike, rev: str | None = None, repo: PathLike = ".", remote: str | None = None) -> Profile:
-    """The profile of a tracked dataset at ``rev``, as ``dvx stats`` gives it.
+def stats(path: PathLike, rev: str | None = None, repo: PathLike = ".", remote: str | None = None, *,
+          staged: bool = False) -> Profile:
+    """The profile of a tracked dataset, as ``dvx stats`` gives it, of the version
+    the quality rule selects: ``rev=None`` the file on disk (even when modified
+    since ``dvx add``), ``staged=True`` the version last added, ``rev`` a
+    committed one.
 
-    The profile the pointer names (``profile:``), else the stored one, else
-    computed once from the data (streamed: only missing bytes are fetched)
-    and stored. A file inside a tracked directory, or a table git tracks, is
+    Stored by data id (side store), else computed once from the data
+    (streamed; missing bytes come from the remote) and stored; no pointer file
+    is written. A file inside a tracked folder, or a table git tracks, is
     profiled from its data each time.
     """
     from dvx import gate
+    from dvx.gate import reading
 
+    if staged and rev is not None:
+        raise UsageError("dvx.stats: staged and rev exclude each other", "pass one of them")
     view = versions.open_view(repo, rev, remote)
     node = view.resolve(path)
     if node.tracked == node.path:
+        if rev is None:
+            v = reading.resolve(view.ws, node.path, staged=staged)
+            return gate.profile_version(view.ws, node.path, v.pointer, None, fetch=True, remote=remote)
         return gate.profile_version(view.ws, node.path, view.pointer(node.path), view.sha, fetch=True, remote=remote)
     from dvx.quality.profile import profile_path
     from dvx.quality.sources import TableSource
@@ -196,6 +208,33 @@ def stats(path: PathLike, rev: str | None = None, repo: PathLike = ".", remote: 
         return profile_path(TableSource(fs, node.path, view.describe(node.path)))
     finally:
         _release(fs)  # also after success: see read_table
+
+
+def validate(paths: PathLike | list[PathLike] | None = None, rev: str | None = None, repo: PathLike = ".", *,
+             staged: bool = False) -> list[DatasetValidation]:
+    """``dvx validate``: each dataset's results against its bound suites (all bound datasets
+    when ``paths`` is None), of the version the quality rule selects (as :func:`stats`).
+    Each result's ``version`` names what was measured; nothing raises for a failed
+    expectation (see ``success``; :func:`dvx.require_valid` raises)."""
+    from dvx import datasets
+    from dvx.workspace import Workspace
+
+    root = str(Workspace.find(repo).root)
+    items = None if paths is None else [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    names = None if items is None else [os.fspath(p) for p in items]
+    return datasets.validate(names, rev=rev, cwd=root, staged=staged)
+
+
+def drift(path: PathLike, baseline: str = "HEAD", rev: str | None = None, repo: PathLike = ".", *,
+          staged: bool = False) -> DriftResult:
+    """``dvx drift``: the version the quality rule selects (as :func:`stats`) against
+    ``baseline``. ``.drifted``, ``.report``, and ``.current_version`` /
+    ``.baseline_version`` naming both sides."""
+    from dvx import datasets
+    from dvx.workspace import Workspace
+
+    root = str(Workspace.find(repo).root)
+    return datasets.drift(os.fspath(path), baseline=baseline, rev=rev, cwd=root, staged=staged)
 
 
 # ------------------------------------------------------------------ helpers

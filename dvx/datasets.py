@@ -1,10 +1,14 @@
 """Dataset-level verbs over any version: validate, stats, drift, expectations init.
 
 The CLI commands ``dvx validate``, ``dvx stats``, ``dvx drift`` and ``dvx
-expectations init`` and the Python API call these. A version is a tracked
-path at a revision (``rev=None``: the workspace pointer). Results, profiles
-and drift reports are stored by the gate's stores, keyed by content ids, so
-an unchanged dataset answers without reading its data.
+expectations init`` and the Python API call these. Which version each
+reads follows one rule (:mod:`dvx.gate.reading`): by default the file on
+disk, even when modified since ``dvx add``; ``staged=True`` the version
+last added (the pointer file); ``rev`` a committed version; drift compares
+with ``baseline`` (default ``HEAD``). Every result names the version it
+measured. Results, profiles and drift reports are stored by the gate's
+stores, keyed by content ids, so an unchanged dataset answers without
+reading its data. Nothing here writes a pointer file or any tracked file.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from dvx import gate, scm
 from dvx.errors import ConfigError, DataFormatError, UsageError
+from dvx.gate import reading
 from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
 
@@ -27,18 +32,8 @@ if TYPE_CHECKING:
 
 
 def pointer_at(ws: Workspace, rel: str, rev: str | None) -> ptr.Pointer:
-    """The pointer of ``rel`` in the workspace (``rev=None``) or committed at ``rev``."""
-    pp = ptr.pointer_path(rel)
-    if rev is None:
-        try:
-            return ptr.load(ws.abspath(pp), ws.display(pp))
-        except FileNotFoundError:
-            raise UsageError(f"{ws.display(rel)}: not tracked by dvx (no {ws.display(pp)})", f"run `dvx add {ws.display(rel)}`") from None
-    sha = scm.resolve_rev(ws.root, rev)
-    raw = scm.read_blobs_at(ws.root, sha, [pp])[pp]
-    if raw is None and pp not in scm.ls_files_at_rev(ws.root, sha, pp):
-        raise UsageError(f"{rel}: not tracked by dvx at revision {rev} (no {pp} there)", "check the path and the revision (`git log -- PATH.dvx`)")
-    return ptr.loads_at({pp: raw}, rev)[pp]
+    """The pointer of ``rel`` in the workspace pointer file (``rev=None``) or committed at ``rev``."""
+    return reading.pointer_file(ws, rel) if rev is None else reading.committed(ws, rel, rev)
 
 
 def _require_tabular(rel: str) -> None:
@@ -52,12 +47,15 @@ def _require_tabular(rel: str) -> None:
 # validate -------------------------------------------------------------------
 
 
-def validate(paths: Sequence[str] | None = None, rev: str | None = None, cwd: str | None = None) -> list[DatasetValidation]:
-    """Validate each dataset (default: every tracked path with bound suites) against its suites."""
+def validate(paths: Sequence[str] | None = None, rev: str | None = None, cwd: str | None = None, *,
+             staged: bool = False) -> list[DatasetValidation]:
+    """Validate each dataset (default: every tracked path with bound suites) against its suites:
+    the file on disk, the version last added (``staged``) or the one committed at ``rev``."""
     from dvx.quality.suite import load_suite
     from dvx.quality.validate import bound_suites
 
     ws = Workspace.find(cwd or ".")
+    reading.which(staged, rev)
     if paths:
         rels = [ws.tracked_rel(p, cwd) for p in paths]
         explicit = True
@@ -76,9 +74,12 @@ def validate(paths: Sequence[str] | None = None, rev: str | None = None, cwd: st
                     f"write one with `dvx expectations init {rel}`",
                 )
             continue
-        p = pointer_at(ws, rel, rev)
+        v = reading.resolve(ws, rel, staged=staged, rev=rev)
         label = rel if rev is None else f"{rel}@{rev}"
-        out.append(gate.validate_version(ws, rel, p, [load_suite(s) for s in suites], rev=rev, label=label, store=store))
+        dv = gate.validate_version(ws, rel, v.pointer, [load_suite(s) for s in suites], rev=v.rev, label=label,
+                                   store=store)
+        dv.version = v.label
+        out.append(dv)
     return out
 
 
@@ -87,12 +88,15 @@ class InitResult:
     suite_path: str
     binding_path: str
     engine: str
+    version: str = reading.WORKSPACE  # the version the suite was inferred from
 
 
-def expectations_init(path: str, engine: str = "gx", force: bool = False, cwd: str | None = None) -> InitResult:
-    """Infer a starter suite from the data of ``path`` and bind it in expectations/dvx.toml."""
+def expectations_init(path: str, engine: str = "gx", force: bool = False, cwd: str | None = None, *,
+                      staged: bool = False, rev: str | None = None) -> InitResult:
+    """Infer a starter suite from the data of ``path`` (on disk; ``staged``: the version
+    last added; ``rev``: a committed one) and bind it in expectations/dvx.toml."""
     from dvx._fsutil import atomic_write
-    from dvx.quality.infer import infer_suite
+    from dvx.quality.infer import infer_suite, suite_name_for
     from dvx.quality.suite import write_binding
 
     if engine not in ("gx", "pandera"):
@@ -100,35 +104,54 @@ def expectations_init(path: str, engine: str = "gx", force: bool = False, cwd: s
     ws = Workspace.find(cwd or ".")
     rel = ws.tracked_rel(path, cwd)
     src = ws.abspath(rel)
-    if not src.exists():
-        raise UsageError(f"{ws.display(rel)}: no such file or directory")
-    text, filename = infer_suite(str(src), engine=engine)
+    if reading.which(staged, rev) == reading.WORKSPACE:
+        if not src.exists():
+            raise UsageError(f"{ws.display(rel)}: no such file or directory")
+        label = reading.WORKSPACE
+        if ws.abspath(ptr.pointer_path(rel)).exists():  # tracked: say whether it differs from the added version
+            v = reading.on_disk(ws, rel, reading.pointer_file(ws, rel))
+            label = v.label if v is not None else label
+        text, filename = infer_suite(str(src), engine=engine)
+    else:
+        v = reading.resolve(ws, rel, staged=staged, rev=rev)
+        label = v.label
+        from dvx.gate.data import open_version
+
+        with open_version(ws, rel, v.pointer, v.rev) as data:
+            text, filename = infer_suite(data.table(), engine=engine, name=suite_name_for(rel))  # type: ignore[arg-type]
     exp_dir = ws.root / "expectations"
     target = exp_dir / filename
     if target.exists() and not force:
         raise UsageError(f"{ws.display(str(target.relative_to(ws.root)))}: exists already", "use --force to overwrite it")
     atomic_write(target, text.encode("utf-8"))
     binding = write_binding(exp_dir, rel, filename)
-    return InitResult(str(target.relative_to(ws.root)), str(Path(binding).relative_to(ws.root)), engine)
+    return InitResult(str(target.relative_to(ws.root)), str(Path(binding).relative_to(ws.root)), engine, label)
 
 
 # stats / drift -------------------------------------------------------------------
 
 
-def stats(path: str, rev: str | None = None, cwd: str | None = None, remote: str | None = None) -> Profile:
-    """The profile of the tracked dataset ``path`` at ``rev`` (None: the workspace
-    pointer): stored, or computed once from the data (objects the cache lacks
-    come from the remote as the read needs them) and stored; see
-    :func:`dvx.gate.profile_version`. ``dvx.stats`` answers the same."""
+def stats_version(path: str, rev: str | None = None, cwd: str | None = None, remote: str | None = None, *,
+                  staged: bool = False) -> tuple[reading.Version, Profile]:
+    """The version of the tracked dataset ``path`` the options select (on disk by
+    default) and its profile: stored, or computed once from the data (objects
+    the cache lacks come from the remote as the read needs them) and stored
+    by data id; see :func:`dvx.gate.profile_version`."""
     ws = Workspace.find(cwd or ".")
     rel = ws.tracked_rel(path, cwd)
-    p = pointer_at(ws, rel, rev)
+    v = reading.resolve(ws, rel, staged=staged, rev=rev)
     try:
-        return gate.profile_version(ws, rel, p, rev, fetch=True, remote=remote)
+        return v, gate.profile_version(ws, rel, v.pointer, v.rev, fetch=True, remote=remote)
     except DataFormatError:
         raise
     except OSError as e:
         raise DataFormatError(rel, f"cannot read as a table: {e}") from e
+
+
+def stats(path: str, rev: str | None = None, cwd: str | None = None, remote: str | None = None, *,
+          staged: bool = False) -> Profile:
+    """The profile of :func:`stats_version`."""
+    return stats_version(path, rev, cwd, remote, staged=staged)[1]
 
 
 @dataclass
@@ -139,6 +162,10 @@ class DriftResult:
     report: DriftReport
     baseline: Profile
     current: Profile
+    current_version: str = reading.WORKSPACE  # what was measured ("workspace (modified since dvx add)", ...)
+    baseline_version: str = "HEAD"  # "<baseline> <id12>"
+    current_id: str | None = None
+    baseline_id: str | None = None
 
     @property
     def drifted(self) -> bool:
@@ -146,21 +173,25 @@ class DriftResult:
 
     def to_json(self) -> dict[str, Any]:
         d = self.report.to_dict()
-        return {"path": self.path, "baseline": self.baseline_rev, "current": self.current_rev or "workspace", **d}
+        return {"path": self.path, "baseline": self.baseline_rev, "current": self.current_rev or "workspace",
+                "current_version": self.current_version, "baseline_version": self.baseline_version,
+                "current_id": self.current_id, "baseline_id": self.baseline_id, **d}
 
 
-def drift(path: str, baseline: str = "HEAD", rev: str | None = None, cwd: str | None = None) -> DriftResult:
-    """Compare ``path`` (workspace, or ``rev``) with its version at ``baseline``."""
+def drift(path: str, baseline: str = "HEAD", rev: str | None = None, cwd: str | None = None, *,
+          staged: bool = False) -> DriftResult:
+    """Compare ``path`` (on disk by default; ``staged``: the version last added;
+    ``rev``: a committed one) with its version at ``baseline``."""
     from dvx.quality.drift import compare
 
     ws = Workspace.find(cwd or ".")
     rel = ws.tracked_rel(path, cwd)
-    cur_p = pointer_at(ws, rel, rev)
-    base_p = pointer_at(ws, rel, baseline)
-    cur = gate.profile_version(ws, rel, cur_p, rev)
-    base = gate.profile_version(ws, rel, base_p, baseline)
+    cur_v = reading.resolve(ws, rel, staged=staged, rev=rev)
+    base_v = reading.baseline_of(ws, rel, baseline)
+    cur = gate.profile_version(ws, rel, cur_v.pointer, cur_v.rev)
+    base = gate.profile_version(ws, rel, base_v.pointer, base_v.rev)
     policy = gate.Policy.load(ws)
     report = compare(base, cur, policy.thresholds())
     # Stored so `dvx log` / `dvx diff` show this pair's drift without recomputing.
-    gate.stores(ws).drift.put(base_p.oid, cur_p.oid, policy.thresholds_key, report.to_dict())
-    return DriftResult(rel, baseline, rev, report, base, cur)
+    gate.stores(ws).drift.put(base_v.oid, cur_v.oid, policy.thresholds_key, report.to_dict())
+    return DriftResult(rel, baseline, rev, report, base, cur, cur_v.label, base_v.label, cur_v.oid, base_v.oid)

@@ -158,3 +158,11 @@ class WorkspaceWriteError(DvxError):
 
 class AcceptanceError(ConfigError):
     """The accepted-drift file ``expectations/accepted.toml`` is invalid (``file[:line]: what``, exit 2)."""
+
+
+class LockedError(DvxError):
+    """A store is locked by another dvx process (a push beside a gc, or a stale lock; exit 1)."""
+
+
+class GcRefusedError(DvxError):
+    """``dvx gc`` deleted nothing: a kept root could not be walked (what it needs is unknown)."""

@@ -76,12 +76,32 @@ def add(
     scm.refuse_git_tracked(ws.root, rels)
     with ws.lock():
         _heal_cache(ws)  # so that add rewrites objects whose cached copy is damaged
-        result = _add(ws, rels, progress=progress)
+        result = _add(ws, rels, progress=progress, on_pointer=lambda _rel, p: _name_profile(ws, p))
     stage = ws.config.get("core", "autostage", False) if autostage is None else autostage
     if stage:
         scm.stage(ws.root, result.to_stage)
         result.staged = True
     return result
+
+
+def _name_profile(ws: Workspace, p: ptr.Pointer) -> ptr.Pointer:
+    """``p`` naming the profile stored for its data id, when one is (``dvx stats``/``check`` on the
+    file before it was added): no data is read, no profile parsed (its id hashes its stored bytes)."""
+    if p.profile:
+        return p
+    from dvx.quality.stores import QualityStores
+
+    try:
+        data = QualityStores.at(ws.dvx_dir / "cache").profiles.path(p.oid).read_bytes()
+    except OSError:
+        return p
+    from dvx.hashing import from_hex, hash_hex
+    from dvx.store.objects import ObjectType
+
+    pid = hash_hex(data)
+    with ws.cache.writer() as w:
+        w.put(from_hex(pid), ObjectType.PROFILE, data)
+    return ptr.Pointer(p.kind, p.oid, p.size, p.files, p.chunks, pid, p.extra)
 
 
 def checkout(

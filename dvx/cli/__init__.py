@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "log": "dvx.cli.history:log_cmd",
     "fsck": "dvx.cli.fsck:fsck_cmd",
     "accept": "dvx.cli.accept:accept_cmd",
+    "gc": "dvx.cli.gc:gc_cmd",
 }
 
 # Short help shown by `dvx --help` without importing the command modules.
@@ -62,6 +63,7 @@ SHORT_HELP: dict[str, str] = {
     "diff": "Which tracked datasets changed between two revisions.",
     "log": "A dataset's history across commits.",
     "fsck": "Check the cache (and remote) and that pointers resolve.",
+    "gc": "Remove what the workspace and chosen revisions do not need.",
     "hook-run": "(internal) What the installed git hooks run.",
     "accept": "Accept a dataset version's intended drift, with a reason.",
 }

@@ -71,7 +71,7 @@ def _print_gate(result: GateResult, quiet: bool, err: bool = False) -> None:
 @click.command("check")
 @common_options
 @click.argument("paths", nargs=-1)
-@click.option("--staged", is_flag=True, help="Check the datasets whose pointer files are staged (as staged).")
+@click.option("--staged", is_flag=True, help="Check the pointer files staged in git, as staged (what the pre-commit hook checks).")
 @click.option("--rev", help="Check the versions committed at REV (drift against its parent).")
 @click.option("--baseline", metavar="REV", help="Drift baseline (default: HEAD, or REV's parent with --rev).")
 @json_option
@@ -79,6 +79,10 @@ def _print_gate(result: GateResult, quiet: bool, err: bool = False) -> None:
 def check_cmd(state: State, paths: tuple[str, ...], staged: bool, rev: str | None, baseline: str | None,
               as_json: bool) -> None:
     """The gate: validation of the bound suites plus drift against the committed baseline.
+
+    Reads the files on disk by default, even when modified since `dvx add`;
+    --staged the pointer files staged in git (what the pre-commit hook
+    checks); --rev a committed version. Writes no pointer file.
 
     Exits 1 with a table of the failing checks (2 when a pointer file cannot
     be parsed: bad input, not a failed check). Results are stored, so a rerun

@@ -84,3 +84,11 @@ def force_option(help: str) -> Callable[[F], F]:
         return click.option("-f", "--force", is_flag=True, help=help)(f)
 
     return deco
+
+
+def staged_option(f: F) -> F:
+    """``--staged`` -> parameter ``staged``: read the version last added (what the pointer file
+    names), not the file on disk (dvx.gate.reading)."""
+    return click.option(
+        "--staged", is_flag=True, help="Read the version last added (the pointer file), not the file on disk."
+    )(f)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from dvx.cli._render import emit_json, table
-from dvx.cli.options import State, common_options, force_option, json_option, pass_state
+from dvx.cli.options import State, common_options, force_option, json_option, pass_state, staged_option
 
 
 def _short(v: object, width: int = 40) -> str:
@@ -23,20 +23,24 @@ def _write_report(path: str, html: str) -> None:
 @click.command("validate")
 @common_options
 @click.argument("paths", nargs=-1)
+@staged_option
 @click.option("--rev", help="Validate the version committed at REV (commit, branch, tag).")
 @json_option
 @click.option("--report", "report", metavar="FILE.html", help="Write a self-contained HTML report.")
 @click.option("--all", "show_all", is_flag=True, help="List passing expectations too.")
 @pass_state
-def validate_cmd(state: State, paths: tuple[str, ...], rev: str | None, as_json: bool, report: str | None, show_all: bool) -> None:
+def validate_cmd(state: State, paths: tuple[str, ...], staged: bool, rev: str | None, as_json: bool, report: str | None,
+                 show_all: bool) -> None:
     """Run the suites bound in expectations/dvx.toml; exit 1 when an expectation fails.
 
-    --json speaks Great Expectations' result vocabulary.
+    Reads the file on disk by default, even when modified since `dvx add`;
+    --staged the version last added; --rev a committed version. --json speaks
+    Great Expectations' result vocabulary, with the version measured.
     """
     from dvx import datasets
     from dvx.errors import CheckFailedError
 
-    results = datasets.validate(list(paths) or None, rev=rev)
+    results = datasets.validate(list(paths) or None, rev=rev, staged=staged)
     if report:
         from dvx.quality.report import render_validation_html
 
@@ -53,7 +57,7 @@ def validate_cmd(state: State, paths: tuple[str, ...], rev: str | None, as_json:
             cached = all(s.cached for s in dv.suites)
             verdict = "passed" if dv.success else "FAILED"
             click.echo(
-                f"{dv.dataset}: {verdict} ({len(dv.results) - len(failed)}/{len(dv.results)} expectations"
+                f"{dv.dataset} [{dv.version}]: {verdict} ({len(dv.results) - len(failed)}/{len(dv.results)} expectations"
                 f"{', stored result' if cached else ''}, {dv.elapsed:.2f} s)"
             )
             rows = [
@@ -88,36 +92,48 @@ def expectations_group() -> None:
 @click.argument("path")
 @click.option("--engine", type=click.Choice(["gx", "pandera"]), default="gx", show_default=True)
 @force_option("Overwrite an existing suite file.")
+@staged_option
+@click.option("--rev", help="Infer from the version committed at REV.")
 @pass_state
-def expectations_init_cmd(state: State, path: str, engine: str, force: bool) -> None:
-    """Infer a starter suite from the data at PATH and bind it to PATH."""
+def expectations_init_cmd(state: State, path: str, engine: str, force: bool, staged: bool, rev: str | None) -> None:
+    """Infer a starter suite from the data at PATH and bind it to PATH.
+
+    Reads the file on disk by default, even when modified since `dvx add`;
+    --staged the version last added; --rev a committed version.
+    """
     import os
 
     from dvx import datasets, repo
     from dvx.cli._render import git_add_hint
 
-    r = datasets.expectations_init(path, engine=engine, force=force)
+    r = datasets.expectations_init(path, engine=engine, force=force, staged=staged, rev=rev)
     if not state.quiet:
         root = repo.open_workspace(".").root
         suite, binding = (os.path.relpath(root / p) for p in (r.suite_path, r.binding_path))
-        click.echo(f"wrote {suite} ({r.engine}) and bound it in {binding}")
+        click.echo(f"wrote {suite} ({r.engine}, inferred from {r.version}) and bound it in {binding}")
         click.echo(f"hint: review it, then {git_add_hint(root, [r.suite_path, r.binding_path])}")
 
 
 @click.command("stats")
 @common_options
 @click.argument("path")
+@staged_option
 @click.option("--rev", help="The version committed at REV.")
 @json_option
-def stats_cmd(path: str, rev: str | None, as_json: bool) -> None:
-    """Show the statistical profile of a tracked dataset."""
+def stats_cmd(path: str, staged: bool, rev: str | None, as_json: bool) -> None:
+    """Show the statistical profile of a tracked dataset.
+
+    Reads the file on disk by default, even when modified since `dvx add`;
+    --staged the version last added; --rev a committed version. The profile
+    is stored in the cache by content id; no pointer file is written.
+    """
     from dvx import datasets
 
-    prof = datasets.stats(path, rev=rev)
+    v, prof = datasets.stats_version(path, rev=rev, staged=staged)
     if as_json:
-        emit_json(prof.to_dict())
+        emit_json({"path": v.rel, "measured": v.label, "data_id": v.oid, **prof.to_dict()})  # "version": the profile format
         return
-    click.echo(f"{path}{'@' + rev if rev else ''}: {prof.row_count} rows, {len(prof.columns)} columns")
+    click.echo(f"{path} [{v.label}]: {prof.row_count} rows, {len(prof.columns)} columns")
     rows = []
     for name, c in prof.columns.items():
         q = [c.quantile(x) for x in (0.25, 0.5, 0.75)] if c.quantiles is not None else [None] * 3
@@ -145,16 +161,19 @@ def stats_cmd(path: str, rev: str | None, as_json: bool) -> None:
 @common_options
 @click.argument("path")
 @click.option("--baseline", default="HEAD", show_default=True, help="Revision of the baseline version.")
-@click.option("--rev", help="Compare the version committed at REV instead of the workspace.")
+@staged_option
+@click.option("--rev", help="Compare the version committed at REV instead of the file on disk.")
 @json_option
 @click.option("--report", "report", metavar="FILE.html", help="Write a self-contained HTML report.")
 @click.option("--accept", "accept_", is_flag=True, help="If it drifted, accept the drift (as `dvx accept`); needs -m.")
 @click.option("-m", "--message", "reason", metavar="REASON", help="With --accept: why the drift is intended.")
 @pass_state
-def drift_cmd(state: State, path: str, baseline: str, rev: str | None, as_json: bool, report: str | None,
-              accept_: bool, reason: str | None) -> None:
+def drift_cmd(state: State, path: str, baseline: str, staged: bool, rev: str | None, as_json: bool,
+              report: str | None, accept_: bool, reason: str | None) -> None:
     """Compare a dataset with its baseline; exit 1 when a gated metric crosses its threshold.
 
+    Reads the file on disk by default, even when modified since `dvx add`;
+    --staged the version last added; --rev a committed version.
     --accept -m REASON records a drift as intended (see `dvx accept`).
     """
     from dvx import datasets
@@ -162,17 +181,18 @@ def drift_cmd(state: State, path: str, baseline: str, rev: str | None, as_json: 
 
     if accept_ and not (reason or "").strip():
         raise click.UsageError("--accept needs -m REASON (recorded with the acceptance)")
-    r = datasets.drift(path, baseline=baseline, rev=rev)
+    r = datasets.drift(path, baseline=baseline, rev=rev, staged=staged)
+    versus = f"{r.current_version} vs {r.baseline_version}"
     if report:
         from dvx.quality.report import render_drift_html
 
-        _write_report(report, render_drift_html(r.report, r.baseline, r.current, title=f"dvx drift {r.path}"))
+        _write_report(report, render_drift_html(r.report, r.baseline, r.current, title=f"dvx drift {r.path}: {versus}"))
     if as_json:
         emit_json(r.to_json())
     elif not state.quiet:
         rep = r.report
         click.echo(
-            f"{r.path}: {'DRIFTED' if rep.drifted else 'no drift'} vs {baseline} "
+            f"{r.path}: {'DRIFTED' if rep.drifted else 'no drift'}: {versus} "
             f"(rows {rep.baseline_rows} -> {rep.current_rows})"
         )
         for what, cols in (("added", rep.added), ("removed", rep.removed), ("retyped", rep.retyped)):
@@ -190,10 +210,11 @@ def drift_cmd(state: State, path: str, baseline: str, rev: str | None, as_json: 
         from dvx.cli.accept import print_accepted
         from dvx.gate.accept import accept
 
-        print_accepted(accept(path, reason, rev=rev, baseline=baseline), state.quiet or as_json)
+        print_accepted(accept(path, reason, staged=staged, rev=rev, baseline=baseline), state.quiet or as_json)
         return
     if r.drifted:
         raise CheckFailedError(
-            f"{r.path} drifted from {baseline}: {', '.join(r.report.drifted_columns) or 'schema/row count'}",
+            f"{r.path} ({r.current_version}) drifted from {r.baseline_version}: "
+            f"{', '.join(r.report.drifted_columns) or 'schema/row count'}",
             "inspect with `dvx drift --report drift.html`; raise the thresholds in expectations/dvx.toml if intended",
         )

@@ -17,6 +17,7 @@ from dvx.errors import DataFormatError, ObjectMissingError, PointerError
 from dvx.gate.data import open_version
 from dvx.gate.policy import Policy, Target, is_tabular
 from dvx.gate.profiles import profile_version, stores
+from dvx.gate.reading import gate_version_of as version_measured
 from dvx.gate.result import ACCEPTED, DRIFTED, ERROR, FAILED, NEW, NONE, OK, PASSED, SKIPPED, UNCHANGED, DatasetGate, Failure
 from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
@@ -182,11 +183,18 @@ def gate_version(ws: Workspace, t: Target, baseline: str | None, policy: Policy,
         g.validation = g.drift = ERROR
         g.failures.append(Failure("pointer", "parse", None, e.format_message(), "a valid pointer file"))
         return g
+    # Which version is measured (dvx.gate.reading): for the workspace, the file on disk.
+    measured, g.version = version_measured(ws, t.where, t.rel, p, t.rev_name)
+    if measured is None:
+        g.failures.append(Failure("data", "present", None, "not in the workspace", "the file on disk (or --staged)"))
+        return g
+    p = measured
     g.data_id = p.oid
     base: ptr.Pointer | None = None
     if t.base_text is not None:
         try:
             base = ptr.parse(t.base_text, f"baseline of {t.rel}")
+            g.baseline_version = f"{t.base_name} {base.oid[:12]}"
         except PointerError:
             g.notes.append(f"{t.rel}: the baseline pointer is unreadable: drift not checked")
     _validate(ws, policy, qs.results, t, p, g)

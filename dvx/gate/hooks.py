@@ -51,6 +51,7 @@ def pre_commit() -> HookOutcome:
 
     result = run_gate(staged=True)
     if result.ok:
+        _name_profiles(result)
         return HookOutcome(lines=accepted_lines(result))
     drift_only = [d.path for d in result.datasets if d.failures and all(f.check == "drift" for f in d.failures)]
     accept = (f"if the drift is intended, `dvx accept {drift_only[0]} -m REASON` and "
@@ -59,6 +60,21 @@ def pre_commit() -> HookOutcome:
                            f"hint: fix the data or the suites (expectations/); {accept}"
                            "or bypass once with `git commit --no-verify`"],
                        result)
+
+
+def _name_profiles(result: GateResult) -> None:
+    """The one place a check writes a pointer file: a passing pre-commit names each
+    staged dataset's stored profile (``profile:``) and restages the pointer, so
+    the commit carries it. ``dvx check``, ``validate``, ``stats`` and ``drift`` never do."""
+    from dvx.gate.profiles import name_stored_profile
+    from dvx.workspace import Workspace
+
+    if not result.datasets:
+        return
+    ws = Workspace.find(".")
+    for d in result.datasets:
+        if d.data_id:
+            name_stored_profile(ws, d.path, d.data_id)
 
 
 def push_refs(stdin: str, env: Mapping[str, str]) -> list[Ref]:

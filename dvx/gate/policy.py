@@ -61,6 +61,9 @@ class Target:
     source: str  # how errors name the pointer file
     rev: str | None  # the commit holding the version; None: the index or the workspace
     base_text: str | None  # the baseline's pointer file (None: the dataset is new)
+    where: str = "workspace"  # what is read (dvx.gate.reading): workspace (the disk) / staged / rev
+    rev_name: str | None = None  # how output names ``rev`` (as given)
+    base_name: str = "HEAD"  # how output names the baseline revision
 
 
 @dataclass
@@ -83,15 +86,20 @@ def _read_text(path: Path) -> str | None:
 
 
 def select(ws: Workspace, paths: Sequence[str] | None, *, staged: bool, rev: str | None, baseline: str | None,
-           cwd: str | None) -> Targets:
+           cwd: str | None, added: bool = False) -> Targets:
     """The versions to gate.
 
     - ``staged``: the datasets whose pointer files are staged, as staged; baseline ``HEAD``.
     - ``rev``: the pointers committed at ``rev``; baseline its first parent.
-    - otherwise the workspace pointer files of ``paths`` (all when empty); baseline ``HEAD``.
+    - otherwise the tracked paths ``paths`` (all when empty) as they are on disk
+      (the gate measures the workspace copy, :mod:`dvx.gate.reading`), or with
+      ``added`` the versions their pointer files name; baseline ``HEAD``.
 
     ``baseline`` overrides the baseline revision.
     """
+    from dvx.gate.reading import which
+
+    which(staged, rev)  # --staged and --rev exclude each other
     root = ws.root
     sha = scm.resolve_rev(root, rev) if rev is not None and not staged else None
     if staged:
@@ -110,11 +118,12 @@ def select(ws: Workspace, paths: Sequence[str] | None, *, staged: bool, rev: str
         ptr.check_tracked(r, ptr.pointer_path(r))
     if staged and baseline is None:
         return _staged(ws, rels)
+    name = baseline
     if baseline is None:
         if sha is not None:
-            baseline = scm.first_parent(root, sha)
+            baseline, name = scm.first_parent(root, sha), f"{rev}^"
         else:
-            baseline = scm.head_sha(root)
+            baseline, name = scm.head_sha(root), "HEAD"
     else:
         baseline = scm.resolve_rev(root, baseline)
     out: list[Target] = []
@@ -127,7 +136,8 @@ def select(ws: Workspace, paths: Sequence[str] | None, *, staged: bool, rev: str
         else:
             text, source = _read_text(ws.abspath(pp)), ws.display(pp)
         base_text = _decode(scm.read_at_rev(root, baseline, pp)) if baseline else None
-        out.append(Target(rel, text, source, sha, base_text))
+        where = "staged" if staged or added else ("rev" if sha is not None else "workspace")
+        out.append(Target(rel, text, source, sha, base_text, where, rev, name or "HEAD"))
     return Targets(out, baseline)
 
 
@@ -145,7 +155,7 @@ def _staged(ws: Workspace, rels: list[str]) -> Targets:
         cur, base = objs[1 + 2 * i], objs[2 + 2 * i]
         text = cur[1].decode("utf-8", "replace") if cur is not None else None
         base_text = base[1].decode("utf-8", "replace") if base is not None and head else None
-        out.append(Target(rel, text, pp, None, base_text))
+        out.append(Target(rel, text, pp, None, base_text, "staged"))
     return Targets(out, head)
 
 

@@ -5,7 +5,9 @@ A profile is looked up in this order: the PROFILE object the pointer names
 baseline compares without its data), then the side store keyed by data id;
 else it is computed from the data (a directory as the merge of its files'
 profiles, each stored by file id, so after an append only new files are
-read) and stored both ways.
+read) and stored in the side store. Profiling writes no pointer file: only
+``dvx add`` and a passing pre-commit hook name a stored profile in a
+pointer (:func:`name_stored_profile`).
 """
 
 from __future__ import annotations
@@ -79,12 +81,11 @@ def profile_version(ws: Workspace, rel: str, p: ptr.Pointer, rev: str | None = N
     None: the index or the workspace): stored, or computed and stored.
     ``fetch``/``remote``: as for :func:`dvx.gate.data.open_version`.
 
-    A computed profile goes to the side store and, as a PROFILE object, to
-    the cache; the workspace pointer of ``rel`` then names it (``profile:``)
-    when it names this data, so the profile is pushed with the data.
+    A computed profile goes to the side store (keyed by the data id) only:
+    reading never writes a pointer file. The pre-commit hook and ``dvx add``
+    name stored profiles in pointers (:func:`name_stored_profile`).
     """
     prof = stored_profile(ws, p)
-    computed = prof is None
     if prof is None:
         from dvx.quality.profile import profile_path
 
@@ -93,8 +94,6 @@ def profile_version(ws: Workspace, rel: str, p: ptr.Pointer, rev: str | None = N
             if prof is None:
                 prof = profile_path(data.table())
         stores(ws).profiles.put(p.oid, prof)
-    if computed or not p.profile:  # a computed profile also restores a lost PROFILE object
-        attach_profile(ws, rel, p, prof)
     return prof
 
 
@@ -131,20 +130,40 @@ def _profile_tree(ws: Workspace, p: ptr.Pointer, data: VersionData) -> Profile |
 
 
 def attach_profile(ws: Workspace, rel: str, p: ptr.Pointer, prof: Profile) -> str | None:
-    """Store ``prof`` as a PROFILE object and name it in the workspace pointer of ``rel``.
+    """Store ``prof`` as a PROFILE object and name it in the pointer file of ``rel``
+    (see :func:`_attach`). Returns the profile id, or None when the pointer was left alone."""
+    return _attach(ws, rel, p.oid, prof.to_bytes())
 
-    Only when the workspace pointer still names the same data (``p.oid``); if
-    that pointer is staged as it was, the updated pointer is staged too, so
-    a pre-commit gate commits the profile with the data. Returns the profile
-    id, or None when the pointer was left alone.
+
+def name_stored_profile(ws: Workspace, rel: str, data_id: str) -> str | None:
+    """Name in the pointer file of ``rel`` the profile the side store holds for ``data_id``, if any.
+
+    What the pre-commit hook does for each staged dataset it passed: the
+    commit then carries the profile id, and ``dvx push`` the profile, so an
+    old baseline compares without its data. Reads no data and parses no
+    profile (its id is the hash of its stored bytes). Returns the profile id
+    named, or None.
+    """
+    try:
+        data = stores(ws).profiles.path(data_id).read_bytes()
+    except OSError:
+        return None
+    return _attach(ws, rel, data_id, data)
+
+
+def _attach(ws: Workspace, rel: str, data_id: str, prof_bytes: bytes) -> str | None:
+    """Store a profile (its canonical bytes) as a PROFILE object and name it in the pointer file of ``rel``.
+
+    Only when that pointer file names the same data (``data_id``) and not this
+    profile yet; if the pointer is staged as it was, the updated pointer is
+    staged too, so a pre-commit gate commits the profile with the data.
+    Returns the profile id, or None when the pointer was left alone.
     """
     from dvx._fsutil import atomic_write
-    from dvx.hashing import from_hex
+    from dvx.hashing import from_hex, hash_hex
     from dvx.store.objects import ObjectType
 
-    oid_hex = prof.oid
-    with ws.lock(quiet=True), ws.cache.writer() as w:
-        w.put(from_hex(oid_hex), ObjectType.PROFILE, prof.to_bytes())
+    oid_hex = hash_hex(prof_bytes)
     pp = ptr.pointer_path(rel)
     target = ws.abspath(pp)
     try:
@@ -152,8 +171,10 @@ def attach_profile(ws: Workspace, rel: str, p: ptr.Pointer, prof: Profile) -> st
         cur = ptr.parse(old_text, ws.display(pp))
     except (OSError, PointerError, UnicodeDecodeError):
         return None
-    if cur.oid != p.oid or cur.profile == oid_hex:
+    if cur.oid != data_id or cur.profile == oid_hex:
         return None
+    with ws.lock(quiet=True), ws.cache.writer() as w:
+        w.put(from_hex(oid_hex), ObjectType.PROFILE, prof_bytes)
     new = ptr.Pointer(cur.kind, cur.oid, cur.size, cur.files, cur.chunks, oid_hex, cur.extra)
     atomic_write(target, new.dumps(rel).encode("utf-8"))
     staged = scm.read_staged(ws.root, pp)

@@ -17,6 +17,13 @@ def failure_rows(result: GateResult) -> list[tuple[str, ...]]:
     return [(d.path, f.check, f.name, f.column or "", f.observed, f.expected) for d in result.datasets for f in d.failures]
 
 
+def versions(version: str | None, baseline: str | None) -> str:
+    """`` [VERSION vs BASELINE]``: what a check measured and against what (empty when neither is known)."""
+    if not version:
+        return ""
+    return f" [{version} vs {baseline}]" if baseline else f" [{version}]"
+
+
 def summary_lines(result: GateResult, quiet: bool = False) -> list[str]:
     """One line per dataset (verdict, validation, drift), then its notes unless ``quiet``.
 
@@ -27,8 +34,9 @@ def summary_lines(result: GateResult, quiet: bool = False) -> list[str]:
         for d in result.datasets:
             verdict = "ok" if d.ok else "FAILED"
             suites = f" ({', '.join(d.suites)})" if d.suites else ""
-            out.append(f"{verdict:6} {d.path}: validation {d.validation}{suites}, drift {d.drift}"
-                       + (f" ({accepted_by(d.accepted)})" if d.accepted else "") + (" [stored]" if d.cached else ""))
+            out.append(f"{verdict:6} {d.path}{versions(d.version, d.baseline_version)}: validation {d.validation}"
+                       f"{suites}, drift {d.drift}" + (f" ({accepted_by(d.accepted)})" if d.accepted else "")
+                       + (" [stored]" if d.cached else ""))
     if not quiet:
         out += [f"note: {n}" for d in result.datasets for n in d.notes]
     return out

@@ -41,6 +41,8 @@ class DatasetGate:
     notes: list[str] = field(default_factory=list)
     cached: bool = True  # every answer came from the stores
     accepted: dict[str, Any] | None = None  # drift ACCEPTED: the acceptance (Acceptance.to_json())
+    version: str | None = None  # what was measured: "workspace", "workspace (modified since dvx add)", "staged <id12>", "<rev> <id12>"
+    baseline_version: str | None = None  # the baseline: "HEAD <id12>" (None: new dataset)
 
     @property
     def ok(self) -> bool:

@@ -16,19 +16,20 @@ from dvx.workspace import Workspace
 
 
 def run_gate(paths: Sequence[str] | None = None, *, staged: bool = False, rev: str | None = None,
-             baseline: str | None = None, cwd: str | None = None) -> GateResult:
+             baseline: str | None = None, cwd: str | None = None, added: bool = False) -> GateResult:
     """Run the gate on the versions :func:`dvx.gate.policy.select` names.
 
-    - ``staged``: the datasets whose pointer files are staged, as staged; baseline ``HEAD``.
+    - ``staged``: the datasets whose pointer files are staged in git, as staged; baseline ``HEAD``.
     - ``rev``: the pointers committed at ``rev``; baseline its first parent.
-    - otherwise: the workspace pointer files of ``paths`` (all when empty); baseline ``HEAD``.
+    - otherwise: the tracked ``paths`` (all when empty) as they are on disk, or
+      with ``added`` the versions their pointer files name; baseline ``HEAD``.
 
-    ``baseline`` overrides the baseline revision. Drift accepted in
+    ``baseline`` overrides the baseline revision. Writes no pointer file. Drift accepted in
     ``expectations/accepted.toml`` (as staged; at ``rev`` or ``HEAD``; in the
     work tree: where the versions are read) passes as "accepted".
     """
     ws = Workspace.find(cwd or ".")
-    sel = select(ws, paths, staged=staged, rev=rev, baseline=baseline, cwd=cwd)
+    sel = select(ws, paths, staged=staged, rev=rev, baseline=baseline, cwd=cwd, added=added)
     result = GateResult(baseline=sel.baseline)
     if not sel.targets:
         return result
@@ -41,12 +42,14 @@ def run_gate(paths: Sequence[str] | None = None, *, staged: bool = False, rev: s
     return result
 
 
-def require_valid(path: str | os.PathLike[str], rev: str | None = None, repo: str | os.PathLike[str] = ".") -> GateResult:
+def require_valid(path: str | os.PathLike[str], rev: str | None = None, repo: str | os.PathLike[str] = ".", *,
+                  staged: bool = False) -> GateResult:
     """Raise DataGateError unless the dataset at ``path`` passes its gate.
 
-    ``rev`` None checks the version the workspace pointer names (drift against
-    ``HEAD``); a revision checks the version committed there (drift against
-    its parent). For training scripts::
+    ``rev`` None checks the file on disk, even when modified since ``dvx add``
+    (drift against ``HEAD``); ``staged`` the version its pointer file names
+    (what ``dvx.read_table(path)`` reads); a revision checks the version
+    committed there (drift against its parent). For training scripts::
 
         import dvx
         dvx.require_valid("data/train.parquet")      # raises DataGateError
@@ -54,12 +57,15 @@ def require_valid(path: str | os.PathLike[str], rev: str | None = None, repo: st
     Returns the GateResult when it passes.
     """
     ws = Workspace.find(repo)
-    result = run_gate([absolute(path, repo)], rev=rev, cwd=str(ws.root))
+    if staged and rev is not None:
+        raise UsageError("require_valid: staged and rev exclude each other", "pass one of them")
+    result = run_gate([absolute(path, repo)], rev=rev, cwd=str(ws.root), added=staged)
     if not result.datasets:
         raise UsageError(f"{path}: not tracked by dvx at {rev}", "check the path and revision")
     if not result.ok:
         fails = result.failures
-        where = f" at {rev}" if rev else ""
+        d = result.datasets[0]
+        where = f" ({d.version})" if d.version else ""
         raise DataGateError(
             f"{os.fspath(path)}{where}: {len(fails)} failing check(s): {fails[0]}" + (" ..." if len(fails) > 1 else ""),
             fails,

@@ -54,7 +54,10 @@ def load_schema(suite: Suite) -> Any:
         return schema
     import yaml
 
+    from dvx.quality.pandera_args import check_yaml
+
     doc = suite.document or {}
+    check_yaml(suite.path, doc)
     text = yaml.safe_dump(doc, sort_keys=False)
     try:
         with warnings.catch_warnings():
@@ -166,6 +169,7 @@ def run_schema(path: TableRef, suite: Suite, *, batch_size: int = 131072) -> Sui
                 warnings.simplefilter("ignore")
                 batch_schema.validate(frame, lazy=True)
         except SchemaErrors as e:
+            _refuse_check_errors(suite.path, e)
             fc = e.failure_cases
             if polars:
                 fc = fc.to_pandas()
@@ -174,6 +178,9 @@ def run_schema(path: TableRef, suite: Suite, *, batch_size: int = 131072) -> Sui
             key = (getattr(getattr(e, "schema", None), "name", None), str(e).splitlines()[0])
             t = tallies.setdefault(key, _Tally(key[0], key[1], False))
             t.count += 1
+        except Exception as e:  # noqa: BLE001 - a check or pandera itself failed: one line, not a traceback
+            text = " ".join(str(e).split())[:160] or type(e).__name__
+            raise SuiteError(suite.path, f"pandera raised {type(e).__name__} while validating: {text}") from e
     results: list[ExpectationResult] = []
     for (col, chk), t in tallies.items():
         kwargs: dict[str, Any] = {"check": chk}
@@ -198,6 +205,29 @@ def run_schema(path: TableRef, suite: Suite, *, batch_size: int = 131072) -> Sui
     return SuiteValidation(suite=suite.name, suite_id=suite.id, suite_path=suite.path,
                            success=all(r.success for r in results), results=results,
                            notes=[], elapsed=time.perf_counter() - t0)
+
+
+def _refuse_check_errors(path: str, errors: Any) -> None:
+    """A check function that raised (pandera's CHECK_ERROR) cannot be evaluated: one line, exit 2.
+
+    Not when the column also has the wrong dtype: the data failed, and the
+    failed dtype check says so (exit 1)."""
+    found = list(getattr(errors, "schema_errors", None) or [])
+
+    def reason(se: Any) -> str:
+        return str(getattr(getattr(se, "reason_code", None), "name", ""))
+
+    wrong_dtype = {getattr(se, "column_name", None) for se in found if reason(se) == "WRONG_DATATYPE"}
+    for se in found:
+        if reason(se) != "CHECK_ERROR" or getattr(se, "column_name", None) in wrong_dtype:
+            continue
+        check = getattr(se, "check", None)
+        name = getattr(check, "error", None) or getattr(check, "name", None) or "check"
+        col = getattr(se, "column_name", None)
+        where = f"column {col}, check {name}" if col is not None else f"dataframe, check {name}"
+        first = (str(se).strip().splitlines() or [type(se).__name__])[0]
+        first = first.removeprefix("Error while executing check function: ")
+        raise SuiteError(path, f"{where}: pandera could not run it: {first[:200]}")
 
 
 def _tally(tallies: dict[tuple[str | None, str], _Tally], fc: Any) -> None:

@@ -229,6 +229,9 @@ def render_validation_html(datasets: Sequence[Mapping[str, Any]] | Iterable[Any]
                 f'<td class="num">{"–" if pct is None else _e(_chart.fmt_number(float(pct))) + "%"}</td>'
                 f'<td class="mono">{_e(_short(_get(r, "partial_unexpected_list")))}</td></tr>')
         suite_tag = f' <span class="meta">suite {_e(suite)}</span>' if suite else ""
+        version = _get(ds, "version")
+        if version:
+            suite_tag = f' <span class="meta version">{_e(version)}</span>' + suite_tag
         sections.append(
             f'<section data-dataset="{_e(name)}"><h2>{_e(name)} '
             f'<span class="tag {"ok" if ok else "bad"}">{"passed" if ok else f"{len(bad)} failed"}</span>'

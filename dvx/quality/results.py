@@ -169,6 +169,7 @@ class DatasetValidation:
     elapsed: float = 0.0
     label: str | None = None
     data_id: str | None = None
+    version: str | None = None  # which version was measured ("workspace (modified since dvx add)", "staged <id12>", ...)
 
     @property
     def suite(self) -> str:

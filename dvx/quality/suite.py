@@ -31,6 +31,7 @@ from typing import Any
 from dvx._textfile import ErrorFactory, parse_toml, read_text
 from dvx.errors import SuiteError
 from dvx.hashing import hash_hex
+from dvx.quality import kwargs as strict_kwargs
 
 BINDINGS_NAME = "dvx.toml"
 SUITE_EXTS = (".json", ".yaml", ".yml", ".py")
@@ -150,17 +151,36 @@ def _load_gx(path: str, text: str) -> Suite:
     cursor = 0
     for i, raw in enumerate(doc["expectations"]):
         if not isinstance(raw, dict):
-            raise SuiteError(path, f"expectation #{i} is not an object")
+            raise expectation_error(path, i, None, "not an object")
         typ = raw.get("type", raw.get("expectation_type"))
         line, cursor = _line_of(text, f'"{typ}"', cursor) if isinstance(typ, str) else (None, cursor)
         if not isinstance(typ, str) or not _TYPE_RE.match(typ):
-            raise SuiteError(path, f"expectation #{i} has no valid 'type' (got {typ!r})", line=line)
+            raise expectation_error(path, i, None, f"no valid 'type' (got {_name(repr(typ))})", line)
         kwargs = raw.get("kwargs", {})
         if not isinstance(kwargs, dict):
-            raise SuiteError(path, f"expectation #{i} ({typ}): 'kwargs' must be an object", line=line)
+            raise expectation_error(path, i, typ, "'kwargs' must be an object", line)
         meta = raw.get("meta") or {}
-        exps.append(Expectation(typ, dict(kwargs), dict(meta) if isinstance(meta, dict) else {}, i, line))
+        exp = Expectation(typ, dict(kwargs), dict(meta) if isinstance(meta, dict) else {}, i, line)
+        check_expectation(path, exp)
+        exps.append(exp)
     return Suite(name=_name(name), path=path, kind="gx", id=_document_id(path, doc), expectations=exps, document=doc)
+
+
+def expectation_error(path: str, index: int, type_: str | None, what: str, line: int | None = None) -> SuiteError:
+    """``FILE: expectation N (TYPE): what is wrong`` (N counts from 1 in the file), exit 2."""
+    label = f"expectation {index + 1}" + (f" ({type_})" if type_ else "")
+    err = SuiteError(path, f"{label}: {what}")
+    err.line = line  # kept for tools; the message names the expectation by number
+    return err
+
+
+def check_expectation(path: str, exp: Expectation) -> None:
+    """Refuse kwargs that do not fit an Arrow-engine type (types only GX knows are
+    checked by engine_gx before they run)."""
+    if exp.type in strict_kwargs.TYPES:
+        what = strict_kwargs.check(exp.type, exp.kwargs)
+        if what:
+            raise expectation_error(path, exp.index, exp.type, what, exp.line)
 
 
 def _load_yaml(path: str, text: str) -> Suite:
@@ -221,6 +241,8 @@ def suite_from_expectations(name: str, expectations: list[tuple[str, dict[str, A
     """Build an in-memory GX suite (tests, inference, the Python API)."""
     doc = {"name": name, "expectations": [{"type": t, "kwargs": k, "meta": {}} for t, k in expectations]}
     exps = [Expectation(t, dict(k), {}, i, None) for i, (t, k) in enumerate(expectations)]
+    for e in exps:
+        check_expectation(f"<{name}>", e)
     return Suite(name=name, path=f"<{name}>", kind="gx", id=suite_id(doc), expectations=exps, document=doc)
 
 

@@ -12,11 +12,13 @@ top, and the cached path never imports them at all.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from dvx.quality import kwargs as strict_kwargs
 from dvx.quality.results import DatasetValidation, ExpectationResult, ResultStore, SuiteValidation, jsonable
 from dvx.quality.sources import TableRef, TableSource, label_of
 from dvx.quality.suite import Expectation, Suite, load_bindings, load_suite
@@ -24,8 +26,34 @@ from dvx.quality.suite import Expectation, Suite, load_bindings, load_suite
 SuiteLike = Suite | str | os.PathLike[str]
 
 
-def _columns_of(exp: Expectation) -> list[str] | None:
-    """Columns an expectation reads (None: it may read any)."""
+def _strings(v: object) -> list[str]:
+    """Every string inside a row_condition (a pandas/GX string, or a GX condition object)."""
+    if isinstance(v, str):
+        return [v]
+    if isinstance(v, dict):
+        return [s for x in v.values() for s in _strings(x)]
+    if isinstance(v, (list, tuple)):
+        return [s for x in v for s in _strings(x)]
+    return []
+
+
+def condition_columns(condition: object, names: Sequence[str]) -> list[str]:
+    """The columns of ``names`` a row_condition mentions (as a whole word, quoted or not).
+
+    A name that only looks like a word of the condition loads one column more
+    than needed, which costs memory but never changes a result.
+    """
+    texts = _strings(condition)
+    out = []
+    for n in names:
+        rx = re.compile(r"(?<![\w])" + re.escape(n) + r"(?![\w])")
+        if any(rx.search(t) for t in texts):
+            out.append(n)
+    return out
+
+
+def _columns_of(exp: Expectation, names: Sequence[str]) -> list[str] | None:
+    """Columns an expectation reads (None: it may read any), with those its row_condition names."""
     kw = exp.kwargs
     cols: list[str] = []
     for k in ("column", "column_A", "column_B"):
@@ -36,6 +64,8 @@ def _columns_of(exp: Expectation) -> list[str] | None:
             cols.extend(c for c in kw[k] if isinstance(c, str))
     if not cols and not exp.type.startswith("expect_table_"):
         return None
+    if kw.get("row_condition") is not None:
+        cols.extend(condition_columns(kw["row_condition"], names))
     return cols
 
 
@@ -45,6 +75,11 @@ def _run_gx_suite(path: TableRef, suite: Suite, batch_size: int) -> SuiteValidat
     from dvx.quality.tables import dictionary_columns, open_batches, read_schema
 
     t0 = time.perf_counter()
+    gx_only = [e for e in suite.expectations if e.type not in strict_kwargs.TYPES]
+    if gx_only:  # refuse a bad GX-only expectation before the Arrow pass runs
+        from dvx.quality import engine_gx
+
+        engine_gx.check_expectations(suite, gx_only)
     schema = read_schema(path)
     names = list(schema.names)
     slots: list[ExpectationResult | None] = [None] * len(suite.expectations)
@@ -76,7 +111,7 @@ def _run_gx_suite(path: TableRef, suite: Suite, batch_size: int) -> SuiteValidat
         from dvx.quality import engine_gx
 
         exps = [suite.expectations[i] for i in slow]
-        wanted_slow = [_columns_of(e) for e in exps]
+        wanted_slow = [_columns_of(e, names) for e in exps]
         cols_slow = None
         if all(c is not None for c in wanted_slow):
             need = {c for cols in wanted_slow if cols is not None for c in cols}
@@ -90,6 +125,9 @@ def _run_gx_suite(path: TableRef, suite: Suite, batch_size: int) -> SuiteValidat
         kinds = sorted({e.type for e in exps})
         notes.append(f"{suite.name}: {len(slow)} expectation(s) {engine_gx.SLOW_NOTE}: {', '.join(kinds)}")
     results = [r for r in slots if r is not None]
+    for n, r in enumerate(results, 1):
+        if r.exception:
+            notes.append(f"{suite.name}: expectation {n} ({r.expectation_type}) failed: {r.exception}")
     return SuiteValidation(suite=suite.name, suite_id=suite.id, suite_path=suite.path,
                            success=all(r.success for r in results), results=results, notes=notes,
                            elapsed=time.perf_counter() - t0)
@@ -144,6 +182,7 @@ def dataset_json(dv: DatasetValidation) -> dict[str, Any]:
     """One dataset in GX's ``ExpectationSuiteValidationResult`` vocabulary."""
     return {
         "dataset": dv.dataset,
+        "version": dv.version,
         "data_id": dv.data_id,
         "success": dv.success,
         "statistics": dv.statistics(),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dvx.remote.common import TransferResult
 from dvx.remote.config import RemoteSpec
 from dvx.remote.errors import describe_error, translate_errors
-from dvx.remote.fetch import fetch, fetch_objects
+from dvx.remote.fetch import fetch, fetch_lock, fetch_objects
 from dvx.remote.push import push
 from dvx.remote.session import DEFAULT_JOBS, DEFAULT_PACK_SIZE, Remote, RequestCounter, open_remote, open_url
 from dvx.remote.status import cloud_status
@@ -26,6 +26,7 @@ __all__ = [
     "cloud_status",
     "describe_error",
     "fetch",
+    "fetch_lock",
     "fetch_objects",
     "open_remote",
     "open_url",

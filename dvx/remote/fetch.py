@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 
-from dvx.errors import CorruptObjectError, ObjectMissingError
+from dvx.errors import CorruptObjectError, LockTimeoutError, ObjectMissingError
 from dvx.remote.common import ORDER, Counter, Progress, TransferResult, load_index
 from dvx.remote.errors import translate_errors
 from dvx.remote.session import Remote
@@ -34,18 +34,48 @@ _thread_locks_guard = threading.Lock()
 
 
 @contextlib.contextmanager
-def _fetch_lock(local: ObjectStore) -> Iterator[None]:
-    """One fetcher per cache at a time, across threads and processes (``flock`` on ``<cache>/fetch.lock``)."""
+def fetch_lock(local: ObjectStore, timeout: float | None = None) -> Iterator[None]:
+    """One fetcher per cache at a time, across threads and processes (``flock`` on ``<cache>/fetch.lock``).
+
+    A local gc takes it too (with the repository lock), so no lazy read of the
+    Python API writes into the cache while gc sweeps it. ``timeout``: seconds
+    to wait (None: for ever), then LockTimeoutError.
+    """
     with _thread_locks_guard:
         tlock = _thread_locks.setdefault(local.root, threading.Lock())
-    with tlock:
+    path = os.path.join(local.root, _LOCK_FILE)
+    if not tlock.acquire(timeout=-1 if timeout is None else timeout):
+        raise _timed_out(path, timeout)
+    try:
         os.makedirs(local.root, exist_ok=True)
-        fd = os.open(os.path.join(local.root, _LOCK_FILE), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            _flock(fd, path, timeout)
             yield
         finally:
             os.close(fd)
+    finally:
+        tlock.release()
+
+
+def _flock(fd: int, path: str, timeout: float | None) -> None:
+    if timeout is None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise _timed_out(path, timeout) from None
+            time.sleep(0.05)
+
+
+def _timed_out(path: str, timeout: float | None) -> LockTimeoutError:
+    return LockTimeoutError(f"{path}: still locked by another dvx process after {timeout or 0:.0f} s",
+                            "wait for it to finish, or stop it")
 
 
 def _remote_record(remote: Remote, oid: bytes, size: int | None) -> Record | None:
@@ -90,7 +120,7 @@ def fetch_objects(
     t0 = time.perf_counter()
     res = TransferResult()
     wanted = list(dict.fromkeys(oids))
-    with _fetch_lock(local):
+    with fetch_lock(local):
         local.refresh()
         need = [o for o in wanted if not local.has(o)]
         res.present = len(wanted) - len(need)
@@ -131,7 +161,7 @@ def fetch(
     counter = Counter(remote)
     load_index(local, remote, must_exist=True)
     rstore = remote.store
-    with _fetch_lock(local), translate_errors(remote):
+    with fetch_lock(local), translate_errors(remote):
         local.refresh()  # what another fetcher wrote while this one waited
         manifests: dict[bytes, tuple[ObjectType, bytes]] = {}   # fetched, verified, written last
         nowhere: dict[bytes, None] = {}

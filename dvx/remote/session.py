@@ -21,6 +21,7 @@ from dvx.hashing import hash_hex
 from dvx.remote.config import get_remote
 from dvx.remote.errors import translate_errors
 from dvx.store import ObjectStore
+from dvx.store.locks import STALE, WAIT, parse_duration
 
 # Remote packs: 32 MiB sits in the 16-64 MiB band where one PUT/GET's fixed
 # cost (~2-10 ms on loopback, ~20-50 ms to a cloud region) is <1% of its
@@ -90,6 +91,8 @@ class Remote:
     jobs: int = DEFAULT_JOBS
     options: dict[str, Any] = field(default_factory=dict)
     requests: RequestCounter = field(default_factory=RequestCounter)
+    lock_stale: float = STALE     # `[core] lock_stale`: a lock not refreshed for this long is stale
+    lock_wait: float = WAIT       # `[core] lock_wait`: how long a push waits for a gc's lock
 
     @property
     def root(self) -> str:
@@ -233,6 +236,11 @@ def open_remote(cfg: Config, name: str | None = None, *, jobs: int | None = None
         max_chunk = ChunkerParams.from_config(cfg.section("chunking")).max_size
     except ValueError:
         max_chunk = MAX_CHUNK  # reported by the workspace, which reads the same table
-    return open_url(spec.url, spec.options, name=spec.name, base_dir=cfg.dir.parent, jobs=jobs, max_chunk=max_chunk)
+    remote = open_url(spec.url, spec.options, name=spec.name, base_dir=cfg.dir.parent, jobs=jobs, max_chunk=max_chunk)
+    for key in ("lock_stale", "lock_wait"):
+        value = cfg.get("core", key)
+        if value is not None:
+            setattr(remote, key, parse_duration(value, f"{cfg.where('core', key)}: [core] {key}"))
+    return remote
 
 

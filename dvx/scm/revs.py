@@ -204,3 +204,37 @@ def try_resolve(root: str | os.PathLike[str], name: str) -> str | None:
 def all_commits(root: Path) -> list[str]:
     """Every commit reachable from any ref (``git rev-list --all``), newest first."""
     return git(root, "rev-list", "--all").decode().split()
+
+
+def _ref_commits(root: Path, prefix: str) -> list[str]:
+    """Commits the refs under ``prefix`` point at (annotated tags peeled; refs to trees or blobs left out)."""
+    out = git(root, "for-each-ref", "--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname)", prefix)
+    shas: list[str] = []
+    for line in out.decode().splitlines():
+        parts = line.split()
+        if parts[:1] == ["commit"] and len(parts) >= 2:
+            shas.append(parts[1])
+        elif parts[:1] == ["tag"] and len(parts) >= 4 and parts[2] == "commit":
+            shas.append(parts[3])
+    return list(dict.fromkeys(shas))
+
+
+def branch_heads(root: Path) -> list[str]:
+    """The commits at the tips of the local branches (``refs/heads``)."""
+    return _ref_commits(root, "refs/heads")
+
+
+def tag_heads(root: Path) -> list[str]:
+    """The commits the tags point at (``refs/tags``; annotated tags peeled)."""
+    return _ref_commits(root, "refs/tags")
+
+
+def pointer_blobs(root: Path, shas: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """``{pointer blob id: [(commit, path), ...]}`` of the pointer files (``*.dvx``) of each commit of
+    ``shas``: one ``ls-tree`` per commit; a pointer committed unchanged in many commits is one blob."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for sha in shas:
+        files = ls_tree(root, sha)
+        for path in _pointer_files(list(files)):
+            out.setdefault(files[path][0], []).append((sha, path))
+    return out

@@ -216,7 +216,7 @@ def _yaml_bomb() -> str:
         ("s.json", b"[" * 100_000, "s.json: not valid JSON: nested too deeply"),
         ("s.json", b'{"expectations": [], "n": ' + b"1" * 5000 + b"}", "s.json: not valid JSON"),
         ("s.json", b'{"expectations": [], "name": "caf\xe9"}', "s.json:1: is not UTF-8 text"),
-        ("s.json", b'{"expectations": [{"type": "expect_column_to_exist",\n "kwargs": [1]}]}', "s.json:1: expectation #0"),
+        ("s.json", b'{"expectations": [{"type": "expect_column_to_exist",\n "kwargs": [1]}]}', "s.json: expectation 1 (expect_column_to_exist): 'kwargs' must be an object"),
         ("s.yaml", b"[" * 100_000, "s.yaml: not valid YAML: nested too deeply"),
         ("s.yaml", _yaml_bomb().encode(), "s.yaml: has more than 1,000,000 values"),
         ("s.yaml", b"columns: {1: a, b: c}\n", "s.yaml: cannot be written as canonical JSON"),

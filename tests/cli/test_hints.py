@@ -106,9 +106,9 @@ def test_autostaged_add_prints_no_git_add_hint(tmp_path: Path) -> None:
     # status of a path dvx does not track: add it
     ("status", False, b"a\n1\n", "dvx add x.csv", "all unchanged"),
     # stats of an untracked dataset: add it
-    ("stats", False, b"a,b\n1,2\n3,4\n", "dvx add x.csv", "x.csv: 2 rows, 2 columns"),
+    ("stats", False, b"a,b\n1,2\n3,4\n", "dvx add x.csv", "x.csv [workspace]: 2 rows, 2 columns"),
     # validate with no suite bound: infer one
-    ("validate", True, b"a,b\n1,2\n3,4\n5,6\n", "dvx expectations init x.csv", "x.csv: passed"),
+    ("validate", True, b"a,b\n1,2\n3,4\n5,6\n", "dvx expectations init x.csv", "x.csv [workspace]: passed"),
 ])
 def test_one_command_hint_fixes_the_state(tmp_path: Path, cmd: str, tracked_first: bool, body: bytes, hint: str,
                                           after: str) -> None:

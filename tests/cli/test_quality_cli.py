@@ -57,7 +57,7 @@ def qrepo(repo: Path) -> Path:
 
 def test_validate_pass_then_stored(qrepo: Path) -> None:
     cp = run_dvx(qrepo, "validate")
-    assert "data/train.parquet: passed (4/4" in cp.stdout
+    assert "data/train.parquet [workspace]: passed (4/4" in cp.stdout
     cp = run_dvx(qrepo, "validate")
     assert "stored result" in cp.stdout  # the speed itself is measured in bench/bench_hooks.py
 
@@ -90,7 +90,7 @@ def test_validate_older_revision(qrepo: Path) -> None:
     git(qrepo, "commit", "-qam", "v2 bad", "--no-verify")
     assert run_dvx(qrepo, "validate", check=False).returncode == 1
     cp = run_dvx(qrepo, "validate", "--rev", "HEAD~1")
-    assert "data/train.parquet@HEAD~1: passed" in cp.stdout
+    assert "data/train.parquet@HEAD~1 [HEAD~1 " in cp.stdout and "]: passed" in cp.stdout
 
 
 def test_validate_unbound_path_is_config_error(qrepo: Path) -> None:
@@ -145,7 +145,7 @@ def test_stats_and_drift(qrepo: Path, tmp_path: Path) -> None:
     # baseline at a tag
     git(qrepo, "tag", "v1")
     cp = run_dvx(qrepo, "drift", "data/train.parquet", "--baseline", "v1", check=False)
-    assert cp.returncode == 1 and "DRIFTED vs v1" in cp.stdout
+    assert cp.returncode == 1 and "DRIFTED: workspace vs v1 " in cp.stdout
 
 
 def test_drift_unknown_revision(qrepo: Path) -> None:
@@ -155,10 +155,15 @@ def test_drift_unknown_revision(qrepo: Path) -> None:
 
 
 def test_profile_is_named_by_the_pointer_and_travels_with_the_data(qrepo: Path, tmp_path: Path) -> None:
-    """stats attaches the profile to the pointer; push sends it; a clone compares
-    against that baseline without fetching the baseline's data."""
+    """stats stores the profile by data id and leaves the pointer alone; `dvx add`
+    names the stored profile; push sends it; a clone compares against that
+    baseline without fetching the baseline's data."""
+    pointer = qrepo / "data" / "train.parquet.dvx"
+    before = pointer.read_bytes()
     run_dvx(qrepo, "stats", "data/train.parquet")
-    text = (qrepo / "data" / "train.parquet.dvx").read_text()
+    assert pointer.read_bytes() == before  # a read command writes no pointer
+    run_dvx(qrepo, "add", "data/train.parquet")
+    text = pointer.read_text()
     assert "profile: " in text
     remote = tmp_path / "remote"
     run_dvx(qrepo, "remote", "add", "-d", "local", str(remote))

@@ -1,9 +1,10 @@
 """Kill-point harness: SIGKILL dvx commands at random moments, rerun them, check nothing was lost.
 
 A ``Campaign`` owns an origin repository, a remote (a folder or an S3
-bucket) and a clone. It cycles through ``add -> push -> checkout -> pull ->
-fetch``; each round prepares work for its command (a fresh data version for
-add and push; deleted data and an emptied cache for the others), starts the
+bucket) and a clone. It cycles through ``add -> push -> gc -> pull ->
+checkout -> fetch`` (gc: ``gc -w`` in the origin); each round prepares work
+for its command (a fresh data version for add and push; deleted data and an
+emptied cache for the others), starts the
 real CLI, sends SIGKILL after a random delay, and then:
 
 1. reruns the command, which must exit 0;
@@ -45,7 +46,10 @@ MiB = 1 << 20
 BIG = 1 * MiB   # x3 files + a folder: add, push and fetch spend about half their time on data
 # pull follows push and checks out the version just pushed into an empty
 # cache: that is the check that the push is complete.
-COMMANDS = ("add", "push", "pull", "checkout", "fetch")
+# gc (``gc -w`` in the origin: the older versions' data leaves its cache, packs are
+# repacked and index files compacted) runs right after push, so every version it
+# removes from the cache is on the remote.
+COMMANDS = ("add", "push", "gc", "pull", "checkout", "fetch")
 BIG_FILES = ("big0.bin", "big1.bin", "big2.bin")
 TRACKED = (*BIG_FILES, "data")
 
@@ -165,6 +169,8 @@ class Campaign:
             run_dvx(self.origin, "remote", "modify", "store", "endpoint_url", endpoint)
         git(self.origin, "add", ".dvx", "expectations")
         git(self.origin, "commit", "-qm", "dvx init", "--no-verify")
+        # No grace period: the packs gc may remove were written seconds ago (config.local is git-ignored).
+        (self.origin / ".dvx" / "config.local").write_text('[gc]\ngrace = "0s"\n')
         self._write_initial_data()
         self.clone = base / "clone"
 
@@ -328,6 +334,8 @@ class Campaign:
             repo, args = self.origin, ("add", *TRACKED)
         elif cmd == "push":
             repo, args = self.origin, ("push",)
+        elif cmd == "gc":
+            repo, args = self.origin, ("gc", "-w", "-f")
         elif cmd == "checkout":
             repo, args = self.origin, ("checkout",)
             for t in self.rng.sample(TRACKED, self.rng.randrange(1, len(TRACKED) + 1)):
@@ -351,6 +359,14 @@ class Campaign:
         elif cmd == "push":
             self.pushed = len(self.versions)
             self._check_remote(cmd)
+            self._check_clean(cmd, self.origin)
+        elif cmd == "gc":
+            self._check_cache(cmd, self.origin)
+            for t in TRACKED:  # what the workspace needs is all still there
+                p = self.origin / t
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+            run_dvx(self.origin, "checkout")
+            self._check_data(cmd, self.origin, self.versions[-1][1])
             self._check_clean(cmd, self.origin)
         elif cmd == "checkout":
             self._check_data(cmd, self.origin, self.versions[-1][1])
@@ -386,7 +402,7 @@ class Campaign:
         self.round("add", kill=False)
         self.round("push", kill=False)
         git(self.base, "clone", "-q", str(self.origin), str(self.clone))
-        for cmd in ("checkout", "pull", "fetch"):
+        for cmd in ("gc", "checkout", "pull", "fetch"):
             self.round(cmd, kill=False)
         next_full = self.full_every
         k = 0

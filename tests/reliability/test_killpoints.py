@@ -1,4 +1,4 @@
-"""Kill points: SIGKILL add, push (folder and moto), checkout, pull and fetch at random moments.
+"""Kill points: SIGKILL add, push (folder and moto), gc, checkout, pull and fetch at random moments.
 
 At least 200 kills land in the default run (three campaigns of 58 on a folder
 remote and 29 on moto, run side by side under xdist); ``DVX_KILLPOINTS=1000`` is the long mode
@@ -36,4 +36,4 @@ def test_kill_points(tmp_path: Path, request: pytest.FixtureRequest, remote: str
     print(s.to_json())
     assert s.points >= points
     assert s.versions_checked >= s.versions  # the final check pulled every committed version
-    assert set(s.killed) == {"add", "push", "checkout", "pull", "fetch"}
+    assert set(s.killed) == {"add", "push", "gc", "checkout", "pull", "fetch"}

@@ -71,7 +71,7 @@ def test_not_a_suite_and_bad_type(tmp_path: Path) -> None:
     with pytest.raises(SuiteError, match="expectations"):
         load_suite(p)
     p.write_text(json.dumps({"name": "n", "expectations": [{"type": "Not A Type", "kwargs": {}}]}))
-    with pytest.raises(SuiteError, match="#0"):
+    with pytest.raises(SuiteError, match="expectation 1: no valid .type."):
         load_suite(p)
 
 
