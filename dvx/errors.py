@@ -156,6 +156,10 @@ class WorkspaceWriteError(DvxError):
         return cls(f"{shown}: cannot write: {e.strerror or e}", "fix the cause and run the command again")
 
 
+class AcceptanceError(ConfigError):
+    """The accepted-drift file ``expectations/accepted.toml`` is invalid (``file[:line]: what``, exit 2)."""
+
+
 class LockedError(DvxError):
     """A store is locked by another dvx process (a push beside a gc, or a stale lock; exit 1)."""
 

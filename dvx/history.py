@@ -15,6 +15,7 @@ from typing import Any
 
 from dvx import gate, scm
 from dvx.errors import PointerError, UsageError
+from dvx.gate.accepted import for_check
 from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
 
@@ -94,6 +95,7 @@ class DatasetDiff:
     validation_a: str = UNKNOWN
     validation_b: str = UNKNOWN
     error: str | None = None
+    accepted: dict[str, Any] | None = None  # b's drift from a, accepted (expectations/accepted.toml of side b)
 
     @property
     def size_change(self) -> int | None:
@@ -160,6 +162,7 @@ def diff(rev_a: str | None = None, rev_b: str | None = None, cwd: str | None = N
     else:
         side_b = _pointers_at(ws, scm.resolve_rev(ws.root, rev_b), rev_b)
     policy = gate.Policy.load(ws)
+    accepted = for_check(ws, rev=None if rev_b is None else scm.resolve_rev(ws.root, rev_b), rev_name=rev_b)
     result = DiffResult(a_name, rev_b)
     for pp in sorted(set(side_a) | set(side_b)):
         ta, tb = side_a.get(pp), side_b.get(pp)
@@ -197,6 +200,8 @@ def diff(rev_a: str | None = None, rev_b: str | None = None, cwd: str | None = N
                 rc = rep.get("row_count", {})
                 d.rows_a = d.rows_a if d.rows_a is not None else rc.get("baseline")
                 d.rows_b = d.rows_b if d.rows_b is not None else rc.get("current")
+            acc = accepted.find(rel, pb_.oid, pa_.oid) if d.drifted is not False else None
+            d.accepted = acc.to_json() if acc is not None else None
         result.datasets.append(d)
     return result
 
@@ -217,9 +222,10 @@ class LogEntry:
     size: int | None
     rows: int | None
     validation: str
-    drift: str  # ok / drifted / new / unknown / removed
+    drift: str  # ok / drifted / accepted / new / unknown / removed
     drifted_columns: list[str] | None = None
     error: str | None = None
+    accepted: dict[str, Any] | None = None  # the acceptance of this version's drift (expectations/accepted.toml at REV)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -236,6 +242,7 @@ def log(path: str, rev: str = "HEAD", max_count: int | None = None, cwd: str | N
     if not versions:
         raise UsageError(f"{path}: no commit on {rev} changed {pp}", f"check the path; `git log -- {pp}`")
     policy = gate.Policy.load(ws)
+    accepted = for_check(ws, rev=scm.resolve_rev(ws.root, rev), rev_name=rev)
     parsed: list[ptr.Pointer | None] = []
     errors: list[str | None] = []
     for v in versions:
@@ -272,11 +279,15 @@ def log(path: str, rev: str = "HEAD", max_count: int | None = None, cwd: str | N
                 fails = gate.drift_failures(rep)
                 drift = gate.DRIFTED if fails else gate.OK
                 cols = list(rep.get("drifted_columns", []))
+        acc = accepted.find(rel, p.oid, older.oid) if p and older and drift in (gate.DRIFTED, UNKNOWN) else None
+        if acc is not None:
+            drift = gate.ACCEPTED
+            cols = cols or sorted({f.column for f in acc.figures if f.column})
         out.append(LogEntry(
             rev=v.sha, date=v.date, author=v.author, message=v.message, change=change,
             id=p.oid if p else None, size=p.size if p else None,
             rows=gate.profile_rows(ws, p) if p else None,
             validation=validation_status(ws, policy, rel, p) if p else gate.NONE,
-            drift=drift, drifted_columns=cols, error=errors[i],
+            drift=drift, drifted_columns=cols, error=errors[i], accepted=acc.to_json() if acc is not None else None,
         ))
     return out

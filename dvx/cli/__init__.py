@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "diff": "dvx.cli.history:diff_cmd",
     "log": "dvx.cli.history:log_cmd",
     "fsck": "dvx.cli.fsck:fsck_cmd",
+    "accept": "dvx.cli.accept:accept_cmd",
     "gc": "dvx.cli.gc:gc_cmd",
 }
 
@@ -64,6 +65,7 @@ SHORT_HELP: dict[str, str] = {
     "fsck": "Check the cache (and remote) and that pointers resolve.",
     "gc": "Remove what the workspace and chosen revisions do not need.",
     "hook-run": "(internal) What the installed git hooks run.",
+    "accept": "Accept a dataset version's intended drift, with a reason.",
 }
 
 

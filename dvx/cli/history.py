@@ -59,10 +59,21 @@ def diff_cmd(state: State, rev_a: str | None, rev_b: str | None, as_json: bool) 
     rows = []
     for d in r.datasets:
         drift = "?" if d.drifted is None else (", ".join(d.drifted_columns or []) or "schema/rows" if d.drifted else "no")
+        if d.accepted:
+            drift = f"accepted ({drift})" if d.drifted else "accepted"
         rows.append((d.path, d.change, _signed_size(d.size_change), _signed(d.rows_change), _cols(d), drift,
                      f"{d.validation_a} -> {d.validation_b}"))
     click.echo(table(rows, ["dataset", "change", "size", "rows", "columns", "drift", "validation"]))
+    _accepted_notes([(d.path, d.accepted) for d in r.datasets])
     exit_on_errors(errors)
+
+
+def _accepted_notes(accs: list[tuple[str, dict[str, object] | None]]) -> None:
+    from dvx.gate.render import accepted_by
+
+    for what, acc in accs:
+        if acc:
+            click.echo(f"accepted: {what}: {accepted_by(acc)}")
 
 
 @click.command("log")
@@ -95,4 +106,5 @@ def log_cmd(state: State, path: str, rev: str, max_count: int | None, as_json: b
                      "-" if e.size is None else human_size(e.size), "?" if e.rows is None else f"{e.rows:,}",
                      e.validation, drift))
     click.echo(table(rows, ["rev", "date", "author", "message", "change", "size", "rows", "validation", "drift"]))
+    _accepted_notes([(e.rev[:10], e.accepted) for e in entries])
     exit_on_errors(errors)

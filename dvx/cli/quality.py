@@ -165,17 +165,22 @@ def stats_cmd(path: str, staged: bool, rev: str | None, as_json: bool) -> None:
 @click.option("--rev", help="Compare the version committed at REV instead of the file on disk.")
 @json_option
 @click.option("--report", "report", metavar="FILE.html", help="Write a self-contained HTML report.")
+@click.option("--accept", "accept_", is_flag=True, help="If it drifted, accept the drift (as `dvx accept`); needs -m.")
+@click.option("-m", "--message", "reason", metavar="REASON", help="With --accept: why the drift is intended.")
 @pass_state
 def drift_cmd(state: State, path: str, baseline: str, staged: bool, rev: str | None, as_json: bool,
-              report: str | None) -> None:
+              report: str | None, accept_: bool, reason: str | None) -> None:
     """Compare a dataset with its baseline; exit 1 when a gated metric crosses its threshold.
 
     Reads the file on disk by default, even when modified since `dvx add`;
     --staged the version last added; --rev a committed version.
+    --accept -m REASON records a drift as intended (see `dvx accept`).
     """
     from dvx import datasets
     from dvx.errors import CheckFailedError
 
+    if accept_ and not (reason or "").strip():
+        raise click.UsageError("--accept needs -m REASON (recorded with the acceptance)")
     r = datasets.drift(path, baseline=baseline, rev=rev, staged=staged)
     versus = f"{r.current_version} vs {r.baseline_version}"
     if report:
@@ -201,6 +206,12 @@ def drift_cmd(state: State, path: str, baseline: str, staged: bool, rev: str | N
                 rows.append((c.name, m.name, _short(m.value, 10), _short(m.threshold, 10), "DRIFT" if m.drifted and m.gated else ""))
         if rows:
             click.echo(table(rows, ["column", "metric", "value", "threshold", ""]))
+    if r.drifted and accept_ and reason:
+        from dvx.cli.accept import print_accepted
+        from dvx.gate.accept import accept
+
+        print_accepted(accept(path, reason, staged=staged, rev=rev, baseline=baseline), state.quiet or as_json)
+        return
     if r.drifted:
         raise CheckFailedError(
             f"{r.path} ({r.current_version}) drifted from {r.baseline_version}: "

@@ -13,13 +13,15 @@ Modules: ``policy`` (what is checked, for which versions), ``reading`` (which
 version a command reads: disk, staged, committed), ``data`` (a
 version's data), ``profiles`` (profiling a version), ``checks`` (validation
 and drift of a version), ``result`` (verdicts), ``render`` (verdicts as
-text), ``run`` (entry points), ``hooks`` (the git hooks).
+text), ``run`` (entry points), ``hooks`` (the git hooks), ``accepted`` (the
+accepted-drift file, ``expectations/accepted.toml``), ``accept`` (``dvx accept``).
 """
 
 from dvx.gate.checks import drift_failures, gate_version, validate_version, validation_failures
 from dvx.gate.policy import Policy
 from dvx.gate.profiles import attach_profile, name_stored_profile, profile_rows, profile_version, stored_profile, stores
 from dvx.gate.result import (
+    ACCEPTED,
     DRIFTED,
     ERROR,
     FAILED,
@@ -36,7 +38,7 @@ from dvx.gate.result import (
 from dvx.gate.run import require_valid, run_gate
 
 __all__ = [
-    "DRIFTED", "ERROR", "FAILED", "NEW", "NONE", "OK", "PASSED", "SKIPPED", "UNCHANGED",
+    "ACCEPTED", "DRIFTED", "ERROR", "FAILED", "NEW", "NONE", "OK", "PASSED", "SKIPPED", "UNCHANGED",
     "DatasetGate", "Failure", "GateResult", "Policy",
     "attach_profile", "drift_failures", "gate_version", "name_stored_profile", "profile_rows", "profile_version", "require_valid",
     "run_gate", "stored_profile", "stores", "validate_version", "validation_failures",

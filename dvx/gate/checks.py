@@ -18,11 +18,12 @@ from dvx.gate.data import open_version
 from dvx.gate.policy import Policy, Target, is_tabular
 from dvx.gate.profiles import profile_version, stores
 from dvx.gate.reading import gate_version_of as version_measured
-from dvx.gate.result import DRIFTED, ERROR, FAILED, NEW, NONE, OK, PASSED, SKIPPED, UNCHANGED, DatasetGate, Failure
+from dvx.gate.result import ACCEPTED, DRIFTED, ERROR, FAILED, NEW, NONE, OK, PASSED, SKIPPED, UNCHANGED, DatasetGate, Failure
 from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
 
 if TYPE_CHECKING:
+    from dvx.gate.accepted import AcceptedSet
     from dvx.quality.results import DatasetValidation, ExpectationResult, ResultStore
     from dvx.quality.stores import QualityStores
     from dvx.quality.suite import Suite
@@ -120,7 +121,7 @@ def _validate(ws: Workspace, policy: Policy, store: ResultStore, t: Target, p: p
 
 
 def _drift(ws: Workspace, policy: Policy, t: Target, p: ptr.Pointer, base: ptr.Pointer | None, baseline: str | None,
-           g: DatasetGate) -> None:
+           g: DatasetGate, accepted: AcceptedSet | None = None) -> None:
     if base is None:
         g.drift = NEW
         return
@@ -158,14 +159,19 @@ def _drift(ws: Workspace, policy: Policy, t: Target, p: ptr.Pointer, base: ptr.P
         report = compare(bprof, cprof, policy.thresholds()).to_dict()
         drift_store.put(base.oid, p.oid, policy.thresholds_key, report)
     fails = drift_failures(report)
+    acc = accepted.find(rel, p.oid, base.oid) if fails and accepted is not None else None
+    if acc is not None:  # a pass, shown as accepted with who and why; never a silent one
+        g.drift, g.accepted = ACCEPTED, acc.to_json()
+        return
     g.drift = DRIFTED if fails else OK
     g.failures.extend(fails)
 
 
 def gate_version(ws: Workspace, t: Target, baseline: str | None, policy: Policy,
-                 qs: QualityStores | None = None) -> DatasetGate:
+                 qs: QualityStores | None = None, accepted: AcceptedSet | None = None) -> DatasetGate:
     """Gate one version: validation of its suites, then drift against its
-    baseline (``t.base_text`` at commit ``baseline``; None: the dataset is new)."""
+    baseline (``t.base_text`` at commit ``baseline``; None: the dataset is new).
+    Drift of a (data id, baseline id) pair in ``accepted`` is ACCEPTED, not a failure."""
     qs = qs or stores(ws)
     g = DatasetGate(t.rel)
     if t.text is None:
@@ -192,5 +198,5 @@ def gate_version(ws: Workspace, t: Target, baseline: str | None, policy: Policy,
         except PointerError:
             g.notes.append(f"{t.rel}: the baseline pointer is unreadable: drift not checked")
     _validate(ws, policy, qs.results, t, p, g)
-    _drift(ws, policy, t, p, base, baseline, g)
+    _drift(ws, policy, t, p, base, baseline, g, accepted)
     return g

@@ -46,15 +46,19 @@ class HookOutcome:
 
 def pre_commit() -> HookOutcome:
     """The gate on the staged datasets; exit 1 refuses the commit."""
-    from dvx.gate.render import refusal
+    from dvx.gate.render import accepted_lines, refusal
     from dvx.gate.run import run_gate
 
     result = run_gate(staged=True)
     if result.ok:
         _name_profiles(result)
-        return HookOutcome()
-    return HookOutcome(1, ["", f"dvx: commit refused: {refusal(result)}",
-                           "hint: fix the data or the suites (expectations/), or bypass once with `git commit --no-verify`"],
+        return HookOutcome(lines=accepted_lines(result))
+    drift_only = [d.path for d in result.datasets if d.failures and all(f.check == "drift" for f in d.failures)]
+    accept = (f"if the drift is intended, `dvx accept {drift_only[0]} -m REASON` and "
+              "`git add expectations/accepted.toml`; " if drift_only else "")
+    return HookOutcome(1, [*accepted_lines(result), "", f"dvx: commit refused: {refusal(result)}",
+                           f"hint: fix the data or the suites (expectations/); {accept}"
+                           "or bypass once with `git commit --no-verify`"],
                        result)
 
 

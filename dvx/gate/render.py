@@ -5,6 +5,8 @@ the rows of the table of failing checks (the CLI aligns them; ``--json`` is
 
 from __future__ import annotations
 
+from typing import Any
+
 from dvx.gate.result import GateResult
 
 FAILURE_HEADERS = ("dataset", "check", "name", "column", "observed", "expected")
@@ -33,7 +35,8 @@ def summary_lines(result: GateResult, quiet: bool = False) -> list[str]:
             verdict = "ok" if d.ok else "FAILED"
             suites = f" ({', '.join(d.suites)})" if d.suites else ""
             out.append(f"{verdict:6} {d.path}{versions(d.version, d.baseline_version)}: validation {d.validation}"
-                       f"{suites}, drift {d.drift}" + (" [stored]" if d.cached else ""))
+                       f"{suites}, drift {d.drift}" + (f" ({accepted_by(d.accepted)})" if d.accepted else "")
+                       + (" [stored]" if d.cached else ""))
     if not quiet:
         out += [f"note: {n}" for d in result.datasets for n in d.notes]
     return out
@@ -45,3 +48,14 @@ def refusal(result: GateResult) -> str:
     bad = [d.path for d in result.datasets if not d.ok]
     shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
     return f"{n} failing check(s) in {len(bad)} dataset(s): {shown}"
+
+
+def accepted_by(acc: dict[str, Any]) -> str:
+    """``by NAME <EMAIL> at WHEN: REASON`` of an acceptance (``DatasetGate.accepted``)."""
+    return f"by {acc['by']} at {acc['at']}: {' '.join(str(acc['reason']).split())}"
+
+
+def accepted_lines(result: GateResult) -> list[str]:
+    """One line per dataset whose drift passed because it was accepted (a commit says so even when it goes through)."""
+    return [f"dvx: {d.path}: drift from {(d.baseline_id or '')[:12]} accepted {accepted_by(d.accepted)}"
+            for d in result.datasets if d.accepted]

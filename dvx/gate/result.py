@@ -7,8 +7,8 @@ from typing import Any
 
 # Validation verdicts.
 PASSED, FAILED, NONE, ERROR = "passed", "failed", "none", "error"
-# Drift verdicts (ERROR too).
-OK, DRIFTED, NEW, UNCHANGED, SKIPPED = "ok", "drifted", "new", "unchanged", "skipped"
+# Drift verdicts (ERROR too). ACCEPTED: drifted, and this (data id, baseline id) is in expectations/accepted.toml.
+OK, DRIFTED, NEW, UNCHANGED, SKIPPED, ACCEPTED = "ok", "drifted", "new", "unchanged", "skipped", "accepted"
 
 
 @dataclass
@@ -35,11 +35,12 @@ class DatasetGate:
     data_id: str | None = None
     baseline_id: str | None = None
     validation: str = NONE  # passed / failed / none (no suite bound) / error
-    drift: str = SKIPPED  # ok / drifted / new / unchanged / skipped / error
+    drift: str = SKIPPED  # ok / drifted / new / unchanged / skipped / accepted / error
     suites: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cached: bool = True  # every answer came from the stores
+    accepted: dict[str, Any] | None = None  # drift ACCEPTED: the acceptance (Acceptance.to_json())
     version: str | None = None  # what was measured: "workspace", "workspace (modified since dvx add)", "staged <id12>", "<rev> <id12>"
     baseline_version: str | None = None  # the baseline: "HEAD <id12>" (None: new dataset)
 

@@ -7,6 +7,7 @@ import os
 from collections.abc import Sequence
 
 from dvx.errors import DataGateError, UsageError
+from dvx.gate.accepted import for_check
 from dvx.gate.checks import gate_version
 from dvx.gate.policy import Policy, absolute, select
 from dvx.gate.profiles import stores
@@ -23,7 +24,9 @@ def run_gate(paths: Sequence[str] | None = None, *, staged: bool = False, rev: s
     - otherwise: the tracked ``paths`` (all when empty) as they are on disk, or
       with ``added`` the versions their pointer files name; baseline ``HEAD``.
 
-    ``baseline`` overrides the baseline revision. Writes no pointer file.
+    ``baseline`` overrides the baseline revision. Writes no pointer file. Drift accepted in
+    ``expectations/accepted.toml`` (as staged; at ``rev`` or ``HEAD``; in the
+    work tree: where the versions are read) passes as "accepted".
     """
     ws = Workspace.find(cwd or ".")
     sel = select(ws, paths, staged=staged, rev=rev, baseline=baseline, cwd=cwd, added=added)
@@ -32,8 +35,10 @@ def run_gate(paths: Sequence[str] | None = None, *, staged: bool = False, rev: s
         return result
     policy = Policy.load(ws)
     qs = stores(ws)
+    sha = next((t.rev for t in sel.targets if t.rev), None)
+    accepted = for_check(ws, staged=staged, rev=sha, rev_name=rev)
     for t in sel.targets:
-        result.datasets.append(gate_version(ws, t, sel.baseline, policy, qs))
+        result.datasets.append(gate_version(ws, t, sel.baseline, policy, qs, accepted))
     return result
 
 

@@ -26,7 +26,7 @@ from dvx.remote.common import ORDER, Counter, Progress, TransferResult, closure,
 from dvx.remote.errors import translate_errors
 from dvx.remote.session import Remote
 from dvx.store import ObjectStore, ObjectType, Record, copy_objects
-from dvx.store.locks import HeldLock, clone_id, reload_index, shared
+from dvx.store.locks import HeldLock, clone_id, shared
 from dvx.store.roots import write_roots
 
 
@@ -46,7 +46,7 @@ def push(
     else:
         clone = clone_id(local.root)
         with _locked(local, remote, clone) as held, translate_errors(remote):
-            reload_index(remote.store)  # what a gc removed before this lock was taken is gone
+            remote.store.forget_index()  # what a gc removed before this lock was taken is gone
             load_index(local, remote, must_exist=False)
             _copy(local, remote, roots, jobs, progress, res)
             held.check()  # not lost: no gc swept while the copy ran

@@ -117,3 +117,16 @@ def index_commit(root: str | os.PathLike[str]) -> str:
     tree = git(root, "write-tree").decode().strip()
     out = git(root, "-c", "user.name=dvx", "-c", "user.email=dvx@localhost", "commit-tree", tree, "-m", "dvx: the index")
     return out.decode().strip()
+
+
+def identity(root: str | os.PathLike[str]) -> str:
+    """``NAME <EMAIL>`` as git would record the author of a commit (``user.name``,
+    ``user.email`` or ``GIT_AUTHOR_*``); UsageError when git does not know who you are."""
+    cp = run(root, "var", "GIT_AUTHOR_IDENT")
+    ident = cp.stdout.decode("utf-8", "replace").strip()
+    # "<name> <<email>> <timestamp> <tz>": drop the time, git's own part of the line
+    parts = ident.rsplit(" ", 2)
+    if cp.returncode != 0 or len(parts) != 3 or not parts[0].endswith(">"):
+        raise UsageError(f"git does not know who you are: {last_line(cp.stderr, 'no author identity')}",
+                         "set user.name and user.email in git's config, as for a commit")
+    return parts[0]

@@ -19,19 +19,17 @@ or more stores. The only write is the "damaged" note of a local store
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from dvx.errors import DvxError
-from dvx.hashing import is_oid
 from dvx.store import pack as _pack
 from dvx.store.blob import decode_blob_view
 from dvx.store.heal import note_damaged
 from dvx.store.index import Record, decode_index, record_problem
 from dvx.store.indexfiles import problem as index_problem
+from dvx.store.layout import list_files
 from dvx.store.objects import FileManifest, ObjectType, TreeManifest
 from dvx.store.ranges import GAP_LOCAL, GAP_REMOTE, MAX_BATCH, Range, batches, coalesce
 from dvx.store.store import ObjectStore
@@ -140,26 +138,7 @@ def _check_indexes(store: ObjectStore, res: StoreCheck) -> tuple[dict[bytes, dic
 
 def _list_packs(store: ObjectStore) -> dict[bytes, int]:
     """``{pack id: size}`` of the files under ``packs/`` whose names are pack ids (temp files left out)."""
-    out: dict[bytes, int] = {}
-    base = f"{store.root}/packs"
-    if store.local:
-        for dirpath, _dirs, fnames in os.walk(base):
-            for n in fnames:
-                if is_oid(n):
-                    with contextlib.suppress(OSError):
-                        out[bytes.fromhex(n)] = os.stat(os.path.join(dirpath, n)).st_size
-        return out
-    with contextlib.suppress(Exception):
-        store.fs.invalidate_cache(base)
-    try:
-        infos: Any = store.fs.find(base, detail=True)
-    except FileNotFoundError:
-        return out
-    for path, info in infos.items():
-        n = path.rstrip("/").rsplit("/", 1)[-1]
-        if is_oid(n) and info.get("type") != "directory":
-            out[bytes.fromhex(n)] = int(info.get("size") or 0)
-    return out
+    return {bytes.fromhex(n): size for n, (size, _t) in list_files(store.fs, store.local, f"{store.root}/packs").items()}
 
 
 def _check_pack(

@@ -33,13 +33,12 @@ import time
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any
 
 from dvx.errors import DvxError
-from dvx.hashing import is_oid
 from dvx.store import pack as _pack
 from dvx.store.index import Record, decode_index, encode_index, record_problem
 from dvx.store.indexfiles import problem as index_problem
+from dvx.store.layout import list_files
 from dvx.store.limits import MAX_INDEX
 from dvx.store.objects import FileManifest, ObjectType, TreeManifest
 from dvx.store.store import ObjectStore
@@ -215,43 +214,6 @@ def index_files(recs: Iterable[Record]) -> list[tuple[str, bytes]]:
     return out
 
 
-def listing(store: ObjectStore, folder: str) -> dict[str, tuple[int, float]]:
-    """``{name: (size, mtime)}`` of the id-named files under ``root/folder`` (recursive; temp files left out)."""
-    out: dict[str, tuple[int, float]] = {}
-    base = f"{store.root}/{folder}"
-    if store.local:
-        for dirpath, _dirs, names in os.walk(base):
-            for n in names:
-                if is_oid(n):
-                    with contextlib.suppress(OSError):
-                        st = os.stat(os.path.join(dirpath, n))
-                        out[n] = (st.st_size, st.st_mtime)
-        return out
-    fs = store.fs
-    with contextlib.suppress(Exception):
-        fs.invalidate_cache(base)
-    try:
-        infos: Any = fs.find(base, detail=True)
-    except FileNotFoundError:
-        return out
-    for path, info in infos.items():
-        n = path.rstrip("/").rsplit("/", 1)[-1]
-        if is_oid(n) and info.get("type") != "directory":
-            out[n] = (int(info.get("size") or 0), _mtime(info))
-    return out
-
-
-def _mtime(info: dict[str, Any]) -> float:
-    """A listed file's modification time (S3: LastModified); 'now' when the listing gives none (young: kept)."""
-    for key in ("LastModified", "mtime", "last_modified", "created"):
-        v: Any = info.get(key)
-        if v is not None and hasattr(v, "timestamp"):
-            return float(v.timestamp())
-        if isinstance(v, (int, float)):
-            return float(v)
-    return time.time()
-
-
 def quarantine_bytes(store: ObjectStore) -> int:
     """Bytes under the store's ``quarantine/`` folder (local stores; gc never deletes them)."""
     total = 0
@@ -268,9 +230,9 @@ def plan_gc(store: ObjectStore, live: AbstractSet[bytes], *, repack: float = 0.5
     """What a gc of ``store`` keeping ``live`` would do (see the module docstring). Writes nothing."""
     now = time.time() if now is None else now
     plan = GcPlan(store.display_root, grace, repack, pack_size=store.pack_size)
-    packs = {bytes.fromhex(n): v for n, v in listing(store, "packs").items()}
+    packs = {bytes.fromhex(n): v for n, v in list_files(store.fs, store.local, f"{store.root}/packs").items()}
     plan.packs = len(packs)
-    names = listing(store, "index")
+    names = list_files(store.fs, store.local, f"{store.root}/index")
     young_names = {n for n, (_s, m) in names.items() if now - m < grace}
     plan.young_indexes = len(young_names)
     files = store._files

@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar
 
 from dvx.errors import ObjectMissingError
 from dvx.store.index import decode_index
-from dvx.store.locks import REFRESH, STALE, exclusive, reload_index
+from dvx.store.locks import REFRESH, STALE, exclusive
 from dvx.store.objects import ObjectType
 from dvx.store.roots import expire_roots, marker_names, read_roots
 from dvx.store.store import ObjectStore
@@ -137,7 +137,7 @@ def collect(
         names1, markers1 = _listing(store)
         done = Collected[P, S](plan, None)  # type: ignore[arg-type]
         if names1 != names0 or markers1 != markers0:
-            reload_index(store)  # as it is now: files another gc removed meanwhile are gone too
+            store.forget_index()  # as it is now: files another gc removed meanwhile are gone too
             new = _ids_in(store, names1 - names0) - live - by_markers
             by_markers |= marked_closure(store, read_roots(store, cutoff), live | by_markers)
             done.plan = plan_fn(store, live | by_markers | new)
@@ -147,6 +147,6 @@ def collect(
         if check is not None:
             check()  # the lock still holds (not lost to a --break-lock or gone stale)
         done.stats = apply_fn(store, done.plan)
-        reload_index(store)  # the caller's next read sees what is left
+        store.forget_index()  # the caller's next read sees what is left
         done.expired = expire_roots(store, cutoff)
     return done

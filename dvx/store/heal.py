@@ -43,7 +43,6 @@ from dvx.store.blob import decode_blob
 from dvx.store.index import (
     HEAD_SIZE,
     RECORD_SIZE,
-    MergedIndex,
     Record,
     decode_index,
     encode_index,
@@ -242,7 +241,7 @@ def heal(store: ObjectStore, packs: Mapping[bytes, str]) -> HealReport:
             os.replace(_pack.pack_path(store.root, pid), _free_name(qdir, pid.hex()))
     fsync_dir(qdir)
     _forget_noted(store, set(packs))
-    _reload(store)
+    store.forget_index()
     log.warning("healed %s: %s", store.display_root, report.describe(store.root))
     return report
 
@@ -339,14 +338,6 @@ def _forget_noted(store: ObjectStore, pids: set[bytes]) -> None:
         else:
             os.unlink(path)
 
-
-def _reload(store: ObjectStore) -> None:
-    """Drop the store's in-memory index and handles; the next read loads the rewritten files."""
-    with store._lock:
-        store.close()
-        store._index = MergedIndex()
-        store._loaded = set()
-        store._index_ready = False
 
 
 def check(store: ObjectStore, roots: Iterable[tuple[bytes, ObjectType]] | None = None) -> HealReport:

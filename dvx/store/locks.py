@@ -148,16 +148,6 @@ def _parse(name: str, data: bytes | None) -> LockInfo | None:
     return LockInfo(name, fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], fields[6])
 
 
-def reload_index(store: ObjectStore) -> None:
-    """Forget the store's loaded index: a holder that just took its lock reads the index files as
-    they are now (a gc may have removed some since they were loaded)."""
-    from dvx.store.index import MergedIndex
-
-    with store._lock:
-        store.close()
-        store._index, store._loaded, store._index_ready = MergedIndex(), set(), False
-
-
 def list_locks(store: ObjectStore, skip: str | None = None) -> list[LockInfo]:
     """Every lock file of ``store`` but ``skip`` (names that are not 16 hex, such as temp files, are ignored)."""
     out = []

@@ -26,7 +26,7 @@ from dvx.errors import DvxError
 from dvx.store import pack as _pack
 from dvx.store.blob import decode_blob
 from dvx.store.gc import GcPlan, index_files
-from dvx.store.index import MergedIndex, Record
+from dvx.store.index import Record
 from dvx.store.layout import put_file
 from dvx.store.ranges import GAP_LOCAL, GAP_REMOTE, coalesce
 from dvx.store.store import ObjectStore
@@ -100,7 +100,7 @@ def apply_gc(store: ObjectStore, plan: GcPlan) -> GcStats:
         _remove(store, [_pack.pack_path(store.root, p) for p in gone], "packs")
         st.packs_deleted = len(gone)
         st.bytes_freed = sum(gone.values()) - sum(_pack_bytes(g) for g in _groups(written))
-        _reload(store)
+        store.forget_index()
     return st
 
 
@@ -213,11 +213,3 @@ def _remove(store: ObjectStore, paths: list[str], folder: str) -> None:
     with contextlib.suppress(Exception):
         store.fs.invalidate_cache(f"{store.root}/{folder}")
 
-
-def _reload(store: ObjectStore) -> None:
-    """Drop the store's in-memory index and handles; the next read lists the index files again."""
-    with store._lock:
-        store.close()
-        store._index = MergedIndex()
-        store._loaded = set()
-        store._index_ready = False

@@ -31,7 +31,7 @@ from dvx.hashing import hash_bytes
 from dvx.store import pack as _pack
 from dvx.store.blob import decode_blob
 from dvx.store.fsck import StoreProblem, _tail
-from dvx.store.heal import QUARANTINE, _free_name, _reload, _salvage, _write_index, heal
+from dvx.store.heal import QUARANTINE, _free_name, _salvage, _write_index, heal
 from dvx.store.index import Record, decode_index, newer_format, record_problem
 from dvx.store.indexfiles import read_local_file
 from dvx.store.ranges import GAP_LOCAL, coalesce
@@ -59,12 +59,12 @@ def repair_store(store: ObjectStore, problems: Sequence[StoreProblem]) -> list[D
     entries = [p for p in problems if p.fix == "entry" and p.pack is not None]
     if entries:
         done.extend(_drop_entries(store, entries))
-    _reload(store)
+    store.forget_index()
     indexed = store.pack_ids()
     for pid in dict.fromkeys(bytes.fromhex(p.name) for p in problems if p.fix == "orphan"):
         if pid not in indexed:  # a salvaged index file may name it now
             done.append(_orphan(store, pid))
-    _reload(store)
+    store.forget_index()
     bad = {bytes.fromhex(p.pack): p.message for p in problems if p.fix == "heal" and p.pack is not None}
     bad = {pid: why for pid, why in bad.items() if pid in store.pack_ids()}
     if bad:
@@ -156,7 +156,7 @@ def _drop_entries(store: ObjectStore, problems: Sequence[StoreProblem]) -> list[
             _write_index(store, keep)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(dirpath, name))  # rewritten: every record it held that verifies is kept
-    _reload(store)
+    store.forget_index()
     done: list[Done] = []
     for oid, pid in sorted(bad):
         how = "its wrong index entry was dropped"

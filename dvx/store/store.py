@@ -263,12 +263,7 @@ class ObjectStore:
             from dvx.store.heal import note_damaged
 
             note_damaged(self, pack_id)
-            # Forget the loaded index: once a fetch (any process) has set the pack aside and
-            # downloaded its objects again, the next lookup finds the new copies.
-            with self._lock:
-                self._index, self._loaded, self._index_ready = MergedIndex(), set(), False
-                self._handles.clear()
-                self._objects.clear()
+            self.forget_index()  # once a fetch has set the pack aside and fetched again, lookups find the new copies
 
     def get(self, oid: bytes) -> bytes:
         """The raw bytes of ``oid``, decompressed and verified."""
@@ -385,6 +380,12 @@ class ObjectStore:
         from dvx.store.writer import StoreWriter
 
         return StoreWriter(self)
+
+    def forget_index(self) -> None:
+        """Drop the loaded index and pack handles: the next lookup lists the index files as they are now."""
+        with self._lock:
+            self.close()
+            self._index, self._loaded, self._index_ready = MergedIndex(), set(), False
 
     def close(self) -> None:
         """Close cached pack handles (the store stays usable)."""
