@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from cli.hintkit import commands, follow
 from dvxtest import git, make_dvx_repo, run_dvx, tree_bytes
+from hintkit import commands, follow
 
 KB = 1000
 NO_SCOPE = "dvx gc: say what to keep: -w (workspace), --all-branches, --all-tags, --all-commits or --rev REV"

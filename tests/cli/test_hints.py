@@ -17,8 +17,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli.hintkit import commands, follow, printed_hint, tracked
 from dvxtest import env, git, make_dvx_repo, make_git_repo, run_dvx
+from hintkit import commands, follow, printed_hint, tracked
 
 # -- repository set-up -------------------------------------------------------------
 

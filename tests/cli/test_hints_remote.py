@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli.hintkit import commands, follow, remote_files, tracked
 from dvxtest import env, make_dvx_repo, run_dvx
+from hintkit import commands, follow, remote_files, tracked
 
 from dvx.errors import CorruptObjectError, ObjectMissingError
 
