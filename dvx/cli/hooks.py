@@ -89,10 +89,12 @@ def check_cmd(state: State, paths: tuple[str, ...], staged: bool, rev: str | Non
     on unchanged data reads no data.
     """
     from dvx.cli._render import emit_json, exit_on_errors
+    from dvx.cli.progress import reading
     from dvx.gate import run_gate
     from dvx.gate.render import refusal
 
-    result = run_gate(list(paths) or None, staged=staged, rev=rev, baseline=baseline)
+    with reading("checking"):
+        result = run_gate(list(paths) or None, staged=staged, rev=rev, baseline=baseline)
     if as_json:
         emit_json(result.to_json())
     else:

@@ -13,8 +13,10 @@ the work has lasted more than about a second.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
+from collections.abc import Iterator
 
 from dvx.cli._render import human_size
 
@@ -82,3 +84,13 @@ class Progress:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def reading(label: str) -> Iterator[None]:
+    """Progress of the table data read inside the block (validation, profiling), on stderr:
+    shown on a terminal once the work lasts over a second (data of about 100 MB and more)."""
+    from dvx.quality.progress import observing
+
+    with Progress(label) as pr, observing(pr.transfer):
+        yield

@@ -8,9 +8,16 @@ from dvx.cli._render import emit_json, table
 from dvx.cli.options import State, common_options, force_option, json_option, pass_state, staged_option
 
 
-def _short(v: object, width: int = 40) -> str:
-    s = "" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v))
-    return s if len(s) <= width else s[: width - 1] + "…"
+def _short(v: object) -> str:
+    """A value for a table cell (:func:`dvx.quality.numbers.value`; numbers are never cut)."""
+    from dvx.quality.numbers import value
+
+    return value(v, "")
+
+
+def _named(label: str, oid: str | None) -> str:
+    """A version's label with its content id (``workspace 3f2a…``) when the label lacks it."""
+    return label if not oid or oid[:12] in label else f"{label} {oid[:12]}"
 
 
 def _write_report(path: str, html: str) -> None:
@@ -38,9 +45,12 @@ def validate_cmd(state: State, paths: tuple[str, ...], staged: bool, rev: str | 
     Great Expectations' result vocabulary, with the version measured.
     """
     from dvx import datasets
+    from dvx.cli.progress import reading
     from dvx.errors import CheckFailedError
+    from dvx.quality.numbers import expected, number, percent
 
-    results = datasets.validate(list(paths) or None, rev=rev, staged=staged)
+    with reading("validating"):
+        results = datasets.validate(list(paths) or None, rev=rev, staged=staged)
     if report:
         from dvx.quality.report import render_validation_html
 
@@ -66,15 +76,16 @@ def validate_cmd(state: State, paths: tuple[str, ...], staged: bool, rev: str | 
                     r.expectation_type,
                     r.column or "",
                     _short(r.observed_value),
-                    "" if r.unexpected_count is None else r.unexpected_count,
-                    "" if r.unexpected_percent is None else f"{r.unexpected_percent:.2f}%",
-                    _short(", ".join(map(str, (r.partial_unexpected_list or [])[:3])), 30),
+                    expected(r.expectation_type, r.kwargs),
+                    number(r.unexpected_count, ""),
+                    percent(r.unexpected_percent, ""),
+                    _short((r.partial_unexpected_list or [])[:3]) if r.partial_unexpected_list else "",
                 )
                 for r in dv.results
                 if show_all or not r.success
             ]
             if rows:
-                click.echo(table(rows, ["", "expectation", "column", "observed", "unexpected", "%", "examples"]))
+                click.echo(table(rows, ["", "expectation", "column", "observed", "expected", "unexpected", "%", "examples"]))
             for n in dv.notes:
                 click.echo(f"note: {n}")
     if any(not dv.success for dv in results):
@@ -120,36 +131,44 @@ def expectations_init_cmd(state: State, path: str, engine: str, force: bool, sta
 @staged_option
 @click.option("--rev", help="The version committed at REV.")
 @json_option
-def stats_cmd(path: str, staged: bool, rev: str | None, as_json: bool) -> None:
+@click.option("--raw", is_flag=True, help="JSON of the stored profile with its raw sketches (KLL, HyperLogLog registers, m2); implies --json.")
+def stats_cmd(path: str, staged: bool, rev: str | None, as_json: bool, raw: bool) -> None:
     """Show the statistical profile of a tracked dataset.
 
     Reads the file on disk by default, even when modified since `dvx add`;
     --staged the version last added; --rev a committed version. The profile
     is stored in the cache by content id; no pointer file is written.
+    --json gives per-column summaries (counts, min, max, mean, std, quantiles
+    p01-p99, distinct with an approximate flag, top values); --raw the sketches.
     """
     from dvx import datasets
+    from dvx.cli.progress import reading
+    from dvx.quality.numbers import approx, number
 
-    v, prof = datasets.stats_version(path, rev=rev, staged=staged)
-    if as_json:
-        emit_json({"path": v.rel, "measured": v.label, "data_id": v.oid, **prof.to_dict()})  # "version": the profile format
+    with reading("profiling"):
+        v, prof = datasets.stats_version(path, rev=rev, staged=staged)
+    if as_json or raw:
+        from dvx.quality.profile.summary import profile_summary
+
+        body = prof.to_dict() if raw else profile_summary(prof)  # raw: "version" is the profile format
+        emit_json({"path": v.rel, "measured": v.label, "data_id": v.oid, **body})
         return
-    click.echo(f"{path} [{v.label}]: {prof.row_count} rows, {len(prof.columns)} columns")
+    click.echo(f"{path} [{v.label}]: {number(prof.row_count)} rows, {len(prof.columns)} columns")
     rows = []
     for name, c in prof.columns.items():
         q = [c.quantile(x) for x in (0.25, 0.5, 0.75)] if c.quantiles is not None else [None] * 3
+        distinct = c.distinct_count
         rows.append(
             (
                 name,
                 c.type,
-                f"{c.null_count}/{c.nan_count}" if c.nan_count else c.null_count,
-                _short(c.min, 16),
-                _short(c.max, 16),
-                _short(c.mean, 12),
-                _short(c.std, 12),
-                " / ".join(f"{x:.4g}" if isinstance(x, float) else _short(x, 12) for x in q)
-                if any(x is not None for x in q)
-                else "",
-                "" if c.distinct_count is None else c.distinct_count,
+                f"{number(c.null_count)}/{number(c.nan_count)}" if c.nan_count else number(c.null_count),
+                _short(c.min),
+                _short(c.max),
+                _short(c.mean),
+                _short(c.std),
+                " / ".join(_short(x) for x in q) if any(x is not None for x in q) else "",
+                "" if distinct is None else (approx(distinct) if c.distinct_approximate else number(distinct)),
             )
         )
     click.echo(table(rows, ["column", "type", "nulls[/NaN]", "min", "max", "mean", "std", "q25 / q50 / q75", "distinct"]))
@@ -181,19 +200,24 @@ def drift_cmd(state: State, path: str, baseline: str, staged: bool, rev: str | N
 
     if accept_ and not (reason or "").strip():
         raise click.UsageError("--accept needs -m REASON (recorded with the acceptance)")
-    r = datasets.drift(path, baseline=baseline, rev=rev, staged=staged)
-    versus = f"{r.current_version} vs {r.baseline_version}"
+    from dvx.cli.progress import reading
+
+    with reading("profiling"):
+        r = datasets.drift(path, baseline=baseline, rev=rev, staged=staged)
+    current, base = _named(r.current_version, r.current_id), _named(r.baseline_version, r.baseline_id)
+    versus = f"{current} vs {base}"
     if report:
         from dvx.quality.report import render_drift_html
 
-        _write_report(report, render_drift_html(r.report, r.baseline, r.current, title=f"dvx drift {r.path}: {versus}"))
+        _write_report(report, render_drift_html(r.report, r.baseline, r.current, title=f"dvx drift {r.path}: {versus}",
+                                                current_version=current, baseline_version=base))
     if as_json:
         emit_json(r.to_json())
     elif not state.quiet:
         rep = r.report
         click.echo(
             f"{r.path}: {'DRIFTED' if rep.drifted else 'no drift'}: {versus} "
-            f"(rows {rep.baseline_rows} -> {rep.current_rows})"
+            f"(rows {_short(rep.baseline_rows)} -> {_short(rep.current_rows)})"
         )
         for what, cols in (("added", rep.added), ("removed", rep.removed), ("retyped", rep.retyped)):
             if cols:
@@ -203,7 +227,7 @@ def drift_cmd(state: State, path: str, baseline: str, staged: bool, rev: str | N
             for m in c.metrics:
                 if m.value is None:
                     continue
-                rows.append((c.name, m.name, _short(m.value, 10), _short(m.threshold, 10), "DRIFT" if m.drifted and m.gated else ""))
+                rows.append((c.name, m.name, _short(m.value), _short(m.threshold), "DRIFT" if m.drifted and m.gated else ""))
         if rows:
             click.echo(table(rows, ["column", "metric", "value", "threshold", ""]))
     if r.drifted and accept_ and reason:

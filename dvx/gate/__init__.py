@@ -13,7 +13,8 @@ Modules: ``policy`` (what is checked, for which versions), ``reading`` (which
 version a command reads: disk, staged, committed), ``data`` (a
 version's data), ``profiles`` (profiling a version), ``checks`` (validation
 and drift of a version), ``result`` (verdicts), ``render`` (verdicts as
-text), ``run`` (entry points), ``hooks`` (the git hooks), ``accepted`` (the
+text), ``run`` (entry points), ``hooks`` (the git hooks), ``staged`` (the
+datasets a commit that changes ``expectations/`` re-checks), ``accepted`` (the
 accepted-drift file, ``expectations/accepted.toml``), ``accept`` (``dvx accept``).
 """
 

@@ -10,7 +10,6 @@ result stored none of them is imported at all.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from dvx.errors import DataFormatError, ObjectMissingError, PointerError
@@ -19,12 +18,13 @@ from dvx.gate.policy import Policy, Target, is_tabular
 from dvx.gate.profiles import profile_version, stores
 from dvx.gate.reading import gate_version_of as version_measured
 from dvx.gate.result import ACCEPTED, DRIFTED, ERROR, FAILED, NEW, NONE, OK, PASSED, SKIPPED, UNCHANGED, DatasetGate, Failure
+from dvx.quality.numbers import expected, number, percent, value
 from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
 
 if TYPE_CHECKING:
     from dvx.gate.accepted import AcceptedSet
-    from dvx.quality.results import DatasetValidation, ExpectationResult, ResultStore
+    from dvx.quality.results import DatasetValidation, ResultStore
     from dvx.quality.stores import QualityStores
     from dvx.quality.suite import Suite
 
@@ -43,34 +43,20 @@ def validate_version(ws: Workspace, rel: str, p: ptr.Pointer, suites: list[Suite
         return validate_dataset(data.table(), suites, label=label, data_id=p.oid, store=store)
 
 
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    s = json.dumps(v, default=str) if isinstance(v, list | dict) else str(v)
-    return s if len(s) <= 60 else s[:57] + "..."
-
-
-def _expected(r: ExpectationResult) -> str:
-    kw = {k: v for k, v in r.kwargs.items() if k not in ("column", "batch_id", "result_format")}
-    return ", ".join(f"{k}={_fmt(v)}" for k, v in kw.items()) or "true"
-
-
 def validation_failures(dv: DatasetValidation) -> list[Failure]:
-    """Failing rows of a dataset's validation."""
+    """Failing rows of a dataset's validation: what was observed, and what the expectation wants."""
     out = []
     for r in dv.failed:
         if r.exception:
             observed = f"error: {r.exception}"
         elif r.unexpected_count:
             pct = r.unexpected_percent
-            observed = f"{r.unexpected_count} unexpected" + (f" ({pct:.2f}%)" if pct is not None else "")
+            observed = f"{number(r.unexpected_count)} unexpected" + (f" ({percent(pct)})" if pct is not None else "")
             if r.examples:
-                observed += f" e.g. {_fmt(r.examples[:3])}"
+                observed += f" e.g. {value(r.examples[:3])}"
         else:
-            observed = _fmt(r.observed_value)
-        out.append(Failure("validation", r.expectation_type, r.column, observed, _expected(r)))
+            observed = f"observed {value(r.observed_value)}"
+        out.append(Failure("validation", r.expectation_type, r.column, observed, expected(r.expectation_type, r.kwargs)))
     return out
 
 
@@ -88,25 +74,22 @@ def drift_failures(report: dict[str, Any]) -> list[Failure]:
     rc = report.get("row_count", {})
     if rc.get("drifted"):
         rel = rc.get("relative_change")
-        out.append(Failure("drift", "row_count", None, f"{rc.get('baseline')} -> {rc.get('current')}"
-                           + (f" ({rel:+.1%})" if rel is not None else ""), f"change <= {_fmt(rc.get('threshold'))}"))
+        out.append(Failure("drift", "row_count", None, f"{value(rc.get('baseline'))} -> {value(rc.get('current'))}"
+                           + (f" ({rel:+.1%})" if rel is not None else ""), f"change ≤ {value(rc.get('threshold'))}"))
     for c in report.get("columns", []):
         if not c.get("drifted"):
             continue
         for m in c.get("metrics", []):
             if m.get("drifted") and m.get("gated"):
-                out.append(Failure("drift", m["name"], c["name"], _fmt(m.get("value")), f"<= {_fmt(m.get('threshold'))}"))
+                out.append(Failure("drift", m["name"], c["name"], value(m.get("value")), f"≤ {value(m.get('threshold'))}"))
     return out
 
 
 def _validate(ws: Workspace, policy: Policy, store: ResultStore, t: Target, p: ptr.Pointer, g: DatasetGate) -> None:
-    from dvx.quality.suite import load_suite
-
-    files = policy.suites_for(t.rel)
-    if not files:
+    suites = policy.suites(t.rel)
+    if not suites:
         g.validation = NONE
         return
-    suites = [load_suite(f) for f in files]
     g.suites = [s.name for s in suites]
     g.cached = g.cached and all(store.get(p.oid, s.id) is not None for s in suites)
     try:
@@ -173,7 +156,7 @@ def gate_version(ws: Workspace, t: Target, baseline: str | None, policy: Policy,
     baseline (``t.base_text`` at commit ``baseline``; None: the dataset is new).
     Drift of a (data id, baseline id) pair in ``accepted`` is ACCEPTED, not a failure."""
     qs = qs or stores(ws)
-    g = DatasetGate(t.rel)
+    g = DatasetGate(t.rel, because=t.because)
     if t.text is None:
         g.failures.append(Failure("pointer", "present", None, f"{t.source}: no pointer file", "a pointer file"))
         return g

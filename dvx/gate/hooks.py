@@ -45,18 +45,20 @@ class HookOutcome:
 
 
 def pre_commit() -> HookOutcome:
-    """The gate on the staged datasets; exit 1 refuses the commit."""
+    """The gate on the staged datasets, and on those bound to staged changes of
+    ``expectations/`` (suites, bindings, thresholds: :mod:`dvx.gate.staged`);
+    exit 1 refuses the commit."""
     from dvx.gate.render import accepted_lines, refusal
     from dvx.gate.run import run_gate
-
     result = run_gate(staged=True)
+    notes = [f"note: dvx: {n}" for n in result.notes]
     if result.ok:
         _name_profiles(result)
-        return HookOutcome(lines=accepted_lines(result))
+        return HookOutcome(lines=[*accepted_lines(result), *notes])
     drift_only = [d.path for d in result.datasets if d.failures and all(f.check == "drift" for f in d.failures)]
     accept = (f"if the drift is intended, `dvx accept {drift_only[0]} -m REASON` and "
               "`git add expectations/accepted.toml`; " if drift_only else "")
-    return HookOutcome(1, [*accepted_lines(result), "", f"dvx: commit refused: {refusal(result)}",
+    return HookOutcome(1, [*accepted_lines(result), *notes, "", f"dvx: commit refused: {refusal(result)}",
                            f"hint: fix the data or the suites (expectations/); {accept}"
                            "or bypass once with `git commit --no-verify`"],
                        result)
@@ -73,7 +75,7 @@ def _name_profiles(result: GateResult) -> None:
         return
     ws = Workspace.find(".")
     for d in result.datasets:
-        if d.data_id:
+        if d.data_id and d.because is None:  # a dataset re-checked for a suite change: its pointer is not in this commit's changes
             name_stored_profile(ws, d.path, d.data_id)
 
 

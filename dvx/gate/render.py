@@ -34,11 +34,13 @@ def summary_lines(result: GateResult, quiet: bool = False) -> list[str]:
         for d in result.datasets:
             verdict = "ok" if d.ok else "FAILED"
             suites = f" ({', '.join(d.suites)})" if d.suites else ""
-            out.append(f"{verdict:6} {d.path}{versions(d.version, d.baseline_version)}: validation {d.validation}"
+            why = f" (re-checked: {d.because})" if d.because else ""
+            out.append(f"{verdict:6} {d.path}{versions(d.version, d.baseline_version)}{why}: validation {d.validation}"
                        f"{suites}, drift {d.drift}" + (f" ({accepted_by(d.accepted)})" if d.accepted else "")
                        + (" [stored]" if d.cached else ""))
     if not quiet:
         out += [f"note: {n}" for d in result.datasets for n in d.notes]
+        out += [f"note: {n}" for n in result.notes]
     return out
 
 

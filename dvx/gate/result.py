@@ -24,7 +24,7 @@ class Failure:
     def line(self, dataset: str) -> str:
         """The failure as one line naming the dataset."""
         col = f" [{self.column}]" if self.column else ""
-        return f"{dataset}: {self.check} {self.name}{col}: {self.observed} (expected {self.expected})"
+        return f"{dataset}: {self.check} {self.name}{col}: {self.observed}, expected {self.expected}"
 
 
 @dataclass
@@ -43,6 +43,7 @@ class DatasetGate:
     accepted: dict[str, Any] | None = None  # drift ACCEPTED: the acceptance (Acceptance.to_json())
     version: str | None = None  # what was measured: "workspace", "workspace (modified since dvx add)", "staged <id12>", "<rev> <id12>"
     baseline_version: str | None = None  # the baseline: "HEAD <id12>" (None: new dataset)
+    because: str | None = None  # re-checked by a commit that changes expectations/ only: why
 
     @property
     def ok(self) -> bool:
@@ -65,6 +66,7 @@ class GateResult:
 
     datasets: list[DatasetGate] = field(default_factory=list)
     baseline: str | None = None
+    notes: list[str] = field(default_factory=list)  # about the run, not one dataset (expectations/ not staged)
 
     @property
     def ok(self) -> bool:
@@ -81,4 +83,5 @@ class GateResult:
         return [m for d in self.datasets for m in d.unparsable]
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "baseline": self.baseline, "datasets": [d.to_json() for d in self.datasets]}
+        return {"ok": self.ok, "baseline": self.baseline, "datasets": [d.to_json() for d in self.datasets],
+                "notes": list(self.notes)}

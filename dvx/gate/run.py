@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from dvx import scm
 from dvx.errors import DataGateError, UsageError
 from dvx.gate.accepted import for_check
 from dvx.gate.checks import gate_version
 from dvx.gate.policy import Policy, absolute, select
 from dvx.gate.profiles import stores
 from dvx.gate.result import GateResult
+from dvx.gate.staged import rechecked, unstaged_note
 from dvx.workspace import Workspace
 
 
@@ -19,7 +21,9 @@ def run_gate(paths: Sequence[str] | None = None, *, staged: bool = False, rev: s
              baseline: str | None = None, cwd: str | None = None, added: bool = False) -> GateResult:
     """Run the gate on the versions :func:`dvx.gate.policy.select` names.
 
-    - ``staged``: the datasets whose pointer files are staged in git, as staged; baseline ``HEAD``.
+    - ``staged``: the datasets whose pointer files are staged in git, as staged, and those
+      bound to staged changes of ``expectations/`` (:mod:`dvx.gate.staged`); suites,
+      bindings and thresholds read from the index; baseline ``HEAD``.
     - ``rev``: the pointers committed at ``rev``; baseline its first parent.
     - otherwise: the tracked ``paths`` (all when empty) as they are on disk, or
       with ``added`` the versions their pointer files name; baseline ``HEAD``.
@@ -29,11 +33,21 @@ def run_gate(paths: Sequence[str] | None = None, *, staged: bool = False, rev: s
     work tree: where the versions are read) passes as "accepted".
     """
     ws = Workspace.find(cwd or ".")
-    sel = select(ws, paths, staged=staged, rev=rev, baseline=baseline, cwd=cwd, added=added)
-    result = GateResult(baseline=sel.baseline)
+    # staged: the suites, bindings and thresholds as staged, and the datasets their changes concern.
+    also: dict[str, str] | None = None
+    notes: list[str] = []
+    if staged:
+        changed, unstaged, ignored = scm.expectations_status(ws.root)
+        policy = Policy.load_staged(ws, [*unstaged, *ignored])
+        also = rechecked(ws, policy, changed)
+        note = unstaged_note(unstaged)
+        notes = [note] if note else []
+    else:
+        policy = Policy.load(ws)
+    sel = select(ws, paths, staged=staged, rev=rev, baseline=baseline, cwd=cwd, added=added, also=also)
+    result = GateResult(baseline=sel.baseline, notes=notes)
     if not sel.targets:
         return result
-    policy = Policy.load(ws)
     qs = stores(ws)
     sha = next((t.rev for t in sel.targets if t.rev), None)
     accepted = for_check(ws, staged=staged, rev=sha, rev_name=rev)

@@ -19,17 +19,12 @@ _PAD_L, _PAD_R, _PAD_T, _PAD_B = 44, 12, 14, 34
 
 
 def fmt_number(x: float | None) -> str:
-    """Short human form of a number (4 significant digits, no exponent below 1e6)."""
+    """A number for people (:func:`dvx.quality.numbers.number`); "–" when missing or not finite."""
+    from dvx.quality.numbers import number
+
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "–"
-    if x == 0:
-        return "0"
-    ax = abs(x)
-    if ax >= 1e6 or ax < 1e-3:
-        return f"{x:.3g}"
-    if float(x).is_integer():
-        return f"{int(x):,}"
-    return f"{x:.4g}"
+    return number(x)
 
 
 def _esc(s: str) -> str:

@@ -41,7 +41,9 @@ def load_schema(suite: Suite) -> Any:
         mod = importlib.util.module_from_spec(spec)
         try:
             sys.modules[name] = mod
-            spec.loader.exec_module(mod)
+            # The text the suite was loaded from (the git index for the pre-commit hook), not the file again.
+            # dont_inherit: the suite is compiled as its own module would be, without this file's __future__ flags
+            exec(compile(str(suite.document), suite.path, "exec", dont_inherit=True), mod.__dict__)  # noqa: S102
         except Exception as e:  # noqa: BLE001 - user code: any error is a bad suite
             raise SuiteError(suite.path, f"importing the suite failed: {type(e).__name__}: {e}") from e
         finally:

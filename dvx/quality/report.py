@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from dvx.quality import _chart
 from dvx.quality.drift import METRICS, ColumnDrift, DriftReport, category_shares, histogram_pair
+from dvx.quality.numbers import expected, percent, value
 from dvx.quality.profile import CATEGORICAL, NUMERIC, Profile
 
 _CSS = """
@@ -133,14 +133,21 @@ def _col_meta(col: ColumnDrift, baseline: Profile, current: Profile) -> str:
     return '<div class="meta">' + " · ".join(bits) + "</div>"
 
 
-def render_drift_html(report: DriftReport, baseline: Profile, current: Profile, title: str) -> str:
-    """The drift report as one self-contained HTML page: verdict, the metrics
-    table (drifted columns first, highlighted) and a chart per column."""
+def render_drift_html(report: DriftReport, baseline: Profile, current: Profile, title: str, *,
+                      current_version: str | None = None, baseline_version: str | None = None) -> str:
+    """The drift report as one self-contained HTML page: the versions compared
+    (``current_version``, ``baseline_version``: revision and id), verdict, the
+    metrics table (drifted columns first, highlighted) and a chart per column."""
     cols = _sorted_columns(report)
     n_drift = len(report.drifted_columns)
     change = report.current_rows - report.baseline_rows
     row_tag = ' <span class="tag bad">row count drifted</span>' if report.row_count_drifted else ""
+    compared = ""
+    if current_version or baseline_version:
+        compared = (f'<span class="versions">measured <b class="current-version">{_e(current_version or "–")}</b> '
+                    f'vs baseline <b class="baseline-version">{_e(baseline_version or "–")}</b></span> · ')
     summary = (
+        compared +
         f"rows <b>{report.baseline_rows:,}</b> → <b>{report.current_rows:,}</b> ({change:+,})"
         f"{row_tag} · "
         f"<b>{n_drift}</b> of {len(report.columns)} columns drifted · "
@@ -188,13 +195,13 @@ def _get(obj: Any, key: str, default: Any = None) -> Any:
     return getattr(obj, key, default)
 
 
-def _short(v: Any, limit: int = 160) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, float):
-        return _chart.fmt_number(v)
-    text = v if isinstance(v, str) else json.dumps(v, default=str, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _short(v: Any) -> str:
+    return value(v)
+
+
+def _expected_of(r: Any) -> str:
+    kwargs = _get(r, "kwargs") or (_get(r, "expectation_config") or {}).get("kwargs") or {}
+    return expected(str(_get(r, "expectation_type", "")), kwargs)
 
 
 def render_validation_html(datasets: Sequence[Mapping[str, Any]] | Iterable[Any], title: str) -> str:
@@ -225,8 +232,9 @@ def render_validation_html(datasets: Sequence[Mapping[str, Any]] | Iterable[Any]
                 f'<td class="mono">{_e(_get(r, "expectation_type", ""))}</td>'
                 f'<td><b>{_e(_get(r, "column") or "–")}</b></td>'
                 f'<td class="mono">{_e(_short(_get(r, "observed_value")))}</td>'
+                f'<td class="mono expected">{_e(_expected_of(r))}</td>'
                 f'<td class="num">{_e(_short(_get(r, "unexpected_count")))}</td>'
-                f'<td class="num">{"–" if pct is None else _e(_chart.fmt_number(float(pct))) + "%"}</td>'
+                f'<td class="num">{_e(percent(pct))}</td>'
                 f'<td class="mono">{_e(_short(_get(r, "partial_unexpected_list")))}</td></tr>')
         suite_tag = f' <span class="meta">suite {_e(suite)}</span>' if suite else ""
         version = _get(ds, "version")
@@ -236,7 +244,7 @@ def render_validation_html(datasets: Sequence[Mapping[str, Any]] | Iterable[Any]
             f'<section data-dataset="{_e(name)}"><h2>{_e(name)} '
             f'<span class="tag {"ok" if ok else "bad"}">{"passed" if ok else f"{len(bad)} failed"}</span>'
             f'{suite_tag}</h2>'
-            '<table><thead><tr><th>result</th><th>expectation</th><th>column</th><th>observed</th>'
+            '<table><thead><tr><th>result</th><th>expectation</th><th>column</th><th>observed</th><th>expected</th>'
             '<th>unexpected</th><th>unexpected %</th><th>sample of unexpected values</th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></section>')
     any_bad = failed > 0 or any(not _get(d, "success", True) for d in datasets)

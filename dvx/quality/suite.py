@@ -217,8 +217,9 @@ def _suite_error(path: str) -> ErrorFactory:
     return lambda what, line: SuiteError(path, what, line=line)
 
 
-def load_suite(path: str | os.PathLike[str]) -> Suite:
-    """Parse a suite file (.json GX suite, .yaml/.yml pandera schema, .py module).
+def load_suite(path: str | os.PathLike[str], text: str | None = None) -> Suite:
+    """Parse a suite file (.json GX suite, .yaml/.yml pandera schema, .py module);
+    ``text``: its content read elsewhere (the git index), named by ``path``.
 
     Raises SuiteError (exit 2) naming the file and line for unreadable or
     malformed suites.
@@ -227,7 +228,8 @@ def load_suite(path: str | os.PathLike[str]) -> Suite:
     ext = os.path.splitext(p)[1].lower()
     if ext not in SUITE_EXTS:
         raise SuiteError(p, f"unknown suite format '{ext}' (expected .json, .yaml, .yml or .py)")
-    text = read_text(p, _suite_error(p))
+    if text is None:
+        text = read_text(p, _suite_error(p))
     if text is None:
         raise SuiteError(p, "suite file not found", hint="check the suites listed in expectations/dvx.toml")
     if ext == ".json":
@@ -305,11 +307,16 @@ class Bindings:
         return [b.path for b in self.entries]
 
 
-def load_bindings(expectations_dir: str | os.PathLike[str]) -> Bindings:
-    """Read ``<expectations_dir>/dvx.toml``; an absent file binds nothing."""
+_READ = object()
+
+
+def load_bindings(expectations_dir: str | os.PathLike[str], text: Any = _READ) -> Bindings:
+    """Read ``<expectations_dir>/dvx.toml`` (``text``: its content read elsewhere, None: absent);
+    an absent file binds nothing."""
     root = os.fspath(expectations_dir)
     path = os.path.join(root, BINDINGS_NAME)
-    text = read_text(path, _suite_error(path))
+    if text is _READ:
+        text = read_text(path, _suite_error(path))
     if text is None:
         return Bindings(path=path, root=root)
     doc = parse_toml(text, _suite_error(path))

@@ -374,7 +374,9 @@ def open_batches(path: TableRef, columns: list[str] | None = None,
             err = _csv_error_row(src, "\t" if fmt == "tsv" else ",") or err
         raise err from e
     delim = {"csv": ",", "tsv": "\t"}.get(fmt) if not directory else None
-    return schema, _guard(src, it, delim)
+    from dvx.quality.progress import observed
+
+    return schema, observed(_guard(src, it, delim))
 
 
 def read_schema(path: TableRef) -> pa.Schema:

@@ -19,10 +19,13 @@ CHAIN_SUFFIX = ".pre-dvx"
 _STDIN_HOOKS = ("pre-push",)
 
 # Shell prefilters: skip starting Python (~0.1-0.2 s) when the git operation
-# touches no pointer file, so a commit without datasets costs a few ms.
+# touches no pointer file (nor, for pre-commit, anything in expectations/: suites,
+# bindings, thresholds), so a commit without datasets costs a few ms.
 _PREFILTER = {
     "pre-commit": (
-        'if [ -z "$(git diff --cached --name-only --diff-filter=ACMR -- \'' + POINTER_SPEC + '\' 2>/dev/null | head -n 1)" ]; then\n'
+        # one git diff for both; a deleted pointer has nothing to check, a deleted suite has
+        'if [ -z "$(git diff --cached --name-status --diff-filter=ACMRD -- \'' + POINTER_SPEC + '\' expectations/ '
+        '2>/dev/null | grep -v \'^D.*\\.dvx$\' | head -n 1)" ]; then\n'
         "  exit 0\nfi\n"
     ),
     # A branch checkout (flag 1) that changes no pointer file (or creates a

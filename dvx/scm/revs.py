@@ -116,6 +116,36 @@ def staged_pointers(root: Path) -> list[str]:
     return _pointer_files(split_z(out))
 
 
+EXPECTATIONS_DIR = "expectations/"
+
+
+def expectations_status(root: Path) -> tuple[list[str], list[str], list[str]]:
+    """The files under ``expectations/`` that differ, in one ``git status`` that takes no lock
+    (the pre-commit hook runs while git commit holds the index): (staged: the index against
+    HEAD, added, modified or deleted; unstaged: the work tree against the index, or untracked;
+    ignored: on disk, ignored and not in the index)."""
+    entries = split_z(git(root, "--no-optional-locks", "status", "--porcelain=v1", "-z", "--no-renames",
+                          "--untracked-files=all", "--ignored=matching", "--", EXPECTATIONS_DIR))
+    staged: list[str] = []
+    unstaged: list[str] = []
+    ignored: list[str] = []
+    for e in entries:
+        x, y, path = e[0], e[1], e[3:]
+        if x in "?!":
+            (unstaged if x == "?" else ignored).append(path)
+            continue
+        if x != " ":
+            staged.append(path)
+        if y != " ":
+            unstaged.append(path)
+    return sorted(staged), sorted(unstaged), sorted(ignored)
+
+
+def indexed_pointers(root: Path) -> list[str]:
+    """Every pointer file (``*.dvx``) in the index."""
+    return _pointer_files(split_z(git(root, "ls-files", "-z", "--", POINTER_SPEC)))
+
+
 def read_staged(root: Path, rel: str) -> bytes | None:
     """Content of ``rel`` in the index (stage 0); None when it is not there."""
     cp = run(root, "cat-file", "blob", f":{rel}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -145,7 +146,7 @@ def test_stats_and_drift(qrepo: Path, tmp_path: Path) -> None:
     # baseline at a tag
     git(qrepo, "tag", "v1")
     cp = run_dvx(qrepo, "drift", "data/train.parquet", "--baseline", "v1", check=False)
-    assert cp.returncode == 1 and "DRIFTED: workspace vs v1 " in cp.stdout
+    assert cp.returncode == 1 and re.search(r"DRIFTED: workspace [0-9a-f]{12} vs v1 [0-9a-f]{12} ", cp.stdout), cp.stdout
 
 
 def test_drift_unknown_revision(qrepo: Path) -> None:

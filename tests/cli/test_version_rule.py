@@ -79,10 +79,12 @@ def test_drift_measures_the_modified_file_on_disk(vrepo: Path, tmp_path: Path) -
     report = tmp_path / "drift.html"
     cp = run_dvx(vrepo, "drift", DATA, "--report", str(report), check=False)
     assert cp.returncode == 1, cp.stdout + cp.stderr
-    assert f"DRIFTED: {MODIFIED} vs HEAD {head_id}" in cp.stdout
-    assert f"({MODIFIED}) drifted from HEAD {head_id}" in cp.stderr
-    assert f"{MODIFIED} vs HEAD {head_id}" in report.read_text()
     js = json.loads(run_dvx(vrepo, "drift", DATA, "--json", check=False).stdout)
+    disk_id = js["current_id"][:12]  # both versions named with their ids
+    assert disk_id != head_id
+    assert f"DRIFTED: {MODIFIED} {disk_id} vs HEAD {head_id}" in cp.stdout
+    assert f"({MODIFIED}) drifted from HEAD {head_id}" in cp.stderr
+    assert f"{MODIFIED} {disk_id} vs HEAD {head_id}" in report.read_text()
     assert js["drifted"] is True and js["drifted_columns"] == ["x"]
     assert js["current_version"] == MODIFIED and js["baseline_version"] == f"HEAD {head_id}"
     assert js["current_id"] != js["baseline_id"] == _pointer_id(vrepo)
@@ -138,7 +140,7 @@ def test_rev_reads_the_committed_version_and_names_it(vrepo: Path) -> None:
     js = json.loads(run_dvx(vrepo, "stats", DATA, "--rev", "HEAD~1", "--json").stdout)
     assert js["measured"] == f"HEAD~1 {v1}" and js["row_count"] == 20_000
     cp = run_dvx(vrepo, "stats", DATA)
-    assert f"{DATA} [workspace]: 20000 rows" in cp.stdout
+    assert f"{DATA} [workspace]: 20,000 rows" in cp.stdout
     js = json.loads(run_dvx(vrepo, "check", "--rev", "HEAD", "--json", check=False).stdout)
     d = js["datasets"][0]
     assert d["version"] == f"HEAD {_pointer_id(vrepo)[:12]}" and d["baseline_version"] == f"HEAD^ {v1}"

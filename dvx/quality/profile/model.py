@@ -71,12 +71,18 @@ class ColumnProfile:
     @property
     def distinct_count(self) -> int | None:
         """Distinct non-null values: exact from the value counts when those are
-        exact, else the HyperLogLog estimate."""
+        exact, else the HyperLogLog estimate (:attr:`distinct_approximate`),
+        clamped to the non-null values (an estimate never exceeds what it counts)."""
         if self.top is not None and self.top.exact:
             return len(self.top.counts)
         if self.distinct is None:
             return None
-        return int(round(self.distinct.estimate()))
+        return max(0, min(int(round(self.distinct.estimate())), self.valid_count))
+
+    @property
+    def distinct_approximate(self) -> bool:
+        """Whether :attr:`distinct_count` is an estimate (HyperLogLog) rather than counted."""
+        return not (self.top is not None and self.top.exact) and self.distinct is not None
 
     def quantile(self, q: float) -> float | None:
         """The value at normalised rank q (numeric columns), None when empty."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dvx.errors import SuiteError
+from dvx.quality.results import ResultStore
 from dvx.quality.validate import validate_dataset
 
 
@@ -34,14 +36,19 @@ def test_slow_path_runs_and_is_noted(tmp_path: Path, qt: Any, gx_ready: None) ->
         {"type": "expect_column_pair_values_a_to_be_greater_than_b",
          "kwargs": {"column_A": "id", "column_B": "x", "or_equal": True, "mostly": 0.5}},
     ])
-    dv = validate_dataset(data, [suite])
+    store = ResultStore(tmp_path / "results")
+    dv = validate_dataset(data, [suite], data_id="ab" * 16, store=store)
     assert [r.engine for r in dv.results] == ["arrow", "gx", "gx"]
     lengths = dv.results[1]
     assert not lengths.success  # "bird" has 4 letters
     assert lengths.unexpected_count == sum(1 for v in qt.demo_table(100).column("label").to_pylist() if v == "bird")
     assert dv.results[2].success
-    assert len(dv.notes) == 1 and "slow path" in dv.notes[0]
+    assert len(dv.notes) == 2 and "slow path" in dv.notes[0]
     assert "expect_column_value_lengths_to_be_between" in dv.notes[0]
+    assert re.fullmatch(r"s: great_expectations: \d+\.\d s", dv.notes[1]), dv.notes  # the time it took
+    # a stored result took no great_expectations time: no timing note then
+    again = validate_dataset(data, [suite], data_id="ab" * 16, store=store)
+    assert all(s.cached for s in again.suites) and again.notes == dv.notes[:1]
 
 
 def test_unknown_expectation_type_names_file_and_line(tmp_path: Path, qt: Any, gx_ready: None) -> None:
