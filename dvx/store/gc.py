@@ -30,19 +30,24 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dvx.errors import DvxError
+from dvx.hashing import hash_bytes
 from dvx.store import pack as _pack
 from dvx.store.index import Record, record_problem
 from dvx.store.indexfiles import problem as index_problem
 from dvx.store.layout import list_files
 from dvx.store.limits import MAX_INDEX
 from dvx.store.objects import ObjectType, file_chunk_ids, tree_file_ids
+from dvx.store.ranges import GAP_LOCAL, GAP_REMOTE, MAX_BATCH, batches, coalesce
 from dvx.store.store import ObjectStore
+
+if TYPE_CHECKING:
+    from dvx.store.gctable import Table
 
 INDEX_ENTRIES = 1 << 18  # records per compacted index file (12.5 MiB)
 QUARANTINE = "quarantine"
@@ -109,15 +114,18 @@ def _read_one(stores: Sequence[ObjectStore], oid: bytes, res: MarkResult) -> byt
 
 def _read_many(stores: Sequence[ObjectStore], oids: list[bytes], res: MarkResult) -> list[tuple[bytes, bytes | memoryview]]:
     """Verified bytes of ``oids`` (batched per store, as views of the read buffers; one by one after a failure)."""
-    first = stores[0] if stores else None
-    held = [o for o in oids if first is not None and first.has(o)]
     out: list[tuple[bytes, bytes | memoryview]] = []
-    if first is not None and held:
-        try:
-            out = list(first.get_views(held))
-            held = []
-        except DvxError:
-            out = []
+    if stores:
+        first = stores[0]
+        idx = first._ensure_index()
+        recs = [r for r in map(idx.record, oids) if r is not None]  # one lookup each: gc asks for 20,000
+        if recs:
+            try:
+                out = list(_views(first, [first._checked(r) for r in recs]))
+            except DvxError:
+                out = []
+    if len(out) == len(oids):
+        return out
     got = {o for o, _ in out}
     for o in oids:
         if o not in got:
@@ -125,6 +133,24 @@ def _read_many(stores: Sequence[ObjectStore], oids: list[bytes], res: MarkResult
             if raw is not None:
                 out.append((o, raw))
     return out
+
+
+def _views(store: ObjectStore, recs: list[Record]) -> Iterator[tuple[bytes, bytes | memoryview]]:
+    """``(id, verified bytes)`` of checked records of ``store``, read in coalesced ranges: an object
+    stored raw is a view of the read buffer once its length and hash match its record and id; any
+    other (compressed, short, not matching) goes through the store's decoder, which decompresses it
+    or raises naming it. ``ObjectStore.get_views`` with one call per object, not four."""
+    recs.sort(key=lambda r: (r[1], r[2]))
+    for batch in batches(coalesce(recs, GAP_LOCAL if store.local else GAP_REMOTE), MAX_BATCH // 4):
+        datas = store._read_ranges([(p, s, e) for p, s, e, _m in batch])
+        for (_p, s, _e, members), data in zip(batch, datas, strict=True):
+            view = memoryview(data)
+            for r in members:
+                a = r[2] - s
+                blob: bytes | memoryview = view[a : a + r[3]]
+                if r[6] or len(blob) != r[4] or hash_bytes(blob) != r[0]:
+                    blob = store._decode_view(r, blob)
+                yield r[0], blob
 
 
 # ------------------------------------------------------------------ plan
@@ -150,12 +176,22 @@ class GcPlan:
     young_indexes: int = 0
     damaged_indexes: list[str] = field(default_factory=list)
     old_indexes: list[str] = field(default_factory=list)  # replaced by the compacted ones
-    keep: list[Record] = field(default_factory=list)  # home records in packs that stay
+    # The records the compacted index lists again: home records in packs that stay (a numpy record
+    # array, dvx.store.gctable), then records of protected packs carried over (``keep`` joins them).
+    keep_rows: Any = None
+    keep_more: list[Record] = field(default_factory=list)
     copy: list[Record] = field(default_factory=list)  # home records in packs to repack, in copy order
     pack_size: int = 32 << 20
     quarantine_bytes: int = 0
     packs: int = 0  # packs present
     new_indexes: list[str] = field(default_factory=list)  # the compacted index files (names)
+
+    @property
+    def keep(self) -> list[Record]:
+        """Every record the compacted index lists again, but the repacked ones (built on each call)."""
+        from dvx.store.gctable import to_records
+
+        return (to_records(self.keep_rows) if self.keep_rows is not None else []) + self.keep_more
 
     @property
     def new_pack_bytes(self) -> int:
@@ -205,12 +241,12 @@ def split_packs(recs: list[Record], pack_size: int) -> list[list[Record]]:
     return out
 
 
-def index_files(recs: Iterable[Record]) -> list[tuple[str, bytes]]:
-    """``(name, bytes)`` of the compacted index files listing ``recs`` (sorted by id, ``INDEX_ENTRIES`` each;
-    an id listed twice keeps its last record)."""
+def index_files(recs: Iterable[Record], rows: Any = None) -> list[tuple[str, bytes]]:
+    """``(name, bytes)`` of the compacted index files listing ``rows`` (a record array) then ``recs``
+    (sorted by id, ``INDEX_ENTRIES`` each; an id listed twice keeps its last record)."""
     from dvx.store.gctable import index_files as _encode
 
-    return _encode(recs, INDEX_ENTRIES)
+    return _encode(recs, INDEX_ENTRIES, rows)
 
 
 def quarantine_bytes(store: ObjectStore) -> int:
@@ -248,7 +284,9 @@ def plan_gc(store: ObjectStore, live: AbstractSet[bytes], *, repack: float = 0.5
     young = {p for p, (_s, m) in packs.items() if now - m < grace}
     plan.young_packs = len(young)
     plan.old_indexes = sorted(set(good) - young_names)
-    t = _Table([(n, good[n]) for n in sorted(good)], live)
+    from dvx.store.gctable import Table
+
+    t = Table([(n, good[n]) for n in sorted(good)], live)
     protected = young | {t.pids[c] for c in t.young_packs(young_names)}
     _packs(plan, packs, protected, t, store.max_chunk)
     _young_listed(plan, t, protected, young_names)
@@ -256,38 +294,11 @@ def plan_gc(store: ObjectStore, live: AbstractSet[bytes], *, repack: float = 0.5
     placed = _placeholder(plan)
     for r in placed:  # left by a gc that crashed before its index: the repack writes it again
         plan.orphans.pop(r[1], None)
-    plan.new_indexes = [n for n, _d in index_files([*plan.keep, *placed])]
+    plan.new_indexes = [n for n, _d in index_files([*plan.keep_more, *placed], plan.keep_rows)]
     return plan
 
 
-class _Table:
-    """Every record of the readable index files (in name order) as arrays, grouped by object and by pack."""
-
-    def __init__(self, files: list[tuple[str, bytes]], live: AbstractSet[bytes]) -> None:
-        import numpy as np
-
-        from dvx.store.gctable import codes, file_records, rec_dtype
-
-        parts = [file_records(d) for _n, d in files]
-        self.names = [n for n, _d in files]
-        self.a = np.concatenate(parts) if parts else np.zeros(0, rec_dtype())
-        self.file = np.repeat(np.arange(len(parts)), [len(p) for p in parts]).astype(np.int64)
-        self.obj, first = codes(self.a["oid"])  # object group of each record; a group's first record
-        self.first = first
-        self.pk, pfirst = codes(self.a["pack"])
-        self.pids: list[bytes] = self.a["pack"][pfirst].tolist()
-        glive = np.fromiter((o in live for o in self.a["oid"][first].tolist()), bool, len(first))
-        self.live = glive[self.obj]  # per record: its object is live
-        self.stored = self.a["stored"].astype(np.int64)
-
-    def young_packs(self, young_names: AbstractSet[str]) -> list[int]:
-        import numpy as np
-
-        young = np.array([n in young_names for n in self.names], bool)
-        return sorted(set(self.pk[young[self.file]].tolist())) if len(self.file) else []
-
-
-def _packs(plan: GcPlan, packs: dict[bytes, tuple[int, float]], protected: set[bytes], t: _Table, max_chunk: int) -> None:
+def _packs(plan: GcPlan, packs: dict[bytes, tuple[int, float]], protected: set[bytes], t: Table, max_chunk: int) -> None:
     import numpy as np
 
     from dvx.store.gctable import to_records
@@ -335,7 +346,7 @@ def _packs(plan: GcPlan, packs: dict[bytes, tuple[int, float]], protected: set[b
     homes = homes[np.lexsort((first_seen[t.obj[homes]], t.a["offset"][homes], pack_rank[t.pk[homes]]))]
     to_copy = np.isin(t.pk[homes], np.array(sorted(copy_codes), np.int64))
     plan.copy = to_records(t.a[homes[to_copy]])
-    plan.keep = to_records(t.a[homes[~to_copy]])
+    plan.keep_rows = t.a[homes[~to_copy]]
     plan.live_objects = len(homes)
     plan.live_bytes = int(t.stored[homes].sum())
     # Garbage: objects not live, none of whose records is in a protected pack (first record's size).
@@ -345,13 +356,13 @@ def _packs(plan: GcPlan, packs: dict[bytes, tuple[int, float]], protected: set[b
     plan.garbage_bytes = int(t.stored[t.first[gone]].sum())
 
 
-def _sane(t: _Table, homes: Any, c: int, max_chunk: int) -> bool:
+def _sane(t: Table, homes: Any, c: int, max_chunk: int) -> bool:
     from dvx.store.gctable import to_records
 
     return not any(record_problem(r, max_chunk) for r in to_records(t.a[homes[t.pk[homes] == c]]))
 
 
-def _young_listed(plan: GcPlan, t: _Table, protected: set[bytes], young_names: AbstractSet[str]) -> None:
+def _young_listed(plan: GcPlan, t: Table, protected: set[bytes], young_names: AbstractSet[str]) -> None:
     """Records of protected packs that only an old index file lists stay listed (whatever their object);
     the ones a young index file lists are left to it."""
     import numpy as np
@@ -364,8 +375,12 @@ def _young_listed(plan: GcPlan, t: _Table, protected: set[bytes], young_names: A
     young = np.array([n in young_names for n in t.names], bool)[t.file]
     in_old = set(to_records(t.a[prot & ~young]))
     young_listed = set(to_records(t.a[young]))
-    plan.keep = [r for r in plan.keep if r[1] not in protected or r not in young_listed]
-    plan.keep += sorted(in_old - young_listed - {r for r in plan.keep if r[1] in protected})
+    rows = plan.keep_rows
+    rp = np.flatnonzero(np.array([p in protected for p in rows["pack"].tolist()], bool))
+    kp = to_records(rows[rp])
+    drop = np.array([r in young_listed for r in kp], bool)
+    plan.keep_rows = np.delete(rows, rp[drop]) if len(kp) else rows
+    plan.keep_more = sorted(in_old - young_listed - {r for r, d in zip(kp, drop, strict=True) if not d})
 
 
 def _placeholder(plan: GcPlan) -> list[Record]:

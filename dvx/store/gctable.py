@@ -16,6 +16,7 @@ from dvx.store.index import HEAD_SIZE, INDEX_MAGIC, INDEX_VERSION, RECORD_SIZE, 
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from collections.abc import Set as AbstractSet
 
 Array = Any  # numpy.ndarray (numpy is imported lazily; its stubs would not add safety here)
 
@@ -83,14 +84,16 @@ def from_records(recs: Iterable[Record]) -> Array:
     return np.frombuffer(b"".join([pack(*r) for r in recs]), rec_dtype())
 
 
-def index_files(recs: Iterable[Record], entries: int) -> list[tuple[str, bytes]]:
-    """``(name, bytes)`` of index files listing ``recs`` sorted by id, ``entries`` each; an id
-    listed twice keeps its last record."""
+def index_files(recs: Iterable[Record], entries: int, rows: Array = None) -> list[tuple[str, bytes]]:
+    """``(name, bytes)`` of index files listing ``rows`` (a record array) then ``recs``, sorted by id,
+    ``entries`` each; an id listed twice keeps its last record."""
     import numpy as np
 
     from dvx.store.index import _HEAD
 
     a = from_records(recs)
+    if rows is not None:
+        a = np.concatenate([rows, a])
     if len(a) == 0:
         return []
     hi, lo = keys(a["oid"])
@@ -105,3 +108,28 @@ def index_files(recs: Iterable[Record], entries: int) -> list[tuple[str, bytes]]
         data = _HEAD.pack(INDEX_MAGIC, INDEX_VERSION, len(part)) + part.tobytes()
         out.append((hash_bytes(data).hex(), data))
     return out
+
+
+class Table:
+    """Every record of the readable index files (in name order) as arrays, grouped by object and by pack."""
+
+    def __init__(self, files: list[tuple[str, bytes]], live: AbstractSet[bytes]) -> None:
+        import numpy as np
+
+        parts = [file_records(d) for _n, d in files]
+        self.names = [n for n, _d in files]
+        self.a = np.concatenate(parts) if parts else np.zeros(0, rec_dtype())
+        self.file = np.repeat(np.arange(len(parts)), [len(p) for p in parts]).astype(np.int64)
+        self.obj, first = codes(self.a["oid"])  # object group of each record; a group's first record
+        self.first = first
+        self.pk, pfirst = codes(self.a["pack"])
+        self.pids: list[bytes] = self.a["pack"][pfirst].tolist()
+        glive = np.fromiter((o in live for o in self.a["oid"][first].tolist()), bool, len(first))
+        self.live = glive[self.obj]  # per record: its object is live
+        self.stored = self.a["stored"].astype(np.int64)
+
+    def young_packs(self, young_names: AbstractSet[str]) -> list[int]:
+        import numpy as np
+
+        young = np.array([n in young_names for n in self.names], bool)
+        return sorted(set(self.pk[young[self.file]].tolist())) if len(self.file) else []

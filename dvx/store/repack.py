@@ -78,12 +78,12 @@ def apply_gc(store: ObjectStore, plan: GcPlan) -> GcStats:
         return st
     with _cache_lock(store):
         store.close()
-        keep = list(plan.keep)
+        keep = list(plan.keep_more)
         written, failed = _repack(store, plan, st)
         for pid in failed:
             keep.extend(r for r in plan.copy if r[1] == pid)
         st.packs_repacked = len(plan.repack_packs) - len(failed)
-        new = index_files([*keep, *written])
+        new = index_files([*keep, *written], plan.keep_rows)
         new_names = {n for n, _d in new}
         if new_names != set(plan.old_indexes):
             store._files.ensure_marker()
