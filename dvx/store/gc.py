@@ -30,18 +30,24 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from dvx.errors import DvxError
+from dvx.hashing import hash_bytes
 from dvx.store import pack as _pack
-from dvx.store.index import Record, decode_index, encode_index, record_problem
+from dvx.store.index import Record, record_problem
 from dvx.store.indexfiles import problem as index_problem
 from dvx.store.layout import list_files
 from dvx.store.limits import MAX_INDEX
-from dvx.store.objects import FileManifest, ObjectType, TreeManifest
+from dvx.store.objects import ObjectType, file_chunk_ids, tree_file_ids
+from dvx.store.ranges import GAP_LOCAL, GAP_REMOTE, MAX_BATCH, batches, coalesce
 from dvx.store.store import ObjectStore
+
+if TYPE_CHECKING:
+    from dvx.store.gctable import Table
 
 INDEX_ENTRIES = 1 << 18  # records per compacted index file (12.5 MiB)
 QUARANTINE = "quarantine"
@@ -74,20 +80,20 @@ def mark(stores: Sequence[ObjectStore], roots: Iterable[tuple[bytes, ObjectType]
             if raw is None:
                 continue
             try:
-                entries = TreeManifest.decode(raw).entries
+                fids = tree_file_ids(raw)  # ids only: gc writes no path
             except ValueError as e:
                 res.unwalkable[oid] = f"is not a valid tree manifest ({e})"
                 continue
-            for ent in entries:
-                if ent.file_oid not in res.live:
-                    res.live.add(ent.file_oid)
-                    files.append(ent.file_oid)
+            for fid in fids:
+                if fid not in res.live:
+                    res.live.add(fid)
+                    files.append(fid)
         elif otype == ObjectType.FILE:
             files.append(oid)
     for k in range(0, len(files), _BATCH):
-        for foid, raw in _read_many(stores, files[k : k + _BATCH], res):
+        for foid, data in _read_many(stores, files[k : k + _BATCH], res):
             try:
-                res.live.update(c.oid for c in FileManifest.decode(raw).chunks)
+                res.live.update(file_chunk_ids(data))
             except ValueError as e:
                 res.unwalkable[foid] = f"is not a valid file manifest ({e})"
     return res
@@ -106,17 +112,20 @@ def _read_one(stores: Sequence[ObjectStore], oid: bytes, res: MarkResult) -> byt
     return None
 
 
-def _read_many(stores: Sequence[ObjectStore], oids: list[bytes], res: MarkResult) -> list[tuple[bytes, bytes]]:
-    """Verified bytes of ``oids`` (batched per store; one by one after a failure)."""
-    first = stores[0] if stores else None
-    held = [o for o in oids if first is not None and first.has(o)]
-    out: list[tuple[bytes, bytes]] = []
-    if first is not None and held:
-        try:
-            out = list(first.get_many(held))
-            held = []
-        except DvxError:
-            out = []
+def _read_many(stores: Sequence[ObjectStore], oids: list[bytes], res: MarkResult) -> list[tuple[bytes, bytes | memoryview]]:
+    """Verified bytes of ``oids`` (batched per store, as views of the read buffers; one by one after a failure)."""
+    out: list[tuple[bytes, bytes | memoryview]] = []
+    if stores:
+        first = stores[0]
+        idx = first._ensure_index()
+        recs = [r for r in map(idx.record, oids) if r is not None]  # one lookup each: gc asks for 20,000
+        if recs:
+            try:
+                out = list(_views(first, [first._checked(r) for r in recs]))
+            except DvxError:
+                out = []
+    if len(out) == len(oids):
+        return out
     got = {o for o, _ in out}
     for o in oids:
         if o not in got:
@@ -124,6 +133,24 @@ def _read_many(stores: Sequence[ObjectStore], oids: list[bytes], res: MarkResult
             if raw is not None:
                 out.append((o, raw))
     return out
+
+
+def _views(store: ObjectStore, recs: list[Record]) -> Iterator[tuple[bytes, bytes | memoryview]]:
+    """``(id, verified bytes)`` of checked records of ``store``, read in coalesced ranges: an object
+    stored raw is a view of the read buffer once its length and hash match its record and id; any
+    other (compressed, short, not matching) goes through the store's decoder, which decompresses it
+    or raises naming it. ``ObjectStore.get_views`` with one call per object, not four."""
+    recs.sort(key=lambda r: (r[1], r[2]))
+    for batch in batches(coalesce(recs, GAP_LOCAL if store.local else GAP_REMOTE), MAX_BATCH // 4):
+        datas = store._read_ranges([(p, s, e) for p, s, e, _m in batch])
+        for (_p, s, _e, members), data in zip(batch, datas, strict=True):
+            view = memoryview(data)
+            for r in members:
+                a = r[2] - s
+                blob: bytes | memoryview = view[a : a + r[3]]
+                if r[6] or len(blob) != r[4] or hash_bytes(blob) != r[0]:
+                    blob = store._decode_view(r, blob)
+                yield r[0], blob
 
 
 # ------------------------------------------------------------------ plan
@@ -149,12 +176,22 @@ class GcPlan:
     young_indexes: int = 0
     damaged_indexes: list[str] = field(default_factory=list)
     old_indexes: list[str] = field(default_factory=list)  # replaced by the compacted ones
-    keep: list[Record] = field(default_factory=list)  # home records in packs that stay
+    # The records the compacted index lists again: home records in packs that stay (a numpy record
+    # array, dvx.store.gctable), then records of protected packs carried over (``keep`` joins them).
+    keep_rows: Any = None
+    keep_more: list[Record] = field(default_factory=list)
     copy: list[Record] = field(default_factory=list)  # home records in packs to repack, in copy order
     pack_size: int = 32 << 20
     quarantine_bytes: int = 0
     packs: int = 0  # packs present
     new_indexes: list[str] = field(default_factory=list)  # the compacted index files (names)
+
+    @property
+    def keep(self) -> list[Record]:
+        """Every record the compacted index lists again, but the repacked ones (built on each call)."""
+        from dvx.store.gctable import to_records
+
+        return (to_records(self.keep_rows) if self.keep_rows is not None else []) + self.keep_more
 
     @property
     def new_pack_bytes(self) -> int:
@@ -187,31 +224,29 @@ class GcPlan:
 
 
 def split_packs(recs: list[Record], pack_size: int) -> list[list[Record]]:
-    """``recs`` cut into packs as a writer cuts them: a pack closes once its blobs reach ``pack_size``."""
+    """``recs`` cut into packs as the repack cuts them: chunks and metadata objects (manifests, profiles,
+    results) into packs of their own, as a writer keeps them; a pack closes once its blobs reach
+    ``pack_size``; the packs still open at the end close last, chunks first."""
     out: list[list[Record]] = []
-    cur: list[Record] = []
-    size = 0
+    cur: list[list[Record]] = [[], []]
+    size = [0, 0]
     for r in recs:
-        cur.append(r)
-        size += r[3]
-        if size >= pack_size:
-            out.append(cur)
-            cur, size = [], 0
-    if cur:
-        out.append(cur)
+        m = int(r[5] != ObjectType.CHUNK)
+        cur[m].append(r)
+        size[m] += r[3]
+        if size[m] >= pack_size:
+            out.append(cur[m])
+            cur[m], size[m] = [], 0
+    out += [g for g in cur if g]
     return out
 
 
-def index_files(recs: Iterable[Record]) -> list[tuple[str, bytes]]:
-    """``(name, bytes)`` of the compacted index files listing ``recs`` (sorted by id, ``INDEX_ENTRIES`` each)."""
-    from dvx.hashing import hash_bytes
+def index_files(recs: Iterable[Record], rows: Any = None) -> list[tuple[str, bytes]]:
+    """``(name, bytes)`` of the compacted index files listing ``rows`` (a record array) then ``recs``
+    (sorted by id, ``INDEX_ENTRIES`` each; an id listed twice keeps its last record)."""
+    from dvx.store.gctable import index_files as _encode
 
-    by_id = sorted({r[0]: r for r in recs}.items())
-    out = []
-    for k in range(0, len(by_id), INDEX_ENTRIES):
-        data = encode_index(r for _o, r in by_id[k : k + INDEX_ENTRIES])
-        out.append((hash_bytes(data).hex(), data))
-    return out
+    return _encode(recs, INDEX_ENTRIES, rows)
 
 
 def quarantine_bytes(store: ObjectStore) -> int:
@@ -230,102 +265,122 @@ def plan_gc(store: ObjectStore, live: AbstractSet[bytes], *, repack: float = 0.5
     """What a gc of ``store`` keeping ``live`` would do (see the module docstring). Writes nothing."""
     now = time.time() if now is None else now
     plan = GcPlan(store.display_root, grace, repack, pack_size=store.pack_size)
-    packs = {bytes.fromhex(n): v for n, v in list_files(store.fs, store.local, f"{store.root}/packs").items()}
+    fs = None if store.local else store.fs  # a local store lists with os (importing fsspec costs 50 ms)
+    packs = {bytes.fromhex(n): v for n, v in list_files(fs, store.local, f"{store.root}/packs").items()}
     plan.packs = len(packs)
-    names = list_files(store.fs, store.local, f"{store.root}/index")
+    names = list_files(fs, store.local, f"{store.root}/index")
     young_names = {n for n, (_s, m) in names.items() if now - m < grace}
     plan.young_indexes = len(young_names)
     files = store._files
     store._files.check_format()
-    by_file: dict[str, dict[bytes, Record]] = {}
+    good: dict[str, bytes] = {}
     # An index file over the cap is never read (a hostile remote's 1 GiB "index"): it counts as damaged.
     for n, data in files.read(sorted(n for n, (size, _m) in names.items() if size <= MAX_INDEX)).items():
-        why = index_problem(n, data)
-        if why is None:
-            try:
-                by_file[n] = decode_index(data)
-            except ValueError:
-                why = "does not parse"
-        if why is not None:
+        if index_problem(n, data) is None:
+            good[n] = data
+        else:
             plan.damaged_indexes.append(n)
-    plan.damaged_indexes += sorted(set(names) - set(by_file) - set(plan.damaged_indexes))
-    protected = {p for p, (_s, m) in packs.items() if now - m < grace}
-    for n in young_names & set(by_file):
-        protected.update(r[1] for r in by_file[n].values())
-    plan.young_packs = len({p for p, (_s, m) in packs.items() if now - m < grace})
-    plan.old_indexes = sorted(set(by_file) - young_names)
-    recs: dict[bytes, list[Record]] = {}
-    for n in sorted(by_file):
-        for oid, r in by_file[n].items():
-            recs.setdefault(oid, []).append(r)
-    live_in: dict[bytes, int] = {}
-    for oid, rs in recs.items():
-        if oid in live:
-            for r in rs:
-                live_in[r[1]] = live_in.get(r[1], 0) + r[3]
-    homes = _homes(recs, live, packs, protected, live_in)
-    _packs(plan, packs, protected, homes, recs, live, store.max_chunk)
-    # Records of protected packs that only an old index file lists stay listed (whatever their object).
-    in_old = {r for n in plan.old_indexes for r in by_file[n].values() if r[1] in protected}
-    young_listed = {r for n in young_names & set(by_file) for r in by_file[n].values()}
-    plan.keep = [r for r in plan.keep if r[1] not in protected or r not in young_listed]
-    plan.keep += sorted(in_old - young_listed - set(plan.keep))
+    plan.damaged_indexes += sorted(set(names) - set(good) - set(plan.damaged_indexes))
+    young = {p for p, (_s, m) in packs.items() if now - m < grace}
+    plan.young_packs = len(young)
+    plan.old_indexes = sorted(set(good) - young_names)
+    from dvx.store.gctable import Table
+
+    t = Table([(n, good[n]) for n in sorted(good)], live)
+    protected = young | {t.pids[c] for c in t.young_packs(young_names)}
+    _packs(plan, packs, protected, t, store.max_chunk)
+    _young_listed(plan, t, protected, young_names)
     plan.quarantine_bytes = quarantine_bytes(store)
     placed = _placeholder(plan)
     for r in placed:  # left by a gc that crashed before its index: the repack writes it again
         plan.orphans.pop(r[1], None)
-    plan.new_indexes = [n for n, _d in index_files([*plan.keep, *placed])]
+    plan.new_indexes = [n for n, _d in index_files([*plan.keep_more, *placed], plan.keep_rows)]
     return plan
 
 
-def _homes(recs: dict[bytes, list[Record]], live: AbstractSet[bytes], packs: dict[bytes, tuple[int, float]],
-           protected: set[bytes], live_in: dict[bytes, int]) -> dict[bytes, Record]:
-    """One record per live object: in a present pack, a protected one first, else the one with most live bytes."""
-    out: dict[bytes, Record] = {}
-    for oid, rs in recs.items():
-        if oid not in live:
-            continue
-        # A pack that is not there is never a home while another copy is (an index may name a lost pack).
-        best = max(rs, key=lambda r: (r[1] in packs, r[1] in protected, live_in.get(r[1], 0), r[1]))
-        out[oid] = best
-    return out
+def _packs(plan: GcPlan, packs: dict[bytes, tuple[int, float]], protected: set[bytes], t: Table, max_chunk: int) -> None:
+    import numpy as np
 
+    from dvx.store.gctable import to_records
 
-def _packs(plan: GcPlan, packs: dict[bytes, tuple[int, float]], protected: set[bytes],
-           homes: dict[bytes, Record], recs: dict[bytes, list[Record]], live: AbstractSet[bytes], max_chunk: int) -> None:
-    by_pack: dict[bytes, list[Record]] = {}
-    for r in homes.values():
-        by_pack.setdefault(r[1], []).append(r)
-    named = {r[1] for rs in recs.values() for r in rs}
+    npk = len(t.pids)
+    prot = np.array([p in protected for p in t.pids], bool)
+    # Homes: per live object, the record in a present pack, a protected one first, else in the
+    # pack with the most live bytes (then the highest pack id), else the first listed.
+    live_in = np.bincount(t.pk[t.live], weights=t.stored[t.live], minlength=npk).astype(np.int64)
+    rank_key = sorted(range(npk), key=lambda c: (t.pids[c] in packs, bool(prot[c]), int(live_in[c]), t.pids[c]))
+    rank = np.empty(npk, np.int64)
+    rank[rank_key] = np.arange(npk)
+    idx = np.flatnonzero(t.live)
+    order = idx[np.lexsort((idx, -rank[t.pk[idx]], t.obj[idx]))]
+    head = np.ones(len(order), bool)
+    head[1:] = t.obj[order][1:] != t.obj[order][:-1]
+    homes = order[head]
+    hcount = np.bincount(t.pk[homes], minlength=npk)
+    hsum = np.bincount(t.pk[homes], weights=t.stored[homes], minlength=npk).astype(np.int64)
+    code = {p: c for c, p in enumerate(t.pids)}
+    copy_codes: set[int] = set()
     for pid, (size, _m) in packs.items():
         if pid in protected:
             continue
-        mine = by_pack.get(pid)
-        if pid not in named:
+        c = code.get(pid)
+        if c is None:
             if plan.damaged_indexes:
                 plan.kept_orphans += 1
             else:
                 plan.orphans[pid] = size
-        elif not mine:
+        elif not hcount[c]:
             plan.delete[pid] = size
         else:
-            used = sum(r[3] for r in mine) + len(mine) * _pack.ENTRY_SIZE + _pack.TRAILER_SIZE
-            sane = not any(record_problem(r, max_chunk) for r in mine)  # a hostile record is never copied
-            if sane and size > 0 and (size - used) / size > plan.repack:
-                plan.repack_packs[pid] = size
+            used = int(hsum[c]) + int(hcount[c]) * _pack.ENTRY_SIZE + _pack.TRAILER_SIZE
+            if size > 0 and (size - used) / size > plan.repack and _sane(t, homes, c, max_chunk):
+                plan.repack_packs[pid] = size  # a hostile record is never copied
+                copy_codes.add(c)
             elif size > used:
                 plan.kept_garbage[pid] = size - used
-    for pid, rs in by_pack.items():
-        target = plan.copy if pid in plan.repack_packs else plan.keep
-        target.extend(sorted(rs, key=lambda r: r[2]))
-    plan.copy.sort(key=lambda r: (r[1], r[2]))
+    # Records in pack order (pack id, offset), ties in the order objects were first listed.
+    pack_rank = np.empty(npk, np.int64)
+    pack_rank[sorted(range(npk), key=t.pids.__getitem__)] = np.arange(npk)
+    first_seen = np.empty(len(t.first), np.int64)
+    first_seen[np.argsort(t.first, kind="stable")] = np.arange(len(t.first))
+    homes = homes[np.lexsort((first_seen[t.obj[homes]], t.a["offset"][homes], pack_rank[t.pk[homes]]))]
+    to_copy = np.isin(t.pk[homes], np.array(sorted(copy_codes), np.int64))
+    plan.copy = to_records(t.a[homes[to_copy]])
+    plan.keep_rows = t.a[homes[~to_copy]]
     plan.live_objects = len(homes)
-    plan.live_bytes = sum(r[3] for r in homes.values())
-    for oid, rs in recs.items():
-        if oid in live or any(r[1] in protected for r in rs):
-            continue
-        plan.garbage_objects += 1
-        plan.garbage_bytes += rs[0][3]
+    plan.live_bytes = int(t.stored[homes].sum())
+    # Garbage: objects not live, none of whose records is in a protected pack (first record's size).
+    in_prot = np.bincount(t.obj, weights=prot[t.pk], minlength=len(t.first)) > 0 if len(t.obj) else np.zeros(0, bool)
+    gone = ~(t.live[t.first] | in_prot)
+    plan.garbage_objects = int(gone.sum())
+    plan.garbage_bytes = int(t.stored[t.first[gone]].sum())
+
+
+def _sane(t: Table, homes: Any, c: int, max_chunk: int) -> bool:
+    from dvx.store.gctable import to_records
+
+    return not any(record_problem(r, max_chunk) for r in to_records(t.a[homes[t.pk[homes] == c]]))
+
+
+def _young_listed(plan: GcPlan, t: Table, protected: set[bytes], young_names: AbstractSet[str]) -> None:
+    """Records of protected packs that only an old index file lists stay listed (whatever their object);
+    the ones a young index file lists are left to it."""
+    import numpy as np
+
+    from dvx.store.gctable import to_records
+
+    if not protected or not len(t.a):
+        return
+    prot = np.array([p in protected for p in t.pids], bool)[t.pk]
+    young = np.array([n in young_names for n in t.names], bool)[t.file]
+    in_old = set(to_records(t.a[prot & ~young]))
+    young_listed = set(to_records(t.a[young]))
+    rows = plan.keep_rows
+    rp = np.flatnonzero(np.array([p in protected for p in rows["pack"].tolist()], bool))
+    kp = to_records(rows[rp])
+    drop = np.array([r in young_listed for r in kp], bool)
+    plan.keep_rows = np.delete(rows, rp[drop]) if len(kp) else rows
+    plan.keep_more = sorted(in_old - young_listed - {r for r, d in zip(kp, drop, strict=True) if not d})
 
 
 def _placeholder(plan: GcPlan) -> list[Record]:

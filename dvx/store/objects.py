@@ -25,6 +25,8 @@ MANIFEST_VERSION = 1
 _MANIFEST_HEAD = struct.Struct("<4sHHQQ")
 # FileManifest record: chunk id 16s | chunk size u32 (chunks are <= max_size, far below 4 GiB)
 _CHUNK_REC = struct.Struct("<16sI")
+_CHUNK_ID = struct.Struct("<16s4x")
+_CHUNK_SIZE = struct.Struct("<16xI")
 # TreeManifest record head: file id 16s | size u64 | mode u8 | path length u32; then the path
 _TREE_REC = struct.Struct("<16sQBI")
 _MODE_EXEC = 0x01
@@ -80,22 +82,8 @@ class FileManifest:
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview) -> FileManifest:
         """Parse ``encode()``'s output; ValueError saying what is wrong."""
-        count, total = _decode_head(data, FILE_MAGIC, "file manifest")
-        if count > MAX_FILE_CHUNKS:
-            raise ValueError(f"file manifest: {count} chunks is over the limit of {MAX_FILE_CHUNKS}")
-        body = memoryview(data)[_MANIFEST_HEAD.size :]
-        if len(body) != count * _CHUNK_REC.size:
-            raise ValueError(
-                f"file manifest: {count} chunks need {count * _CHUNK_REC.size} bytes, got {len(body)}"
-            )
-        recs = _CHUNK_REC.iter_unpack(body)
-        sizes = [r[1] for r in _CHUNK_REC.iter_unpack(body)]
-        if sizes and max(sizes) > MAX_CHUNK:
-            i = next(k for k, n in enumerate(sizes) if n > MAX_CHUNK)
-            raise ValueError(f"file manifest: chunk {i} is {sizes[i]} bytes, over the {MAX_CHUNK}-byte limit")
-        if sum(sizes) != total:
-            raise ValueError(f"file manifest: size field {total} != sum of chunk sizes {sum(sizes)}")
-        return cls(tuple(starmap(ChunkRef, recs)))
+        body = _file_body(data)
+        return cls(tuple(starmap(ChunkRef, _CHUNK_REC.iter_unpack(body))))
 
     @property
     def oid(self) -> bytes:
@@ -242,3 +230,67 @@ def _decode_head(data: bytes | bytearray | memoryview, magic: bytes, what: str) 
     if flags:
         raise ValueError(f"{what}: unknown flags {flags:#x}")
     return count, total
+
+
+def _file_body(data: bytes | bytearray | memoryview) -> memoryview:
+    """The chunk records of a file manifest, every field checked; ValueError saying what is wrong."""
+    count, total = _decode_head(data, FILE_MAGIC, "file manifest")
+    if count > MAX_FILE_CHUNKS:
+        raise ValueError(f"file manifest: {count} chunks is over the limit of {MAX_FILE_CHUNKS}")
+    body = memoryview(data)[_MANIFEST_HEAD.size :]
+    if len(body) != count * _CHUNK_REC.size:
+        raise ValueError(f"file manifest: {count} chunks need {count * _CHUNK_REC.size} bytes, got {len(body)}")
+    sizes = [r[0] for r in _CHUNK_SIZE.iter_unpack(body)]
+    if sizes and max(sizes) > MAX_CHUNK:
+        i = next(k for k, n in enumerate(sizes) if n > MAX_CHUNK)
+        raise ValueError(f"file manifest: chunk {i} is {sizes[i]} bytes, over the {MAX_CHUNK}-byte limit")
+    if sum(sizes) != total:
+        raise ValueError(f"file manifest: size field {total} != sum of chunk sizes {sum(sizes)}")
+    return body
+
+
+def file_chunk_ids(data: bytes | bytearray | memoryview) -> list[bytes]:
+    """The chunk ids a file manifest lists, with every check of ``FileManifest.decode`` but no
+    objects built (gc's mark reads thousands); ValueError saying what is wrong."""
+    n = len(data)
+    if _MANIFEST_HEAD.size <= n <= MAX_MANIFEST:  # the checks of _file_body, inline (20,000 calls)
+        magic, version, flags, count, total = _MANIFEST_HEAD.unpack_from(data, 0)
+        if magic == FILE_MAGIC and version == MANIFEST_VERSION and not flags and n == _MANIFEST_HEAD.size + count * _CHUNK_REC.size:
+            if count == 1:  # most files are one chunk
+                size = _CHUNK_SIZE.unpack_from(data, _MANIFEST_HEAD.size)[0]
+                if size == total and size <= MAX_CHUNK:
+                    return [bytes(data[_MANIFEST_HEAD.size : _MANIFEST_HEAD.size + 16])]
+            body = memoryview(data)[_MANIFEST_HEAD.size :]
+            sizes = [r[0] for r in _CHUNK_SIZE.iter_unpack(body)]
+            if sum(sizes) == total and (count == 0 or max(sizes) <= MAX_CHUNK):
+                return [r[0] for r in _CHUNK_ID.iter_unpack(body)]
+    return [r[0] for r in _CHUNK_ID.iter_unpack(_file_body(data))]  # raises, saying what is wrong
+
+
+def tree_file_ids(data: bytes | bytearray | memoryview) -> list[bytes]:
+    """The file manifest ids a tree manifest lists, its framing, mode bits and size field checked
+    but not its paths (for gc's mark, which writes no path: ``TreeManifest.decode`` guards every
+    path that reaches a disk); ValueError saying what is wrong."""
+    count, total = _decode_head(data, TREE_MAGIC, "tree manifest")
+    n = len(data)
+    if count > (n - _MANIFEST_HEAD.size) // (_TREE_REC.size + 1):
+        raise ValueError(f"tree manifest: truncated: {count} entries cannot fit in {n} bytes")
+    unpack = _TREE_REC.unpack_from
+    rsize = _TREE_REC.size
+    pos, size_sum, ids = _MANIFEST_HEAD.size, 0, []
+    for i in range(count):
+        if pos + rsize > n:
+            raise ValueError(f"tree manifest: truncated at entry {i} of {count}")
+        oid, size, mode, plen = unpack(data, pos)
+        if mode & ~_MODE_EXEC:
+            raise ValueError(f"tree manifest: entry {i} has unknown mode bits {mode:#x}")
+        pos += rsize + plen
+        if pos > n:
+            raise ValueError(f"tree manifest: truncated path at entry {i} of {count}")
+        ids.append(oid)
+        size_sum += size
+    if pos != n:
+        raise ValueError(f"tree manifest: {n - pos} trailing bytes after {count} entries")
+    if size_sum != total:
+        raise ValueError(f"tree manifest: size field {total} != sum of entry sizes {size_sum}")
+    return ids

@@ -28,6 +28,7 @@ from dvx.store.blob import decode_blob
 from dvx.store.gc import GcPlan, index_files
 from dvx.store.index import Record
 from dvx.store.layout import put_file
+from dvx.store.objects import ObjectType
 from dvx.store.ranges import GAP_LOCAL, GAP_REMOTE, coalesce
 from dvx.store.store import ObjectStore
 
@@ -77,12 +78,12 @@ def apply_gc(store: ObjectStore, plan: GcPlan) -> GcStats:
         return st
     with _cache_lock(store):
         store.close()
-        keep = list(plan.keep)
+        keep = list(plan.keep_more)
         written, failed = _repack(store, plan, st)
         for pid in failed:
             keep.extend(r for r in plan.copy if r[1] == pid)
         st.packs_repacked = len(plan.repack_packs) - len(failed)
-        new = index_files([*keep, *written])
+        new = index_files([*keep, *written], plan.keep_rows)
         new_names = {n for n, _d in new}
         if new_names != set(plan.old_indexes):
             store._files.ensure_marker()
@@ -121,7 +122,8 @@ def _repack(store: ObjectStore, plan: GcPlan, st: GcStats) -> tuple[list[Record]
     failed: set[bytes] = set()
     if not plan.copy:
         return out, failed
-    builder: _pack.PackBuilder | None = None
+    # Chunks and metadata objects into packs of their own, cut as ``split_packs`` plans them.
+    builders: dict[bool, _pack.PackBuilder] = {}
     by_pack: dict[bytes, list[Record]] = {}
     for r in plan.copy:
         by_pack.setdefault(r[1], []).append(r)
@@ -133,18 +135,20 @@ def _repack(store: ObjectStore, plan: GcPlan, st: GcStats) -> tuple[list[Record]
                 st.repack_refused[pid] = blobs
                 continue
             for r, blob in blobs:
+                meta = r[5] != ObjectType.CHUNK
+                builder = builders.get(meta)
                 if builder is None:
-                    builder = (_pack.LocalPackBuilder(None, store.root, fsync=True) if store.local
-                               else _pack.PackBuilder(store.fs, store.root))
+                    builder = builders[meta] = (_pack.LocalPackBuilder(None, store.root, fsync=True) if store.local
+                                                else _pack.PackBuilder(store.fs, store.root))
                 builder.add(r[0], r[5], r[6], r[4], blob)
                 if builder.size >= plan.pack_size:
+                    del builders[meta]
                     out.extend(_finish(builder, st))
-                    builder = None
-        if builder is not None:
-            out.extend(_finish(builder, st))
-            builder = None
+        for meta in (False, True):
+            if meta in builders:
+                out.extend(_finish(builders.pop(meta), st))
     except BaseException:
-        if builder is not None:
+        for builder in builders.values():
             with contextlib.suppress(OSError):
                 builder.abort()
         raise

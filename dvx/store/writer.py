@@ -62,7 +62,10 @@ class StoreWriter:
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
         self.stats = WriterStats()
+        # Chunks and metadata (manifests, profiles, results) go to packs of their own,
+        # so reading every manifest (gc's mark, fsck) is a few sequential reads.
         self._builder: _pack.PackBuilder | None = None
+        self._meta: _pack.PackBuilder | None = None
         self._written: set[bytes] = set()
         self._finished: list[_pack.FinishedPack] = []
         self._unindexed = 0
@@ -216,25 +219,42 @@ class StoreWriter:
             out = res.result() if isinstance(res, Future) else res
             self._store_blob(oid, otype, data, out)
 
+    def _new_builder(self) -> _pack.PackBuilder:
+        if self.store.local:
+            return _pack.LocalPackBuilder(None, self.store.root, fsync=self.store.fsync)
+        return _pack.PackBuilder(self.store.fs, self.store.root)
+
     def _store_blob(self, oid: bytes, otype: int, data: bytes | memoryview, compressed: bytes | None) -> None:
-        if self._builder is None:
-            if self.store.local:
-                self._builder = _pack.LocalPackBuilder(None, self.store.root, fsync=self.store.fsync)
+        meta = otype != ObjectType.CHUNK
+        b = self._meta if meta else self._builder
+        if b is None:
+            b = self._new_builder()
+            if meta:
+                self._meta = b
             else:
-                self._builder = _pack.PackBuilder(self.store.fs, self.store.root)
+                self._builder = b
         blob = data if compressed is None else compressed
-        self._builder.add(oid, otype, 0 if compressed is None else FLAG_ZSTD, len(data), blob)
+        b.add(oid, otype, 0 if compressed is None else FLAG_ZSTD, len(data), blob)
         self.stats.bytes_in += len(data)
         self.stats.bytes_stored += len(blob)
         self.stats.objects_added += 1
-        if self._builder.size >= self.store.pack_size:
-            self._finish_pack()
+        if b.size >= self.store.pack_size:
+            if meta:
+                # The chunks a manifest lists are in earlier chunk packs or the open one:
+                # that one is finished first, so no index names a manifest without its chunks.
+                self._finish_pack(False)
+            self._finish_pack(meta)
 
-    def _finish_pack(self) -> None:
-        b = self._builder
-        if b is None or not b.records:
+    def _finish_pack(self, meta: bool) -> None:
+        if meta:
+            b, self._meta = self._meta, None
+        else:
+            b, self._builder = self._builder, None
+        if b is None:
             return
-        self._builder = None
+        if not b.records:
+            b.abort()
+            return
         if isinstance(b, _pack.LocalPackBuilder):
             # fsync is the slow part of a local pack (disk bound): it runs on a
             # thread while the next pack fills; the index waits for it.
@@ -330,7 +350,8 @@ class StoreWriter:
         self._check()
         try:
             self._drain(0)
-            self._finish_pack()
+            self._finish_pack(False)  # chunks before the manifests that list them
+            self._finish_pack(True)
             self._write_index()
         except BaseException as e:
             raise self._fail(e) from None
@@ -340,10 +361,11 @@ class StoreWriter:
             if isinstance(item[3], Future):
                 item[3].cancel()
         self._pending.clear()
-        b, self._builder = self._builder, None
-        if b is not None:
-            with contextlib.suppress(OSError):
-                b.abort()
+        for b in (self._builder, self._meta):
+            if b is not None:
+                with contextlib.suppress(OSError):
+                    b.abort()
+        self._builder = self._meta = None
 
     def _close(self) -> None:
         self._closed = True

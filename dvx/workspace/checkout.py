@@ -43,8 +43,9 @@ def _check_chunks(ws: Workspace, shown: str, m: FileManifest) -> None:
     cache = ws.cache
     for ref in m.chunks:
         e = cache.locate(ref.oid)
-        if e is None:
-            continue  # reported by the read that needs it
+        if e is None:  # its manifest is here (chunks and manifests are in separate packs): say how to get it
+            raise ObjectMissingError(f"{shown}: chunk {to_hex(ref.oid)} is not in the cache",
+                                     "run `dvx pull` (or `dvx fetch`) to get it")
         if e.raw_length != ref.size:
             raise CorruptObjectError(
                 f"{shown}: chunk {to_hex(ref.oid)} is {e.raw_length} bytes in the cache, "

@@ -169,9 +169,16 @@ def test_mostly_garbage_pack_is_repacked_and_still_reads(tmp_path: Path) -> None
     repo = _repo(tmp_path, replaced=7)
     old_packs = {p.name for p in (repo / ".dvx" / "cache" / "packs").rglob("*") if len(p.name) == 32}
     out = _gc(repo, "-w")["stores"][0]
-    assert out["packs_repacked"] == 1 and out["done"]["packs_written"] == 1 and out["done"]["packs_repacked"] == 1
+    # A's chunk pack and A's manifest pack (its tree and 10 file manifests, 3 of them kept): each rewritten
+    # into one new pack (chunks and manifests apart, as a writer keeps them).
+    assert out["packs_repacked"] == 2 and out["done"]["packs_written"] == 2 and out["done"]["packs_repacked"] == 2
     new_packs = {p.name for p in (repo / ".dvx" / "cache" / "packs").rglob("*") if len(p.name) == 32}
-    assert len(old_packs - new_packs) == 1 and len(new_packs - old_packs) == 1
+    assert len(old_packs - new_packs) == 2 and len(new_packs - old_packs) == 2
+    from dvx.store.pack import records_from_pack
+
+    kinds = [{r.otype for r in records_from_pack(p.read_bytes(), b"")}
+             for p in (repo / ".dvx" / "cache" / "packs").rglob("*") if p.name in new_packs - old_packs]
+    assert sorted(map(sorted, kinds)) == [[0], [1]]
     _checkout_identical(repo)
     assert run_dvx(repo, "fsck").returncode == 0
 
@@ -182,7 +189,7 @@ def test_below_the_repack_threshold_the_pack_stays_and_its_garbage_is_reported(t
     a, b = _closure(repo, _pointer_id(repo, "HEAD~1")), _closure(repo, _pointer_id(repo, "HEAD"))
     size0 = _pack_bytes(repo)
     text = run_dvx(repo, "gc", "-w", "-f").stdout
-    assert "kept 1 pack holding" in text and "below [gc] repack" in text
+    assert "kept 2 packs holding" in text and "below [gc] repack" in text  # A's chunk pack and manifest pack
     assert _pack_bytes(repo) == size0  # nothing rewritten
     st = _store(repo)
     assert not any(st.has(o) for o in a - b) and all(st.has(o) for o in b)
@@ -209,7 +216,7 @@ def test_grace_keeps_new_packs(tmp_path: Path) -> None:
     (repo / ".dvx" / "config.local").unlink()  # the default grace: 1h
     before = _pack_bytes(repo)
     cp = run_dvx(repo, "gc", "-w", "-f")
-    assert "kept 2 new packs" in cp.stdout and "younger than 1h" in cp.stdout
+    assert "kept 4 new packs" in cp.stdout and "younger than 1h" in cp.stdout  # a chunk and a manifest pack per add
     assert _pack_bytes(repo) == before
     (repo / ".dvx" / "config.local").write_text('[gc]\ngrace = "soon"\n')
     cp = run_dvx(repo, "gc", "-w", "-f", check=False)

@@ -64,19 +64,45 @@ def test_manifest_encodings_are_pinned() -> None:
 
 
 def test_pack_and_index_bytes_are_pinned(tmp_path: Path) -> None:
-    store = ObjectStore(LocalFileSystem(), str(tmp_path), compression=None)
-    with store.writer() as w:
-        w.put(hash_bytes(C1), ObjectType.CHUNK, C1)
-        w.put(hash_bytes(C2), ObjectType.CHUNK, C2)
-        assert w.put_manifest(FILE).hex() == FILE_OID
-        assert w.put_manifest(TREE).hex() == TREE_OID
+    # Built with the low-level pack builder: the format lets one pack mix chunks and
+    # manifests (readers must not assume otherwise), though dvx's writer puts them
+    # in separate packs (test_writer_keeps_manifests_in_packs_of_their_own).
+    from dvx.store.index import encode_index
+    from dvx.store.pack import PackBuilder
+
+    b = PackBuilder(None, str(tmp_path), local=True)
+    for oid, otype, data in ((hash_bytes(C1), ObjectType.CHUNK, C1), (hash_bytes(C2), ObjectType.CHUNK, C2),
+                             (FILE.oid, ObjectType.FILE, FILE.encode()), (TREE.oid, ObjectType.TREE, TREE.encode())):
+        b.add(oid, otype, 0, len(data), data)
+    fp = b.finish()
+    assert fp.pack_id.hex() == PACK_ID and (FILE.oid.hex(), TREE.oid.hex()) == (FILE_OID, TREE_OID)
     pack = tmp_path / "packs" / PACK_ID[:2] / PACK_ID
     assert pack.read_bytes().hex() == PACK_HEX
-    index = tmp_path / "index" / INDEX_ID
-    assert index.read_bytes().hex() == INDEX_HEX
+    index = encode_index(fp.records)
+    assert hash_bytes(index).hex() == INDEX_ID and index.hex() == INDEX_HEX
     assert sorted(decode_index(bytes.fromhex(INDEX_HEX)).values()) == sorted(
         records_from_pack(bytes.fromhex(PACK_HEX), bytes.fromhex(PACK_ID))
     )
+    (tmp_path / "index").mkdir()
+    (tmp_path / "index" / INDEX_ID).write_bytes(index)
+    store = ObjectStore(LocalFileSystem(), str(tmp_path), compression=None)
+    assert store.get_tree_manifest(bytes.fromhex(TREE_OID)) == TREE and store.get(hash_bytes(C2)) == C2
+
+
+def test_writer_keeps_manifests_in_packs_of_their_own(tmp_path: Path) -> None:
+    """The same four objects through the writer: a chunk pack, then a manifest pack, one index naming both."""
+    store = ObjectStore(LocalFileSystem(), str(tmp_path), compression=None)
+    with store.writer() as w:
+        w.put(hash_bytes(C1), ObjectType.CHUNK, C1)
+        assert w.put_manifest(FILE).hex() == FILE_OID
+        w.put(hash_bytes(C2), ObjectType.CHUNK, C2)
+        assert w.put_manifest(TREE).hex() == TREE_OID
+    packs = [p.read_bytes() for p in sorted((tmp_path / "packs").rglob("*")) if p.is_file()]
+    recs = [records_from_pack(data, hash_bytes(b"any")) for data in packs]
+    assert sorted([r.otype for r in rs] for rs in recs) == [[0, 0], [1, 2]]
+    [index] = list((tmp_path / "index").iterdir())
+    assert {r.otype for r in decode_index(index.read_bytes()).values()} == {0, 1, 2}
+    assert store.get_tree_manifest(bytes.fromhex(TREE_OID)) == TREE
 
 
 # docs/format.md, "Example of a compressed blob": a pack dvx wrote with zstd 1.

@@ -155,16 +155,23 @@ def _valid_store() -> dict[str, object]:
     """One store holding raw and zstd chunks, a FileManifest and a TreeManifest: its bytes."""
     top = Path(tempfile.mkdtemp(prefix="dvx-fuzz-"))
     try:
-        store = ObjectStore(LocalFileSystem(), str(top / "cache"), compression="zstd", fsync=False)
+        # One pack mixing chunks and manifests (the format allows it; dvx's writer keeps them apart),
+        # built with the low-level builder and the writer's per-blob compression rule.
+        from dvx.store.blob import encode_blob
+        from dvx.store.index import FLAG_ZSTD, encode_index
+        from dvx.store.pack import PackBuilder
+
         rand, text = os.urandom(3000), b"0123456789,abc\n" * 400
-        with store.writer() as w:
-            for data in (rand, text):
-                w.put(hash_bytes(data), ObjectType.CHUNK, data)
-            fm = FileManifest((ChunkRef(hash_bytes(rand), len(rand)), ChunkRef(hash_bytes(text), len(text))))
-            foid = w.put_manifest(fm)
-            toid = w.put_manifest(TreeManifest((TreeEntry(b"d/f.bin", foid, fm.size, False),)))
-        [index_name] = os.listdir(top / "cache" / "index")
-        index = (top / "cache" / "index" / index_name).read_bytes()
+        fm = FileManifest((ChunkRef(hash_bytes(rand), len(rand)), ChunkRef(hash_bytes(text), len(text))))
+        foid = fm.oid
+        tm = TreeManifest((TreeEntry(b"d/f.bin", foid, fm.size, False),))
+        toid = tm.oid
+        b = PackBuilder(None, str(top / "cache"), local=True)
+        for otype, data in ((ObjectType.CHUNK, rand), (ObjectType.CHUNK, text), (ObjectType.FILE, fm.encode()),
+                            (ObjectType.TREE, tm.encode())):
+            z = encode_blob(data)
+            b.add(hash_bytes(data), otype, 0 if z is None else FLAG_ZSTD, len(data), data if z is None else z)
+        index = encode_index(b.finish().records)
         packs = {str(p.relative_to(top / "cache")): p.read_bytes() for p in (top / "cache" / "packs").rglob("*") if p.is_file()}
         assert len(packs) == 1
         return {"index": index, "packs": packs, "file": foid, "tree": toid}
