@@ -98,8 +98,16 @@ def test_repair_killed_at_any_moment_completes_when_run_again(tmp_path: Path) ->
     """SIGKILL `dvx fsck --repair` after growing delays; each rerun exits 0 and leaves fsck clean."""
     base = _repo(tmp_path / "base", str(tmp_path / "remote"))
     want = tree_bytes(base)
+    # Delays are fractions of how long one whole repair takes here, so kills land inside it on a
+    # fast, idle machine as on a loaded one (fixed delays once all came after a repair had ended).
+    timed = tmp_path / "timed"
+    shutil.copytree(base, timed, symlinks=True)
+    _lose(timed, "zero-tail")
+    t0 = time.monotonic()
+    assert _fsck(timed, "--repair")[0] == 0
+    whole = time.monotonic() - t0
     kills = 0
-    for k, delay in enumerate((0.2, 0.4, 0.6, 0.8, 1.0, 1.3)):
+    for k, delay in enumerate(whole * f for f in (0.3, 0.5, 0.65, 0.8, 0.9, 0.97)):
         repo = tmp_path / f"run{k}"
         shutil.copytree(base, repo, symlinks=True)
         _lose(repo, "zero-tail")
