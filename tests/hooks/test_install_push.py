@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -177,23 +178,39 @@ def test_diff_and_log_from_stored_results(drepo: Path) -> None:
     assert "v3 forced" in human and "drifted (x" in human
 
 
-def test_pre_commit_framework_runs_dvx_hooks(drepo: Path, tmp_path: Path) -> None:
+def _doc_snippets() -> list[str]:
+    """The two .pre-commit-config.yaml snippets of docs/hooks.md, as the page shows them."""
+    page = (ROOT / "docs" / "hooks.md").read_text()
+    section = page[page.index("## The pre-commit framework"):]
+    section = section[: section.index("\n## ", 5)]
+    return re.findall(r"```yaml\n(.*?)```", section, re.S)
+
+
+def _pre_commit_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     exe = Path(sys.executable).parent / "pre-commit"
     if not exe.exists():
         pytest.skip("pre-commit is not installed in the venv")
-    # the hook repository: a git repo holding this project's .pre-commit-hooks.yaml
+    e = env()
+    e["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{e.get('PATH', '')}"
+    e["PRE_COMMIT_HOME"] = str(tmp_path / "pc-home")
+    return exe, e
+
+
+def test_pre_commit_framework_runs_dvx_hooks(drepo: Path, tmp_path: Path) -> None:
+    exe, e = _pre_commit_env(tmp_path)
+    snippet = _doc_snippets()[0]
+    url = re.search(r"- repo: (\S+)", snippet)
+    rev = re.search(r"rev: (\S+)", snippet)
+    assert url and rev and rev.group(1).startswith("v"), snippet
+    # this repository's hook file at the tag the snippet names (a copy: the
+    # clone under test may be shallow or carry no tags)
     hooks_repo = make_git_repo(tmp_path / "hooks-repo")
     shutil.copy(ROOT / ".pre-commit-hooks.yaml", hooks_repo / ".pre-commit-hooks.yaml")
     git(hooks_repo, "add", "-A")
     git(hooks_repo, "commit", "-qm", "hooks")
-    sha = git(hooks_repo, "rev-parse", "HEAD").stdout.strip()
+    git(hooks_repo, "tag", rev.group(1))
     run_dvx(drepo, "hooks", "uninstall")
-    (drepo / ".pre-commit-config.yaml").write_text(
-        f"repos:\n- repo: {hooks_repo}\n  rev: {sha}\n  hooks:\n  - id: dvx-check\n  - id: dvx-push\n"
-    )
-    e = env()
-    e["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{e.get('PATH', '')}"
-    e["PRE_COMMIT_HOME"] = str(tmp_path / "pc-home")
+    (drepo / ".pre-commit-config.yaml").write_text(snippet.replace(url.group(1), str(hooks_repo)))
     subprocess.run([str(exe), "install", "-t", "pre-commit", "-t", "pre-push"], cwd=drepo, env=e, check=True,
                    capture_output=True)
     git(drepo, "add", ".pre-commit-config.yaml")
@@ -215,3 +232,19 @@ def test_pre_commit_framework_runs_dvx_hooks(drepo: Path, tmp_path: Path) -> Non
     cp = subprocess.run(["git", "push", "-q", "origin", "main"], cwd=drepo, env=e, capture_output=True, text=True)
     assert cp.returncode == 0, cp.stdout + cp.stderr
     assert any((tmp_path / "dvx-remote").rglob("*")) and git(bare, "rev-parse", "main").returncode == 0
+
+
+def test_pre_commit_local_snippet_refuses_bad_data(drepo: Path, tmp_path: Path) -> None:
+    exe, e = _pre_commit_env(tmp_path)
+    run_dvx(drepo, "hooks", "uninstall")
+    (drepo / ".pre-commit-config.yaml").write_text(_doc_snippets()[1])
+    subprocess.run([str(exe), "install", "-t", "pre-commit"], cwd=drepo, env=e, check=True, capture_output=True)
+    git(drepo, "add", ".pre-commit-config.yaml")
+    cp = subprocess.run(["git", "commit", "-qm", "pc"], cwd=drepo, env=e, capture_output=True, text=True)
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    write_csv(drepo / DATA, seed=14, labels=("a", "b", "nope"))
+    run_dvx(drepo, "add", DATA)
+    git(drepo, "add", "-A")
+    cp = subprocess.run(["git", "commit", "-qm", "bad"], cwd=drepo, env=e, capture_output=True, text=True)
+    out = cp.stdout + cp.stderr
+    assert cp.returncode != 0 and "dvx check" in out and "expect_column_values_to_be_in_set" in out, out
