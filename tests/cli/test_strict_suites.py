@@ -8,6 +8,7 @@ exception raised while GX evaluates is one line too.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +227,46 @@ def _random_repo(factory: pytest.TempPathFactory, make: Any) -> Path:
         run_dvx(repo, "add", "data/t.parquet")
         _REPO["r"] = repo
     return _REPO["r"]
+
+
+def test_progress_and_gx_time_shown_on_a_terminal_not_when_piped(srepo: Path) -> None:
+    """A terminal gets the reading line on stderr while the slow great_expectations path runs (it
+    imports for seconds, past the one-second delay); a pipe gets no progress, only the timing note."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from dvxtest import env
+
+    _suite(srepo, [{"type": BETWEEN, "kwargs": {"column": "x", "min_value": 3, "row_condition": "s4 > 2",
+                                                "condition_parser": "pandas"}}])
+    out_m, out_s = pty.openpty()
+    err_m, err_s = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "dvx", "validate"], cwd=srepo, env=env(),
+                            stdin=subprocess.DEVNULL, stdout=out_s, stderr=err_s)
+    os.close(out_s)
+    os.close(err_s)
+    chunks: dict[int, bytes] = {out_m: b"", err_m: b""}
+    import select
+
+    open_fds = [out_m, err_m]
+    while open_fds:
+        ready, _, _ = select.select(open_fds, [], [], 60)
+        assert ready, "dvx validate produced nothing for 60 s"
+        for fd in ready:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:  # EIO: the child closed its end of the terminal
+                data = b""
+            if data:
+                chunks[fd] += data
+            else:
+                open_fds.remove(fd)
+    assert proc.wait(60) == 0
+    err = chunks[err_m].decode()
+    assert "\r" in err and "validat" in err.lower(), repr(err)  # the progress line, redrawn in place
+    out = chunks[out_m].decode()
+    assert re.search(r"great_expectations: [0-9.]+ s", out), out  # the time the slow path took
+    piped = run_dvx(srepo, "validate")
+    assert "\r" not in piped.stderr and "great_expectations" in piped.stdout

@@ -145,3 +145,33 @@ def test_a_bound_suite_that_is_not_staged_is_named_and_git_add_fixes_it(drepo: P
     cp = _commit(drepo, "bind extra")
     assert cp.returncode == 0, cp.stderr
     assert _subject(drepo) == "bind extra"
+
+
+def test_a_suite_only_commit_in_a_clone_without_the_data_names_dvx_pull_which_fixes_it(
+        drepo: Path, tmp_path: Path) -> None:
+    from hintkit import commands, follow
+
+    run_dvx(drepo, "remote", "add", "-d", "store", str(tmp_path / "remote"))
+    git(drepo, "add", "-A")
+    assert _commit(drepo, "remote").returncode == 0
+    run_dvx(drepo, "push")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(drepo), str(clone))
+    for k, v in (("user.name", "dvx test"), ("user.email", "test@example.invalid")):
+        git(clone, "config", k, v)
+    run_dvx(clone, "hooks", "install")
+    (clone / SUITE_FILE).write_text(_tight())
+    git(clone, "add", SUITE_FILE)
+    cp = _commit(clone, "tighten")
+    # the data the suite binds is not in this clone's cache: refused, and the hint names the fix
+    assert cp.returncode != 0 and _subject(clone) == "remote", cp.stderr
+    assert "not in the cache" in cp.stderr and DATA in cp.stderr
+    assert commands(cp)[0] == "dvx pull"
+    follow(clone, "dvx pull")
+    cp = _commit(clone, "tighten")
+    # now the data is there and is checked: it fails the tightened suite (a real verdict, not a gap)
+    assert cp.returncode != 0 and "not in the cache" not in cp.stderr, cp.stderr
+    assert "expect_column_values_to_be_between" in cp.stdout + cp.stderr
+    (clone / SUITE_FILE).write_text(json.dumps(SUITE, indent=1).replace('"max_value": 10', '"max_value": 11'))
+    git(clone, "add", SUITE_FILE)
+    assert _commit(clone, "loosen").returncode == 0 and _subject(clone) == "loosen"
