@@ -7,36 +7,26 @@ import shlex
 import subprocess
 from pathlib import Path
 
-from dvxtest import git, make_dvx_repo, run_dvx, tree_bytes, write_files
+import pytest
+from dvxtest import git, make_dvx_repo, make_git_repo, run_dvx, tree_bytes, write_files
+from hintkit import printed_hint
 
 from dvx.workspace import pointer as ptr
 
 IMAGES = {"data/images/a.png": b"a" * 3000, "data/images/b.png": b"b" * 5000, "data/images/sub/c.png": b"c" * 700}
 
 
-def _commit(repo: Path, files: dict[str, bytes], path: str, message: str) -> ptr.Pointer:
-    """Write ``files``, ``dvx add path`` and commit; the pointer committed."""
+def _commit(repo: Path, files: dict[str, bytes], paths: tuple[str, ...], message: str) -> dict[str, ptr.Pointer]:
+    """Write ``files``, ``dvx add`` the ``paths`` and commit; the pointers committed."""
     write_files(repo, files)
-    run_dvx(repo, "add", "-q", path)
+    run_dvx(repo, "add", "-q", *paths)
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", message, "--no-verify")  # no suites here: the gate has nothing to check
-    return ptr.load(repo / (path + ".dvx"))
+    return {p: ptr.load(repo / (p + ".dvx")) for p in paths}
 
 
-def _branches(tmp_path: Path, path: str, base: dict[str, bytes], ours: dict[str, bytes],
-              theirs: dict[str, bytes]) -> tuple[Path, ptr.Pointer, ptr.Pointer]:
-    """A repository where ``main`` (ours) and ``feat`` (theirs) changed ``path`` since ``base``; on main."""
-    repo = make_dvx_repo(tmp_path / "repo")
-    _commit(repo, base, path, "base")
-    git(repo, "checkout", "-qb", "feat")
-    t = _commit(repo, theirs, path, "theirs")
-    git(repo, "checkout", "-q", "main")
-    o = _commit(repo, ours, path, "ours")
-    return repo, o, t
-
-
-def _conflict_line(cp: subprocess.CompletedProcess[str]) -> str:
-    lines = [ln for ln in (cp.stdout + cp.stderr).splitlines() if ln.startswith("dvx: conflict in ")]
+def _conflict_line(cp: subprocess.CompletedProcess[str], path: str) -> str:
+    lines = [ln for ln in (cp.stdout + cp.stderr).splitlines() if ln.startswith(f"dvx: conflict in {path}: ")]
     assert len(lines) == 1, cp.stdout + cp.stderr
     return lines[0]
 
@@ -50,86 +40,95 @@ def _follow(repo: Path, line: str) -> None:
 
 
 def test_init_registers_the_driver_once(tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
+    repo = make_git_repo(tmp_path / "repo")
     (repo / ".gitattributes").write_text("*.png binary")  # the user's own, no final newline
-    make_dvx_repo(repo)
+    hint = printed_hint(run_dvx(repo, "init"))
     run_dvx(repo, "init", "--force", "-q")
     run_dvx(repo, "hooks", "install", "-q")
     text = (repo / ".gitattributes").read_text()
     assert text.startswith("*.png binary\n") and text.count("*.dvx merge=dvx") == 1, text
     assert "merge-driver %O %A %B %P" in git(repo, "config", "merge.dvx.driver").stdout
     assert git(repo, "check-attr", "merge", "--", "data/x.dvx").stdout.strip() == "data/x.dvx: merge: dvx"
-    git(repo, "add", "-A")  # init's hint stages .gitattributes with its other files
-    assert ".gitattributes" in git(repo, "diff", "--cached", "--name-only").stdout.split()
+    _follow(repo, hint)  # init's hint commits .gitattributes with its other files
+    assert git(repo, "show", "HEAD:.gitattributes").stdout == text
     run_dvx(repo, "hooks", "uninstall", "-q")
     assert git(repo, "config", "merge.dvx.driver", check=False).returncode != 0
     run_dvx(repo, "hooks", "install", "-q")  # what a clone runs: the config comes back
     assert git(repo, "config", "merge.dvx.driver").returncode == 0
 
 
-def test_different_files_of_a_directory_merge_into_the_union(tmp_path: Path) -> None:
-    ours = {"data/images/a.png": b"A" * 3100, "data/images/d.png": b"d" * 900}
-    theirs = {"data/images/new/e.png": b"e" * 1200, "data/images/b.png": b"B" * 4000}
-    repo, o, t = _branches(tmp_path, "data/images", IMAGES, ours, theirs)
-    cp = git(repo, "merge", "--no-edit", "feat", check=False)
-    assert cp.returncode == 0, cp.stdout + cp.stderr
-    merged = ptr.load(repo / "data/images.dvx")
-    assert merged.oid not in (o.oid, t.oid) and merged.files == 5
-    run_dvx(repo, "checkout", "data/images")
-    union = {**IMAGES, **ours, **theirs}
-    assert tree_bytes(repo / "data/images") == {k[len("data/images/"):]: (v, False) for k, v in union.items()}
+# One merge, three tracked paths: different files of data/union changed on each side (clean), the
+# same file of data/clash changed on both (conflict), and the single file data.csv changed on both.
+BASE = {**IMAGES, **{k.replace("images", "clash"): v for k, v in IMAGES.items()}, "data.csv": b"id\n1\n"}
+OURS = {"data/union/a.png": b"A" * 3100, "data/union/d.png": b"d" * 900, "data/clash/a.png": b"ours" * 100,
+        "data.csv": b"id\n1\n2\n"}
+THEIRS = {"data/union/new/e.png": b"e" * 1200, "data/union/b.png": b"B" * 4000,
+          "data/clash/a.png": b"theirs" * 100, "data/clash/z.png": b"z", "data.csv": b"id\n1\n3\n"}
+TRACKED = ("data/union", "data/clash", "data.csv")
+
+
+@pytest.fixture(scope="module")
+def merged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str], dict, dict]:
+    """The repository after `git merge feat` into main; git's output; ours' and theirs' pointers."""
+    repo = make_dvx_repo(tmp_path_factory.mktemp("merge") / "repo")
+    base = {k.replace("images", "union"): v for k, v in BASE.items()}
+    _commit(repo, base, TRACKED, "base")
+    git(repo, "checkout", "-qb", "feat")
+    theirs = _commit(repo, THEIRS, TRACKED, "theirs")
+    git(repo, "checkout", "-q", "main")
+    ours = _commit(repo, OURS, TRACKED, "ours")
+    return repo, git(repo, "merge", "--no-edit", "feat", check=False), ours, theirs
+
+
+def test_different_files_of_a_directory_merge_into_the_union(merged: tuple) -> None:
+    repo, cp, ours, theirs = merged
+    assert cp.returncode != 0  # the other two paths conflict
+    assert "UU data/union.dvx" not in git(repo, "status", "--porcelain").stdout
+    union = ptr.load(repo / "data/union.dvx")
+    assert union.oid not in (ours["data/union"].oid, theirs["data/union"].oid) and union.files == 5
+    run_dvx(repo, "checkout", "data/union")
+    files = {k.replace("images", "union"): v for k, v in IMAGES.items()} | {
+        k: v for k, v in {**OURS, **THEIRS}.items() if k.startswith("data/union/")}
+    assert tree_bytes(repo / "data/union") == {k[len("data/union/"):]: (v, False) for k, v in files.items()}
     # The merged pointer is the one `dvx add` writes for the union: same id, size, files and chunks.
-    run_dvx(repo, "add", "-q", "data/images")
-    assert git(repo, "status", "--porcelain").stdout == ""
-    assert ptr.load(repo / "data/images.dvx") == merged
+    run_dvx(repo, "add", "-q", "data/union")
+    assert ptr.load(repo / "data/union.dvx") == union
 
 
-def test_same_file_changed_on_both_sides_is_a_conflict_the_commands_resolve(tmp_path: Path) -> None:
-    ours = {"data/images/a.png": b"ours" * 100}
-    theirs = {"data/images/a.png": b"theirs" * 100, "data/images/z.png": b"z"}
-    repo, o, t = _branches(tmp_path, "data/images", IMAGES, ours, theirs)
-    cp = git(repo, "merge", "--no-edit", "feat", check=False)
-    assert cp.returncode != 0
-    line = _conflict_line(cp)
-    assert "data/images/a.png changed differently on both sides" in line
-    assert f"ours is dir {o.oid[:12]}" in line and f"theirs is dir {t.oid[:12]}" in line
-    assert git(repo, "status", "--porcelain").stdout.startswith("UU data/images.dvx")
-    text = (repo / "data/images.dvx").read_text()
+def test_conflicts_name_both_versions_and_the_commands_resolve_them(merged: tuple) -> None:
+    repo, cp, ours, theirs = merged
+    assert {ln[:3] + ln[3:].strip() for ln in git(repo, "status", "--porcelain").stdout.splitlines()} >= {
+        "UU data/clash.dvx", "UU data.csv.dvx"}
+    clash = _conflict_line(cp, "data/clash.dvx")
+    assert "data/clash/a.png changed differently on both sides" in clash
+    o, t = ours["data/clash"], theirs["data/clash"]
+    assert f"ours is dir {o.oid[:12]}" in clash and f"theirs is dir {t.oid[:12]}" in clash
+    text = (repo / "data/clash.dvx").read_text()
     assert text.startswith("<<<<<<< ours\n") and o.oid in text and t.oid in text
-    # The advice: keep theirs.
-    keep = re.findall(r"`([^`]+)`", line)
-    assert keep[:2] == ["git checkout --ours data/images.dvx && dvx checkout data/images",
-                        "git checkout --theirs data/images.dvx && dvx checkout data/images"]
-    _follow(repo, keep[1])
+    csv = _conflict_line(cp, "data.csv.dvx")
+    assert "the file changed differently on both sides" in csv
+    assert f"ours is file {ours['data.csv'].oid[:12]}" in csv and f"theirs is file {theirs['data.csv'].oid[:12]}" in csv
+    keep = re.findall(r"`([^`]+)`", clash)
+    assert keep[:2] == ["git checkout --ours data/clash.dvx && dvx checkout data/clash",
+                        "git checkout --theirs data/clash.dvx && dvx checkout data/clash"]
+    _follow(repo, keep[1])  # theirs for the directory
     _follow(repo, keep[2])
-    git(repo, "commit", "-q", "--no-edit")
-    assert ptr.load(repo / "data/images.dvx") == t
-    assert (repo / "data/images/a.png").read_bytes() == theirs["data/images/a.png"]
-    assert (repo / "data/images/z.png").read_bytes() == b"z"
+    keep = re.findall(r"`([^`]+)`", csv)
+    _follow(repo, keep[0])  # ours for the file
+    _follow(repo, keep[2])
+    git(repo, "add", "data/union.dvx")
+    git(repo, "commit", "-q", "--no-edit", "--no-verify")
+    assert ptr.load(repo / "data/clash.dvx") == t
+    assert (repo / "data/clash/a.png").read_bytes() == THEIRS["data/clash/a.png"]
+    assert (repo / "data/clash/z.png").read_bytes() == b"z"
+    assert (repo / "data.csv").read_bytes() == OURS["data.csv"]
     assert "all unchanged" in run_dvx(repo, "status").stdout
-    assert git(repo, "status", "--porcelain").stdout == ""
-
-
-def test_a_file_pointer_changed_on_both_sides_is_a_conflict(tmp_path: Path) -> None:
-    repo, o, t = _branches(tmp_path, "data.csv", {"data.csv": b"id\n1\n"}, {"data.csv": b"id\n1\n2\n"},
-                           {"data.csv": b"id\n1\n3\n"})
-    cp = git(repo, "merge", "--no-edit", "feat", check=False)
-    assert cp.returncode != 0
-    line = _conflict_line(cp)
-    assert f"ours is file {o.oid[:12]}" in line and f"theirs is file {t.oid[:12]}" in line
-    keep = re.findall(r"`([^`]+)`", line)
-    _follow(repo, keep[0])
-    _follow(repo, keep[2])
-    git(repo, "commit", "-q", "--no-edit")
-    assert (repo / "data.csv").read_bytes() == b"id\n1\n2\n"
     assert git(repo, "status", "--porcelain").stdout == ""
 
 
 def test_same_change_on_both_sides_and_unparseable_pointers(tmp_path: Path) -> None:
     """The driver alone, as git calls it: equal data is clean; a pointer that does not parse is a conflict."""
-    repo = make_dvx_repo(tmp_path / "repo")
+    repo = tmp_path  # no repository needed: same data merges without reading the cache
     o = ptr.Pointer("dir", "1" * 32, 10, 2, 2)
     files = {"O": "", "A": o.dumps("d"), "B": ptr.Pointer("dir", "1" * 32, 10, 2, 2, "2" * 32).dumps("d")}
     for name, text in files.items():
@@ -143,8 +142,12 @@ def test_same_change_on_both_sides_and_unparseable_pointers(tmp_path: Path) -> N
 
 
 def test_a_tree_missing_from_the_cache_fails_with_the_fetch_advice(tmp_path: Path) -> None:
-    origin, _o, _t = _branches(tmp_path, "data/images", IMAGES, {"data/images/d.png": b"d"},
-                               {"data/images/e.png": b"e"})
+    origin = make_dvx_repo(tmp_path / "origin")
+    _commit(origin, IMAGES, ("data/images",), "base")
+    git(origin, "checkout", "-qb", "feat")
+    _commit(origin, {"data/images/e.png": b"e"}, ("data/images",), "theirs")
+    git(origin, "checkout", "-q", "main")
+    _commit(origin, {"data/images/d.png": b"d"}, ("data/images",), "ours")
     store = str(tmp_path / "store")
     run_dvx(origin, "remote", "add", "--local", "-d", "store", store)
     run_dvx(origin, "push", "--rev", "main", "--rev", "feat", "--rev", "main~1")  # main~1: the merge base
@@ -155,14 +158,15 @@ def test_a_tree_missing_from_the_cache_fails_with_the_fetch_advice(tmp_path: Pat
     run_dvx(clone, "pull")
     cp = git(clone, "merge", "--no-edit", "origin/feat", check=False)
     assert cp.returncode != 0
-    line = _conflict_line(cp)
+    line = _conflict_line(cp, "data/images.dvx")
     assert "the cache lacks the tree of base" in line and " and theirs (" in line
     assert "`git merge --abort`, then `dvx pull` with each version" in line
     git(clone, "merge", "--abort")
     base = git(clone, "merge-base", "HEAD", "origin/feat").stdout.strip()
-    for rev in (base, "feat", "main"):
+    for rev in (base, "feat"):
         git(clone, "checkout", "-q", rev)
         run_dvx(clone, "pull")
+    git(clone, "checkout", "-q", "main")
     cp = git(clone, "merge", "--no-edit", "feat", check=False)
     assert cp.returncode == 0, cp.stdout + cp.stderr
     run_dvx(clone, "checkout")

@@ -52,7 +52,7 @@ def disjoint_changes(draw: st.DrawFn) -> tuple[dict[bytes, TreeEntry], dict[byte
     return base, ours, theirs
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(disjoint_changes())
 def test_disjoint_changes_merge_into_the_union_either_way(sides: tuple[dict, dict, dict]) -> None:
     base, ours, theirs = sides
