@@ -170,7 +170,7 @@ def install_hooks(root: Path, python: str | None = None, force: bool = False) ->
         os.chmod(path, 0o755)
         res.installed.append(name)
     # The merge driver's config is local to a clone like the hooks, so it is set up with them.
-    res.attributes_changed = register_merge_driver(Path(root), py)
+    res.attributes_changed = register_merge_driver(root, py)
     res.merge_driver = True
     return res
 
@@ -190,7 +190,7 @@ def uninstall_hooks(root: Path) -> HooksResult:
         if os.path.lexists(saved):
             os.replace(saved, path)
             res.restored.append(name)
-    res.merge_driver = unregister_merge_driver(Path(root))
+    res.merge_driver = unregister_merge_driver(root)
     return res
 
 
