@@ -31,18 +31,27 @@ class InitResult:
     dvx_dir: str
     hooks: scm.HooksResult | None = None  # None: not asked for, or installing them failed
     hooks_error: str | None = None  # why the hooks were not installed (dvx itself is initialised)
+    merge_driver_error: str | None = None  # why the merge driver was not registered
     to_stage: list[str] = field(default_factory=list)  # repo-relative files git should commit
 
 
 def init(start: str | os.PathLike[str] = ".", force: bool = False, hooks: bool = False) -> InitResult:
-    """Initialise dvx in the git work tree enclosing ``start``; with ``hooks``, also install the git hooks.
+    """Initialise dvx in the git work tree enclosing ``start``, register the merge driver for pointer
+    files (``*.dvx merge=dvx`` in ``.gitattributes``); with ``hooks``, also install the git hooks.
 
     A failure to install the hooks does not undo the initialisation: it is
     reported in ``hooks_error`` (``dvx hooks install`` can retry).
     """
     ws = init_workspace(start, force=force)
-    made = [".dvx/config", ".dvx/.gitignore", "expectations/.gitkeep"]
-    result = InitResult(str(ws.root), str(ws.dvx_dir), to_stage=[p for p in made if (ws.root / p).exists()])
+    merge_error = None
+    try:
+        # Registered even without the hooks: .gitattributes is committed, so every clone gets it.
+        scm.register_merge_driver(ws.root)
+    except DvxError as e:
+        merge_error = e.format_message()
+    made = [".dvx/config", ".dvx/.gitignore", "expectations/.gitkeep", scm.ATTRIBUTES]
+    result = InitResult(str(ws.root), str(ws.dvx_dir), to_stage=[p for p in made if (ws.root / p).exists()],
+                        merge_driver_error=merge_error)
     if hooks:
         try:
             result.hooks = scm.install_hooks(ws.root)

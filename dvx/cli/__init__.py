@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "hooks": "dvx.cli.hooks:hooks_group",
     "check": "dvx.cli.hooks:check_cmd",
     "hook-run": "dvx.cli.hooks:hook_run_cmd",
+    "merge-driver": "dvx.cli.hooks:merge_driver_cmd",
     "diff": "dvx.cli.history:diff_cmd",
     "log": "dvx.cli.history:log_cmd",
     "fsck": "dvx.cli.fsck:fsck_cmd",
@@ -65,12 +66,13 @@ SHORT_HELP: dict[str, str] = {
     "fsck": "Check the cache (and remote) and that pointers resolve.",
     "gc": "Remove what the workspace and chosen revisions do not need.",
     "hook-run": "(internal) What the installed git hooks run.",
+    "merge-driver": "(internal) git's merge driver for pointer files.",
     "accept": "Accept a dataset version's intended drift, with a reason.",
 }
 
 
-# Commands that exist for the git hooks, not for people.
-HIDDEN = {"hook-run"}
+# Commands that exist for git (hooks, the merge driver), not for people.
+HIDDEN = {"hook-run", "merge-driver"}
 
 
 class LazyGroup(click.Group):

@@ -22,6 +22,8 @@ def init_cmd(state: State, force: bool, no_hooks: bool) -> None:
     r = repo.init(".", force=force, hooks=not no_hooks)
     if not state.quiet:
         click.echo(f"Initialised dvx in {r.dvx_dir}")
+    if r.merge_driver_error:
+        click.echo(f"warning: merge driver for pointer files not registered: {r.merge_driver_error}", err=True)
     if r.hooks_error:
         click.echo(f"warning: git hooks not installed: {r.hooks_error}", err=True)
     elif r.hooks and not state.quiet:

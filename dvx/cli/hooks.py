@@ -1,4 +1,4 @@
-"""Git hooks and the gate: ``hooks install/uninstall``, ``check`` and the hidden ``hook-run``.
+"""Git hooks and the gate: ``hooks install/uninstall``, ``check``, the hidden ``hook-run`` and ``merge-driver``.
 
 The commands parse options and print; the logic is in :mod:`dvx.gate`
 (``run_gate``, ``dvx.gate.hooks.run_hook``). ``hook-run`` is what the
@@ -32,15 +32,23 @@ def hooks_group() -> None:
 @force_option("Also when NAME.pre-dvx exists already (it becomes NAME.pre-dvx.old).")
 @pass_state
 def hooks_install(state: State, force: bool) -> None:
-    """Install pre-commit, pre-push, post-checkout and post-merge hooks (honours core.hooksPath).
+    """Install pre-commit, pre-push, post-checkout and post-merge hooks (honours core.hooksPath),
+    and register the merge driver for pointer files (git config merge.dvx.*, .gitattributes).
 
-    Hooks already there are kept as NAME.pre-dvx and run first.
+    Hooks already there are kept as NAME.pre-dvx and run first. Run it in every
+    clone: git's config, which names the merge driver, is not cloned.
     """
-    r = scm.install_hooks(scm.toplevel("."), force=force)
+    root = scm.toplevel(".")
+    r = scm.install_hooks(root, force=force)
     if not state.quiet:
         click.echo(f"installed {', '.join(r.installed)} in {os.path.relpath(r.dir)}")
         for n in r.chained:
             click.echo(f"kept your {n} hook as {n}{scm.CHAIN_SUFFIX}; it runs before dvx's")
+        click.echo("registered the merge driver for pointer files (git config merge.dvx.driver)")
+        if r.attributes_changed:
+            from dvx.cli._render import git_add_hint
+
+            click.echo(f"hint: {git_add_hint(str(root), [scm.ATTRIBUTES])}")
 
 
 @hooks_group.command("uninstall")
@@ -55,6 +63,8 @@ def hooks_uninstall(state: State) -> None:
             click.echo(f"restored your {n} hook")
         for n in r.skipped:
             click.echo(f"left {n} alone: it is not a dvx hook")
+        if r.merge_driver:
+            click.echo("removed the merge driver's git config (merge.dvx); .gitattributes is left as committed")
 
 
 def _print_gate(result: GateResult, quiet: bool, err: bool = False) -> None:
@@ -127,3 +137,20 @@ def hook_run_cmd(name: str, args: tuple[str, ...]) -> None:
         click.echo(f"dvx: pushed {p.objects} objects ({human_size(p.raw_bytes)}) of {p.commits} commit(s) "
                    f"to the dvx remote; {p.present} already there", err=True)
     sys.exit(out.code)
+
+
+@click.command("merge-driver", hidden=True)
+@click.argument("base")
+@click.argument("ours")
+@click.argument("theirs")
+@click.argument("path")
+def merge_driver_cmd(base: str, ours: str, theirs: str, path: str) -> None:
+    """Merge pointer file PATH (git's merge driver for *.dvx: `%O %A %B %P`); the result goes to OURS.
+
+    Exits 0 when merged, 1 when left as a conflict (git then marks PATH unmerged).
+    """
+    from dvx.workspace.merge import merge_pointer_files
+
+    out = merge_pointer_files(base, ours, theirs, path)
+    click.echo(out.line, err=True)
+    sys.exit(0 if out.clean else 1)

@@ -2,7 +2,8 @@
 
 ``git`` runs commands and handles the work tree (root, revision names,
 staging); ``revs`` reads what a revision or the index holds (trees, blobs,
-pointer files in one batch, history); ``hooks`` writes the git hooks.
+pointer files in one batch, history); ``hooks`` writes the git hooks;
+``mergedriver`` registers the merge driver for pointer files.
 """
 
 from dvx.scm.git import (
@@ -29,6 +30,14 @@ from dvx.scm.hooks import (
     installed_hooks,
     uninstall_hooks,
 )
+from dvx.scm.mergedriver import (
+    ATTRIBUTES,
+    ATTRIBUTES_LINE,
+    driver_command,
+    merge_driver_registered,
+    register_merge_driver,
+    unregister_merge_driver,
+)
 from dvx.scm.revs import (
     POINTER_SPEC,
     ZERO_SHA,
@@ -54,6 +63,8 @@ from dvx.scm.revs import (
 )
 
 __all__ = [
+    "ATTRIBUTES",
+    "ATTRIBUTES_LINE",
     "CHAIN_SUFFIX",
     "HOOK_MARKER",
     "HOOK_NAMES",
@@ -67,6 +78,7 @@ __all__ = [
     "clone",
     "commit_time",
     "commits_to_push",
+    "driver_command",
     "expectations_status",
     "first_parent",
     "git",
@@ -79,6 +91,7 @@ __all__ = [
     "install_hooks",
     "installed_hooks",
     "log_pointer",
+    "merge_driver_registered",
     "ls_files_at_rev",
     "ls_tree",
     "pointers_at_rev",
@@ -87,6 +100,7 @@ __all__ = [
     "read_blobs_at",
     "read_objects",
     "read_staged",
+    "register_merge_driver",
     "refuse_git_tracked",
     "resolve_rev",
     "stage",
@@ -95,4 +109,5 @@ __all__ = [
     "tracked_by_git",
     "try_resolve",
     "uninstall_hooks",
+    "unregister_merge_driver",
 ]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dvx.errors import UsageError
 from dvx.scm.git import git
+from dvx.scm.mergedriver import register_merge_driver, unregister_merge_driver
 from dvx.scm.revs import POINTER_SPEC, ZERO_SHA
 
 HOOK_NAMES = ("pre-commit", "pre-push", "post-checkout", "post-merge")
@@ -127,10 +128,13 @@ class HooksResult:
     restored: list[str] = field(default_factory=list)  # uninstall: NAME.pre-dvx moved back
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # uninstall: not dvx's hook, left alone
+    merge_driver: bool = False  # install: registered; uninstall: its git config removed
+    attributes_changed: bool = False  # install: `*.dvx merge=dvx` appended to .gitattributes (commit it)
 
 
 def install_hooks(root: Path, python: str | None = None, force: bool = False) -> HooksResult:
-    """Install the dvx hooks into the repository's hooks folder (honours ``core.hooksPath``).
+    """Install the dvx hooks into the repository's hooks folder (honours ``core.hooksPath``),
+    and register the merge driver for pointer files (``scm.mergedriver``).
 
     An existing hook that is not dvx's is renamed ``NAME.pre-dvx`` and run
     first by the dvx hook (chained, like pre-commit's ``.legacy``). When a
@@ -165,11 +169,14 @@ def install_hooks(root: Path, python: str | None = None, force: bool = False) ->
         atomic_write(path, hook_script(name, py).encode())
         os.chmod(path, 0o755)
         res.installed.append(name)
+    # The merge driver's config is local to a clone like the hooks, so it is set up with them.
+    res.attributes_changed = register_merge_driver(root, py)
+    res.merge_driver = True
     return res
 
 
 def uninstall_hooks(root: Path) -> HooksResult:
-    """Remove the dvx hooks; a chained ``NAME.pre-dvx`` is moved back to ``NAME``."""
+    """Remove the dvx hooks (a chained ``NAME.pre-dvx`` is moved back to ``NAME``) and the merge driver's config."""
     d = hooks_dir(root)
     res = HooksResult(str(d))
     for name in HOOK_NAMES:
@@ -183,6 +190,7 @@ def uninstall_hooks(root: Path) -> HooksResult:
         if os.path.lexists(saved):
             os.replace(saved, path)
             res.restored.append(name)
+    res.merge_driver = unregister_merge_driver(root)
     return res
 
 
