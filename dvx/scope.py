@@ -198,13 +198,13 @@ def unpushed_versions(ws: Workspace, remote: Remote, max_commits: int | None) ->
     for bid, obj in zip(ids, scm_revs.read_objects(ws.root, ids), strict=True):
         with contextlib.suppress(DvxError):
             parsed[bid] = ptr.loads(ptr.require_blob(obj[1] if obj is not None else None, bid), bid)
-    chosen: dict[tuple[str, str], tuple[str, PointerSet]] = {}  # (path, data id) -> (commit, its roots)
+    found: dict[tuple[str, str], tuple[str, PointerSet]] = {}  # (path, data id) -> (commit, its roots)
     for sha, path, bid in versions:
         p = parsed.get(bid)
         if p is None or from_hex(p.oid) in current:
             continue
-        one = chosen.setdefault((ptr.tracked_path(path), p.oid), (sha, PointerSet()))[1]
+        one = found.setdefault((ptr.tracked_path(path), p.oid), (sha, PointerSet()))[1]
         one.take(p, path)
-    roots = [r for _sha, one in chosen.values() for r in one.roots()]
+    roots = [r for _sha, one in found.values() for r in one.roots()]
     lacking = {oid for (oid, _t), miss in zip(roots, cloud_status(ws.cache, remote, roots), strict=True) if miss}
-    return [(sha, rel) for (rel, _oid), (sha, one) in chosen.items() if any(o in lacking for o, _t in one.roots())]
+    return [(sha, rel) for (rel, _oid), (sha, one) in found.items() if any(o in lacking for o, _t in one.roots())]
