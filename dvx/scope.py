@@ -22,7 +22,7 @@ from dvx.errors import DvxError
 from dvx.hashing import from_hex
 from dvx.remote.common import TransferResult
 from dvx.remote.session import Remote
-from dvx.remote.status import cloud_status
+from dvx.remote.status import remote_lacks
 from dvx.scm import revs as scm_revs
 from dvx.store.objects import ObjectType
 from dvx.workspace import Workspace
@@ -205,6 +205,7 @@ def unpushed_versions(ws: Workspace, remote: Remote, max_commits: int | None) ->
             continue
         one = found.setdefault((ptr.tracked_path(path), p.oid), (sha, PointerSet()))[1]
         one.take(p, path)
-    roots = [r for _sha, one in found.values() for r in one.roots()]
-    lacking = {oid for (oid, _t), miss in zip(roots, cloud_status(ws.cache, remote, roots), strict=True) if miss}
+    # A manifest on the remote is complete there, so one lookup per version: a status over 100
+    # versions of a 20,000-file folder reads no manifest.
+    lacking = remote_lacks(ws.cache, remote, [o for _sha, one in found.values() for o, _t in one.roots()])
     return [(sha, rel) for (rel, _oid), (sha, one) in found.items() if any(o in lacking for o, _t in one.roots())]
