@@ -87,6 +87,11 @@ def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool,
                remote: str | None) -> None:
     """Show tracked paths that are modified, deleted or not in the cache (or, with --cloud, not on the remote,
     and how many versions committed on the current branch are not on it either)."""
+    if all_commits and not cloud:
+        from dvx.errors import UsageError
+
+        raise UsageError("dvx status: --all-commits goes with -c (it widens the look for committed versions "
+                         "not on the remote)", "add -c")
     if cloud:
         rows = repo.cloud_status(list(paths) or None, remote)
         if as_json:

@@ -84,7 +84,8 @@ def test_push_sends_head_only_status_c_names_the_rest_and_push_all_commits_fixes
     hinted = re.findall(r"`([^`]+)`", out[1])[0].split()
     assert hinted[0] == "dvx"
     run_dvx(origin, *hinted[1:])
-    assert run_dvx(origin, "status", "-c", "-r", "a").stdout.splitlines() == ["2 tracked paths, all on the remote"]
+    assert run_dvx(origin, "status", "-c", "-A", "-r", "a").stdout.splitlines() == ["2 tracked paths, all on the remote"]
+    assert run_dvx(origin, "status", "-A", check=False).returncode == 2  # -A widens -c only
 
     # A fresh clone and a copy of the remote: every commit pulls byte-identical.
     copy = history["base"] / "store-a-copy"
