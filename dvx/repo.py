@@ -20,6 +20,7 @@ from dvx.workspace.checkout import CheckoutResult
 from dvx.workspace.status import StatusResult
 
 if TYPE_CHECKING:
+    from dvx.scope import Revisions, ScopedTransfer, UnpushedHistory
     from dvx.store.objects import ObjectType
 
 Progress = Callable[[str, int], None]
@@ -214,33 +215,6 @@ def _roots(ws: Workspace, rels: Sequence[str]) -> list[tuple[bytes, ObjectType]]
     return out
 
 
-def _roots_at_revs(ws: Workspace, revs: Sequence[str]) -> list[tuple[bytes, ObjectType]]:
-    """Roots named by every pointer file committed at each of ``revs``.
-
-    One ``git ls-tree`` per revision and one ``git cat-file --batch`` for all
-    pointer files, so a pre-push of many commits costs a few forks, not two
-    per pointer per commit. PointerError when git lacks a pointer's blob (the
-    data it names cannot be known); a pointer that does not parse names
-    nothing to push and is skipped.
-    """
-    from dvx.errors import PointerError
-
-    specs: list[str] = []
-    for rev in revs:
-        sha = scm.resolve_rev(ws.root, rev)
-        specs.extend(f"{sha}:{pp}" for pp in scm.pointers_at_rev(ws.root, sha))
-    seen: dict[bytes, ObjectType] = {}
-    for spec, obj in zip(specs, scm.read_objects(ws.root, specs), strict=True):
-        raw = ptr.require_blob(obj[1] if obj is not None else None, spec)
-        try:
-            p = ptr.loads(raw, spec)
-        except PointerError:
-            continue  # a broken pointer at an old revision names nothing to push
-        for oid, otype in _pointer_roots(p):
-            seen.setdefault(oid, otype)
-    return list(seen.items())
-
-
 def push(
     paths: Sequence[str] | None = None,
     remote: str | None = None,
@@ -248,20 +222,29 @@ def push(
     cwd: str | None = None,
     revs: Sequence[str] | None = None,
     progress: Callable[[str, int], None] | None = None,
-):
-    """Upload what the remote lacks of the tracked paths (or of every pointer at ``revs``)."""
+    *,
+    revisions: Revisions | None = None,
+    workspace: bool = True,
+) -> ScopedTransfer:
+    """Upload what the remote lacks of the tracked paths and of the pointers committed at the chosen
+    ``revisions`` (``revs``: the pointers of these commits alone, as the pre-push hook asks)."""
+    from dvx import scope
     from dvx.errors import ObjectMissingError
     from dvx.remote import open_remote
     from dvx.remote import push as _push
 
     ws = Workspace.find(cwd or ".")
-    roots = _roots_at_revs(ws, revs) if revs else _roots(ws, resolve_tracked(ws, paths, cwd))
+    if revs:
+        revisions, workspace = scope.Revisions(revs=tuple(revs)), False
+    rels = resolve_tracked(ws, paths, cwd) if paths or not revisions else None
+    got = scope.chosen(ws, revisions, workspace=workspace, rels=rels)
     rem = open_remote(ws.config, remote, jobs=jobs)
-    result = _push(ws.cache, rem, roots, jobs=jobs, progress=progress)
+    result = scope.ScopedTransfer.of(_push(ws.cache, rem, got.roots(), jobs=jobs, progress=progress), got)
     if result.missing:
         raise ObjectMissingError(
             f"{len(result.missing)} objects are neither in the cache nor on remote {rem.label}; nothing of them was pushed",
-            "run `dvx add` on the data again (or `dvx fetch` from another remote)",
+            "run `dvx add` on the data again (or `dvx fetch` from another remote)" if not got.revisions else
+            "push from a clone that has the data of those commits (this one never fetched it)",
         )
     return result
 
@@ -272,24 +255,28 @@ def fetch(
     jobs: int | None = None,
     cwd: str | None = None,
     progress: Callable[[str, int], None] | None = None,
-):
-    """Download into the cache what the tracked paths need and the cache lacks."""
+    *,
+    revisions: Revisions | None = None,
+) -> ScopedTransfer:
+    """Download into the cache what the tracked paths (and the pointers committed at the chosen
+    ``revisions``) need and the cache lacks, level by level: manifests, then what they name."""
+    from dvx import scope
     from dvx.errors import ObjectMissingError
     from dvx.remote import open_remote
 
     ws = Workspace.find(cwd or ".")
     rels = resolve_tracked(ws, paths, cwd)
-    roots = _roots(ws, rels)
+    got = scope.chosen(ws, revisions, rels=rels if paths or not revisions else None)
     rem = open_remote(ws.config, remote, jobs=jobs)
     with ws.lock():
         try:
-            result = _fetch_healing(ws, rem, roots, jobs, progress)
+            result = scope.ScopedTransfer.of(_fetch_healing(ws, rem, got.roots(), jobs, progress), got)
         except UnsafePathError as e:
             raise _naming_pointer(ws, rels, e) from None
     if result.missing:
         raise ObjectMissingError(
             f"{len(result.missing)} objects are missing from remote {rem.label}",
-            "push them from a clone that has them (`dvx push`)",
+            f"push them from a clone that has them (`dvx push{' ' + revisions.flags() if revisions else ''}`)",
         )
     return result
 
@@ -374,3 +361,13 @@ def cloud_status(paths: Sequence[str] | None = None, remote: str | None = None, 
         miss = _cloud(ws.cache, rem, _roots(ws, [rel]))
         out.append(CloudStatus(rel, sum(len(m) for m in miss)))
     return out
+
+
+def unpushed_history(remote: str | None = None, all_commits: bool = False, cwd: str | None = None) -> UnpushedHistory:
+    """Versions committed on the current branch whose data the remote lacks (``scope.unpushed_versions``)."""
+    from dvx import scope
+    from dvx.remote import open_remote
+
+    ws = Workspace.find(cwd or ".")
+    limit, rem = None if all_commits else scope.HISTORY_LIMIT, open_remote(ws.config, remote)
+    return scope.UnpushedHistory(rem.name, scope.unpushed_versions(ws, rem, limit), limit)

@@ -78,10 +78,20 @@ def checkout_cmd(state: State, paths: tuple[str, ...], force: bool) -> None:
 @click.argument("paths", nargs=-1)
 @json_option
 @click.option("-c", "--cloud", is_flag=True, help="Compare the cache with the remote instead: what is not pushed yet.")
+@click.option("-A", "--all-commits", is_flag=True,
+              help="With -c: look for versions not on the remote in all of HEAD's history (default: its last 100 "
+                   "commits that change a pointer file).")
 @remote_option
 @pass_state
-def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool, remote: str | None) -> None:
-    """Show tracked paths that are modified, deleted or not in the cache (or, with --cloud, not on the remote)."""
+def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool, all_commits: bool,
+               remote: str | None) -> None:
+    """Show tracked paths that are modified, deleted or not in the cache (or, with --cloud, not on the remote,
+    and how many versions committed on the current branch are not on it either)."""
+    if all_commits and not cloud:
+        from dvx.errors import UsageError
+
+        raise UsageError("dvx status: --all-commits goes with -c (it widens the look for committed versions "
+                         "not on the remote)", "add -c")
     if cloud:
         rows = repo.cloud_status(list(paths) or None, remote)
         if as_json:
@@ -92,6 +102,11 @@ def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool,
             click.echo(f"{len(rows)} tracked paths, all on the remote")
         for c in todo:
             click.echo(f"not pushed ({c.missing_objects} objects)  {c.path}")
+        history = repo.unpushed_history(remote, all_commits) if not paths else None
+        if history is not None and history.versions:
+            n, (sha, rel) = len(history.versions), history.versions[-1]
+            click.echo(f"{n} committed version{'' if n == 1 else 's'} not on remote '{history.remote}' (oldest: "
+                       f"{sha[:7]} {rel}); run `dvx push --all-commits{f' -r {remote}' if remote else ''}`")
         return
     r = repo.status(list(paths) or None)
     if as_json:

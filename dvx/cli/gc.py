@@ -8,16 +8,21 @@ from typing import Any
 import click
 
 from dvx.cli._render import emit_json, human_size
-from dvx.cli.options import State, common_options, force_option, json_option, pass_state, remote_option
+from dvx.cli.options import (
+    State,
+    common_options,
+    force_option,
+    json_option,
+    pass_state,
+    remote_option,
+    revision_options,
+)
 
 
 @click.command("gc")
 @common_options
 @click.option("-w", "--workspace", is_flag=True, help="Keep what the workspace's pointer files need (always kept).")
-@click.option("-a", "--all-branches", is_flag=True, help="Keep what the tips of all local branches need.")
-@click.option("-T", "--all-tags", is_flag=True, help="Keep what all tags need.")
-@click.option("-A", "--all-commits", is_flag=True, help="Keep what every commit needs (git rev-list --all).")
-@click.option("--rev", "revs", multiple=True, metavar="REV", help="Keep what the commit REV needs (repeatable).")
+@revision_options("Keep")
 @click.option("-c", "--cloud", is_flag=True, help="Collect the remote too (irreversible there).")
 @remote_option
 @click.option("--dry-run", "--dry", "dry_run", is_flag=True, help="Say what would go; change nothing.")

@@ -92,3 +92,20 @@ def staged_option(f: F) -> F:
     return click.option(
         "--staged", is_flag=True, help="Read the version last added (the pointer file), not the file on disk."
     )(f)
+
+
+def revision_options(verb: str) -> Callable[[F], F]:
+    """DVC's revision selection: ``-a/--all-branches``, ``-T/--all-tags``, ``-A/--all-commits`` and
+    ``--rev REV`` (repeatable, parameter ``revs``); ``verb`` says what the command does with what a
+    revision needs ("Keep", "Push", "Fetch")."""
+
+    def deco(f: F) -> F:
+        f = click.option("--rev", "revs", multiple=True, metavar="REV",
+                         help=f"{verb} what the commit REV needs (repeatable).")(f)
+        f = click.option("-A", "--all-commits", is_flag=True,
+                         help=f"{verb} what every commit needs (git rev-list --all).")(f)
+        f = click.option("-T", "--all-tags", is_flag=True, help=f"{verb} what all tags need.")(f)
+        return click.option("-a", "--all-branches", is_flag=True,
+                            help=f"{verb} what the tips of all local branches need.")(f)
+
+    return deco

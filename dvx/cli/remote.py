@@ -8,11 +8,21 @@ import click
 
 from dvx import repo
 from dvx.cli._render import emit_json, human_size
-from dvx.cli.options import State, common_options, force_option, jobs_option, json_option, pass_state, remote_option
+from dvx.cli.options import (
+    State,
+    common_options,
+    force_option,
+    jobs_option,
+    json_option,
+    pass_state,
+    remote_option,
+    revision_options,
+)
 from dvx.cli.progress import Progress
 
 if TYPE_CHECKING:
     from dvx.config import Config
+    from dvx.scope import Revisions, ScopedTransfer
 
 
 class _Transferred(Protocol):
@@ -116,22 +126,38 @@ def _summary(verb: str, r: _Transferred) -> str:
     )
 
 
+def _chosen(all_branches: bool, all_tags: bool, all_commits: bool, revs: tuple[str, ...]) -> Revisions:
+    from dvx.scope import Revisions
+
+    return Revisions(all_branches, all_tags, all_commits, revs)
+
+
+def _report(state: State, verb: str, r: ScopedTransfer, as_json: bool) -> None:
+    if not state.quiet:
+        for s in r.skipped:
+            click.echo(f"warning: skipped pointer {s}", err=True)
+    if as_json:
+        emit_json({k: v for k, v in r.__dict__.items() if k != "missing"})
+    elif not state.quiet:
+        click.echo(_summary(verb, r))
+
+
 @click.command("push")
 @common_options
 @click.argument("paths", nargs=-1)
 @remote_option
 @jobs_option
-@click.option("--rev", "revs", multiple=True, help="Push the data of the pointers committed at REV (repeatable).")
+@revision_options("Push")
 @json_option
 @pass_state
-def push_cmd(state: State, paths: tuple[str, ...], remote: str | None, jobs: int | None, revs: tuple[str, ...], as_json: bool) -> None:
-    """Upload what the remote lacks of the tracked paths (all by default)."""
+def push_cmd(state: State, paths: tuple[str, ...], remote: str | None, jobs: int | None, all_branches: bool,
+             all_tags: bool, all_commits: bool, revs: tuple[str, ...], as_json: bool) -> None:
+    """Upload what the remote lacks of the tracked paths (all by default) and, with -a, -T, -A or --rev,
+    of the pointers committed at those revisions (read from git, not the work tree)."""
+    chosen = _chosen(all_branches, all_tags, all_commits, revs)
     with Progress("push", not state.quiet and not as_json) as prog:
-        r = repo.push(list(paths) or None, remote, jobs, revs=list(revs) or None, progress=prog.transfer)
-    if as_json:
-        emit_json({k: v for k, v in r.__dict__.items() if k != "missing"})
-    elif not state.quiet:
-        click.echo(_summary("pushed", r))
+        r = repo.push(list(paths) or None, remote, jobs, progress=prog.transfer, revisions=chosen)
+    _report(state, "pushed", r, as_json)
 
 
 @click.command("fetch")
@@ -139,13 +165,17 @@ def push_cmd(state: State, paths: tuple[str, ...], remote: str | None, jobs: int
 @click.argument("paths", nargs=-1)
 @remote_option
 @jobs_option
+@revision_options("Fetch")
+@json_option
 @pass_state
-def fetch_cmd(state: State, paths: tuple[str, ...], remote: str | None, jobs: int | None) -> None:
-    """Download into the cache what the tracked paths need."""
-    with Progress("fetch", not state.quiet) as prog:
-        r = repo.fetch(list(paths) or None, remote, jobs, progress=prog.transfer)
-    if not state.quiet:
-        click.echo(_summary("fetched", r))
+def fetch_cmd(state: State, paths: tuple[str, ...], remote: str | None, jobs: int | None, all_branches: bool,
+              all_tags: bool, all_commits: bool, revs: tuple[str, ...], as_json: bool) -> None:
+    """Download into the cache what the tracked paths need and, with -a, -T, -A or --rev, what the
+    pointers committed at those revisions need."""
+    chosen = _chosen(all_branches, all_tags, all_commits, revs)
+    with Progress("fetch", not state.quiet and not as_json) as prog:
+        r = repo.fetch(list(paths) or None, remote, jobs, progress=prog.transfer, revisions=chosen)
+    _report(state, "fetched", r, as_json)
 
 
 @click.command("pull")

@@ -116,7 +116,8 @@ def pre_push(args: tuple[str, ...], stdin: str, env: Mapping[str, str]) -> HookO
             f"dvx: git push refused: the data named by {len(commits)} commit(s) is not on the dvx remote, "
             "and git must not publish pointers without their data",
             "hint: fix the dvx remote (`dvx remote list`, `dvx push`), or bypass once with `git push --no-verify`"])
-    return HookOutcome(pushed=Pushed(r.objects, r.raw_bytes, len(commits), r.present))
+    return HookOutcome(lines=[f"warning: dvx: skipped pointer {s}" for s in r.skipped],
+                       pushed=Pushed(r.objects, r.raw_bytes, len(commits), r.present))
 
 
 def follow_checkout(rels: list[str] | None) -> HookOutcome:

@@ -4,16 +4,13 @@ configuration of the sweep (``[gc] repack``, ``[gc] grace``)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from dvx import scope
 from dvx.config import Config
-from dvx.errors import ConfigError, DvxError, GcRefusedError, UsageError
-from dvx.hashing import from_hex
-from dvx.scm import revs
-from dvx.scm.git import resolve_rev
-from dvx.store.objects import ObjectType
+from dvx.errors import ConfigError, GcRefusedError, UsageError
+from dvx.scope import PointerSet, Revisions
 from dvx.workspace import Workspace
-from dvx.workspace import pointer as ptr
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"([0-9]{1,9})\s*([smhdw])")
@@ -62,55 +59,19 @@ def settings(cfg: Config) -> GcSettings:
     return out
 
 
-@dataclass
-class Roots:
-    """The pointers gc keeps: ``{(object id, type): [labels]}``; the commits they come from."""
-
-    objects: dict[tuple[bytes, ObjectType], list[str]] = field(default_factory=dict)
-    revisions: list[str] = field(default_factory=list)
-    pointers: int = 0
-    workspace: bool = True
-
-    def take(self, p: ptr.Pointer, label: str) -> None:
-        self.pointers += 1
-        kind = ObjectType.FILE if p.kind == "file" else ObjectType.TREE
-        self.objects.setdefault((from_hex(p.oid), kind), []).append(label)
-        if p.profile:
-            self.objects.setdefault((from_hex(p.profile), ObjectType.PROFILE), []).append(label)
-
-    def data_ids(self) -> set[str]:
-        """Hex ids of the data the pointers name (keys of the side stores)."""
-        return {o.hex() for (o, t) in self.objects if t != ObjectType.PROFILE}
+Roots = PointerSet  # what gc keeps: the chosen pointers (dvx.scope)
 
 
 def gather(ws: Workspace, *, workspace: bool, all_branches: bool, all_tags: bool, all_commits: bool,
-           revs_wanted: list[str]) -> Roots:
-    """The pointers to keep (the workspace always, as DVC: any scope implies it); UsageError without a scope."""
-    if not (workspace or all_branches or all_tags or all_commits or revs_wanted):
+           revs_wanted: list[str]) -> PointerSet:
+    """The pointers to keep (the workspace always, as DVC: any scope implies it); UsageError without a
+    scope, GcRefusedError when a pointer of a chosen revision cannot be read (what it needs is unknown)."""
+    chosen = Revisions(all_branches, all_tags, all_commits, tuple(revs_wanted))
+    if not (workspace or chosen):
         raise UsageError(NO_SCOPE)
-    out = Roots()
-    for pp in ws.find_pointers():
-        out.take(ptr.load(ws.abspath(pp), ws.display(pp)), ptr.tracked_path(pp))
-    shas: list[str] = []
-    if all_commits:
-        shas += revs.all_commits(ws.root)
-    else:
-        if all_branches:
-            shas += revs.branch_heads(ws.root)
-        if all_tags:
-            shas += revs.tag_heads(ws.root)
-        shas += [resolve_rev(ws.root, r) for r in revs_wanted]
-    out.revisions = list(dict.fromkeys(shas))
-    blobs = revs.pointer_blobs(ws.root, out.revisions)
-    ids = list(blobs)
-    for bid, obj in zip(ids, revs.read_objects(ws.root, ids), strict=True):
-        sha, path = blobs[bid][0]
-        shown = f"{sha[:12]}:{path}"
-        try:
-            p = ptr.loads(ptr.require_blob(obj[1] if obj is not None else None, shown), shown)
-        except DvxError as e:
-            raise GcRefusedError(f"dvx gc: nothing deleted: pointer {shown} cannot be read ({e.message}); "
-                                 "what it needs is unknown") from None
-        for sha, path in blobs[bid]:
-            out.take(p, f"{ptr.tracked_path(path)}@{sha[:12]}")
+    out = scope.gather(ws, chosen)
+    if out.skipped:
+        bad = out.skipped[0]
+        raise GcRefusedError(f"dvx gc: nothing deleted: pointer {bad.source} cannot be read ({bad.message}); "
+                             "what it needs is unknown")
     return out

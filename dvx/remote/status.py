@@ -21,3 +21,11 @@ def cloud_status(local: ObjectStore, remote: Remote, roots: list[tuple[bytes, Ob
             miss.append(oid)
         out.append(miss)
     return out
+
+
+def remote_lacks(local: ObjectStore, remote: Remote, oids: list[bytes]) -> set[bytes]:
+    """The ids of ``oids`` no index of the remote names: one lookup each, no walk. A manifest the
+    remote holds is complete there (push writes manifests after what they name)."""
+    load_index(local, remote, must_exist=False)
+    with translate_errors(remote):
+        return {o for o in oids if not remote.store.has(o)}

@@ -268,3 +268,40 @@ def pointer_blobs(root: Path, shas: Sequence[str]) -> dict[str, list[tuple[str, 
         for path in _pointer_files(list(files)):
             out.setdefault(files[path][0], []).append((sha, path))
     return out
+
+
+def pointer_versions(root: Path, rev: str = "HEAD", max_count: int | None = None) -> list[tuple[str, str, str]]:
+    """``(commit, pointer path, blob id)`` of each version of a pointer file (``*.dvx``) written in
+    ``rev``'s history, once, with the oldest commit that wrote it; newest first. ``max_count``
+    bounds the history to the commits that change a pointer file, newest first.
+
+    One ``git log``: ``-m`` diffs a merge against each parent, so a version a merge made (the dvx
+    merge driver's union) is listed too; ``--root`` lists the first commit's files; deletions are
+    left out. Every version at any commit of that history is one some listed commit wrote.
+    """
+    args = ["log", "-z", "--raw", "--no-abbrev", "--no-renames", "--no-ext-diff", "-m", "--root", "--full-history",
+            "--format=C%H"]
+    if max_count is not None:
+        args.append(f"--max-count={max_count}")
+    args += ["--end-of-options", rev, "--", POINTER_SPEC]
+    out: list[tuple[str, str, str]] = []
+    sha = ""
+    blob: str | None = None
+    for tok in git(root, *args).split(b"\0"):
+        if blob is not None:  # the path of the raw record before: whatever its bytes
+            path = os.fsdecode(tok)
+            if blob != ZERO_SHA and _pointer_files([path]):
+                out.append((sha, path, blob))
+            blob = None
+            continue
+        tok = tok.lstrip(b"\n")
+        if tok.startswith(b"C"):
+            sha = tok[1:].decode()
+        elif tok.startswith(b":"):
+            # ":<old mode> <new mode> <old blob> <new blob> <status>"
+            meta = tok.split()
+            blob = meta[3].decode() if len(meta) >= 5 else ZERO_SHA
+    oldest: dict[tuple[str, str], str] = {}
+    for sha, path, blob in reversed(out):  # git log lists newest first
+        oldest.setdefault((path, blob), sha)
+    return [(sha, path, blob) for (path, blob), sha in reversed(oldest.items())]

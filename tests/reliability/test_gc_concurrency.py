@@ -145,12 +145,12 @@ def _start(repo: Path, *args: str) -> subprocess.Popen[str]:
 
 def _live_ids(g: Path, store: ObjectStore) -> set[Any]:
     """What the gc clone keeps: everything every commit the hub has reaches (as it knows them now)."""
-    from dvx.repo import _roots_at_revs
+    from dvx.scope import Revisions, gather
     from dvx.workspace import Workspace
 
     git(g, "fetch", "-q", "origin")
     revs = git(g, "rev-list", "--remotes").stdout.split()
-    roots = _roots_at_revs(Workspace(g), revs)
+    roots = gather(Workspace(g), Revisions(revs=tuple(revs)), workspace=False).roots()
     return marked_closure(store, [o for o, _t in roots], set())
 
 
