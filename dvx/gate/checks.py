@@ -126,7 +126,9 @@ def _drift(ws: Workspace, policy: Policy, t: Target, p: ptr.Pointer, base: ptr.P
             bprof = profile_version(ws, rel, base, baseline)
         except ObjectMissingError:
             g.drift = SKIPPED
-            g.notes.append(f"{rel}: baseline version {base.oid[:12]} is not in the cache: drift not checked (run `dvx pull`)")
+            # `dvx pull` would not help: it fetches what the workspace pointers name, not the baseline
+            g.notes.append(f"{rel}: baseline version {base.oid[:12]} is not in the cache: drift not checked "
+                           f"(run `dvx fetch --rev {baseline or 'HEAD'}`)")
             return
         except DataFormatError as e:
             g.drift = SKIPPED

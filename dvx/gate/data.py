@@ -68,7 +68,10 @@ def open_version(ws: Workspace, rel: str, p: ptr.Pointer, rev: str | None, *, fe
     from dvx.hashing import from_hex
 
     if not fetch and not ws.cache_has(from_hex(p.oid)):
-        raise ObjectMissingError(f"{rel}: version {p.oid[:12]} is not in the cache", "run `dvx pull` (or `dvx fetch`) to get it")
+        # a committed version (a baseline, `--rev`) is fetched by revision: `dvx pull` fetches only what
+        # the workspace pointers name
+        fix = f"run `dvx fetch --rev {rev}` to get it" if rev else "run `dvx pull` (or `dvx fetch`) to get it"
+        raise ObjectMissingError(f"{rel}: version {p.oid[:12]} is not in the cache", fix)
     view = _view_of(ws, rel, p, rev, remote)
     fs = versions.arrow_filesystem(view)
     try:

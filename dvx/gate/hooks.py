@@ -51,7 +51,8 @@ def pre_commit() -> HookOutcome:
     from dvx.gate.render import accepted_lines, refusal
     from dvx.gate.run import run_gate
     result = run_gate(staged=True)
-    notes = [f"note: dvx: {n}" for n in result.notes]
+    # dataset notes too: a drift that could not be checked (baseline not in the cache) must not pass unsaid
+    notes = [f"note: dvx: {n}" for n in [*(n for d in result.datasets for n in d.notes), *result.notes]]
     if result.ok:
         _name_profiles(result)
         return HookOutcome(lines=[*accepted_lines(result), *notes])

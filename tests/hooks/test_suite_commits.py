@@ -175,3 +175,41 @@ def test_a_suite_only_commit_in_a_clone_without_the_data_names_dvx_pull_which_fi
     (clone / SUITE_FILE).write_text(json.dumps(SUITE, indent=1).replace('"max_value": 10', '"max_value": 11'))
     git(clone, "add", SUITE_FILE)
     assert _commit(clone, "loosen").returncode == 0 and _subject(clone) == "loosen"
+
+
+def test_a_baseline_missing_from_a_clone_is_said_and_the_named_fetch_lets_drift_be_checked(
+        drepo: Path, tmp_path: Path) -> None:
+    import re
+
+    from hintkit import commands, follow
+
+    run_dvx(drepo, "remote", "add", "-d", "store", str(tmp_path / "remote"))
+    git(drepo, "add", "-A")
+    assert _commit(drepo, "remote").returncode == 0
+    run_dvx(drepo, "push")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(drepo), str(clone))
+    for k, v in (("user.name", "dvx test"), ("user.email", "test@example.invalid")):
+        git(clone, "config", k, v)
+    run_dvx(clone, "hooks", "install")
+    write_csv(clone / DATA, seed=5, shift=0.8)  # drifted: x moved by 0.8 sd
+    run_dvx(clone, "add", DATA)
+    git(clone, "add", "-A")
+    cp = _commit(clone, "shifted")
+    # the gate cannot see the baseline here: the commit goes in, but not silently
+    out = cp.stdout + cp.stderr
+    assert cp.returncode == 0 and "drift not checked" in out, out
+    m = re.search(r"\(run `(dvx fetch --rev [0-9a-f]+)`\)", out)
+    assert m, out
+    git(clone, "reset", "-q", "--soft", "HEAD~1")
+    follow(clone, m.group(1))
+    cp = _commit(clone, "shifted")
+    assert cp.returncode != 0 and "drift" in cp.stdout + cp.stderr and _subject(clone) == "remote", cp.stdout
+    # a read of a committed version the cache lacks names the fetch of that revision
+    other = tmp_path / "clone2"
+    git(tmp_path, "clone", "-q", str(drepo), str(other))
+    cp = run_dvx(other, "drift", DATA, "--rev", "HEAD", "--baseline", "HEAD~1", check=False)
+    assert cp.returncode == 1 and commands(cp) == ["dvx fetch --rev HEAD"], cp.stderr
+    follow(other, commands(cp)[0])
+    cp = run_dvx(other, "drift", DATA, "--rev", "HEAD", "--baseline", "HEAD~1")
+    assert "no drift" in cp.stdout.lower() or "unchanged" in cp.stdout.lower(), cp.stdout
