@@ -94,41 +94,43 @@ def workspace_id(ws: Workspace, rel: str, kind: str, save: bool = False) -> byte
     Unchanged files are answered by the stat cache and never read; a tree
     whose stat signature is unchanged is answered without building it.
     """
-    ap = ws.abspath(rel)
-    key = os.fsencode(rel)
     try:
-        if kind == "file":
-            if not os.path.isfile(ap) or os.path.islink(ap):
-                return None
-            return hash_file(os.fsencode(ap), key, ws.chunker, ws.statcache).oid
-        if not os.path.isdir(ap) or os.path.islink(ap):
-            return None
-        top = os.fsencode(ap)
-        ws.statcache.clock()  # before the scan: statcache.py, "Racy entries"
-        ts = tree_signature(top)
-        cached = ws.statcache.get_tree(key, ts.sig)
-        if cached is not None:
-            return cached
-        h, _ = hash_tree(top, key, ws.chunker, ws.statcache)
-        ws.statcache.put_tree(key, ts.sig, ts.newest, h.oid)
-        return h.oid
+        return _workspace_object(ws, rel, kind)[0]
     finally:
         if save:
             ws.statcache.save()
 
 
-def workspace_tree(ws: Workspace, rel: str) -> TreeManifest:
-    """The tree of the workspace directory ``rel``: unchanged files from the stat cache, changed ones read."""
-    _, tree = hash_tree(os.fsencode(ws.abspath(rel)), os.fsencode(rel), ws.chunker, ws.statcache)
-    return tree
+def _workspace_object(ws: Workspace, rel: str, kind: str) -> tuple[bytes | None, TreeManifest | None]:
+    """``workspace_id`` and, when it had to build one, the directory's tree."""
+    ap = ws.abspath(rel)
+    key = os.fsencode(rel)
+    if kind == "file":
+        if not os.path.isfile(ap) or os.path.islink(ap):
+            return None, None
+        return hash_file(os.fsencode(ap), key, ws.chunker, ws.statcache).oid, None
+    if not os.path.isdir(ap) or os.path.islink(ap):
+        return None, None
+    top = os.fsencode(ap)
+    ws.statcache.clock()  # before the scan: statcache.py, "Racy entries"
+    ts = tree_signature(top)
+    cached = ws.statcache.get_tree(key, ts.sig)
+    if cached is not None:
+        return cached, None
+    h, tree = hash_tree(top, key, ws.chunker, ws.statcache)
+    ws.statcache.put_tree(key, ts.sig, ts.newest, h.oid)
+    return h.oid, tree
 
 
-def file_changes(ws: Workspace, rel: str, pointer_oid: bytes) -> FileChanges | None:
-    """Files of the modified directory ``rel`` that differ from its pointer's tree; None when
-    that tree is not in the cache (nothing to compare with)."""
+def file_changes(ws: Workspace, rel: str, pointer_oid: bytes, tree: TreeManifest | None = None) -> FileChanges | None:
+    """Files of the modified directory ``rel`` that differ from its pointer's tree; None when that
+    tree is not in the cache (nothing to compare with). ``tree``: the workspace tree when already built;
+    else it is built, unchanged files answered by the stat cache."""
     if not ws.cache_has(pointer_oid):
         return None
-    return compare_trees(ws.cache.get_tree_manifest(pointer_oid), workspace_tree(ws, rel), rel)
+    if tree is None:
+        _, tree = hash_tree(os.fsencode(ws.abspath(rel)), os.fsencode(rel), ws.chunker, ws.statcache)
+    return compare_trees(ws.cache.get_tree_manifest(pointer_oid), tree, rel)
 
 
 def status(ws: Workspace, rels: Sequence[str], has: object | None = None) -> StatusResult:
@@ -149,14 +151,14 @@ def status(ws: Workspace, rels: Sequence[str], has: object | None = None) -> Sta
                 continue
             oid = from_hex(p.oid)
             in_cache = bool(contains(oid))
-            cur_oid = workspace_id(ws, rel, p.kind)
+            cur_oid, tree = _workspace_object(ws, rel, p.kind)
             state = DELETED if cur_oid is None else UNCHANGED
             cur = None if cur_oid is None else to_hex(cur_oid)
             if state == UNCHANGED and cur != p.oid:
                 state = MODIFIED
             st = PathStatus(rel, p.kind, state, in_cache, p.oid, cur)
             if state == MODIFIED and p.kind == "dir" and in_cache:
-                st.files = file_changes(ws, rel, oid)
+                st.files = file_changes(ws, rel, oid, tree)
             result.paths.append(st)
     finally:
         ws.statcache.save()
