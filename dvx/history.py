@@ -16,8 +16,11 @@ from typing import Any
 from dvx import gate, scm
 from dvx.errors import PointerError, UsageError
 from dvx.gate.accepted import for_check
+from dvx.hashing import from_hex
+from dvx.store.objects import TreeManifest
 from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
+from dvx.workspace.changes import FileChanges, compare_trees
 
 UNKNOWN = "unknown"
 
@@ -96,6 +99,9 @@ class DatasetDiff:
     validation_b: str = UNKNOWN
     error: str | None = None
     accepted: dict[str, Any] | None = None  # b's drift from a, accepted (expectations/accepted.toml of side b)
+    kind: str = "file"  # file / dir (side b's, else side a's)
+    files: FileChanges | None = None  # a directory's files, from its two trees
+    not_in_cache: bool = False  # a directory whose tree on either side is not in the cache: files unknown
 
     @property
     def size_change(self) -> int | None:
@@ -115,6 +121,7 @@ class DatasetDiff:
         d = asdict(self)
         d["size_change"] = self.size_change
         d["rows_change"] = self.rows_change
+        d["files"] = None if self.files is None else self.files.to_json()
         return d
 
 
@@ -124,8 +131,47 @@ class DiffResult:
     rev_b: str | None  # None: the workspace
     datasets: list[DatasetDiff] = field(default_factory=list)
 
+    def paths(self) -> dict[str, list[dict[str, Any]]]:
+        """``dvc diff --json``'s lists: every changed tracked file, directory (with a trailing ``/``)
+        and file inside a directory, by change; directories whose trees are not in the cache."""
+        out: dict[str, list[dict[str, Any]]] = {"added": [], "deleted": [], "modified": [], "renamed": [],
+                                                "not in cache": []}
+        for d in self.datasets:
+            change = "deleted" if d.change == "removed" else d.change
+            out[change].append({"path": d.path + "/" if d.kind == "dir" else d.path})
+            if d.not_in_cache:
+                out["not in cache"].append({"path": d.path + "/"})
+            if d.files is not None:
+                for k, v in d.files.to_json().items():
+                    out[k] += v
+        return out
+
     def to_json(self) -> dict[str, Any]:
-        return {"a": self.rev_a, "b": self.rev_b or "workspace", "datasets": [d.to_json() for d in self.datasets]}
+        """``diff --json`` (docs/status.md): DVC's lists, then each dataset's details."""
+        return {"a": self.rev_a, "b": self.rev_b or "workspace", **self.paths(),
+                "datasets": [d.to_json() for d in self.datasets]}
+
+
+def _tree(ws: Workspace, p: ptr.Pointer | None) -> TreeManifest | None:
+    """The tree of a directory pointer from the cache (an empty tree for a file or no pointer);
+    None when it is not in the cache."""
+    if p is None or p.kind != "dir":
+        return TreeManifest(())
+    oid = from_hex(p.oid)
+    return ws.cache.get_tree_manifest(oid) if ws.cache_has(oid) else None
+
+
+def _file_changes(ws: Workspace, d: DatasetDiff, a: ptr.Pointer | None, b: ptr.Pointer | None) -> None:
+    """Fill ``d.files`` of a directory dataset by comparing its two trees (no file bytes read)."""
+    side = b if b is not None else a
+    d.kind = side.kind if side is not None else "file"
+    if d.kind != "dir":
+        return
+    ta, tb = _tree(ws, a), _tree(ws, b)
+    if ta is None or tb is None:
+        d.not_in_cache = True
+        return
+    d.files = compare_trees(ta, tb, d.path)
 
 
 def _pointers_at(ws: Workspace, sha: str, rev: str) -> dict[str, bytes]:
@@ -184,6 +230,7 @@ def diff(rev_a: str | None = None, rev_b: str | None = None, cwd: str | None = N
                     if rev_b is None and side == "workspace":
                         e.hint = e.hint or ptr.repair_hint(ws.display(pp))
                     d.error = e.format_message()
+        _file_changes(ws, d, pa_, pb_)
         d.rows_a = gate.profile_rows(ws, pa_) if pa_ else None
         d.rows_b = gate.profile_rows(ws, pb_) if pb_ else None
         d.validation_a = validation_status(ws, policy, rel, pa_) if pa_ else gate.NONE

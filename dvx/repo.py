@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dvx import scm
-from dvx.errors import CorruptObjectError, DamagedCacheError, DvxError, UnsafePathError, UsageError
+from dvx.errors import CorruptObjectError, DamagedCacheError, DvxError, PointerError, UnsafePathError, UsageError
 from dvx.workspace import Workspace, init_workspace
 from dvx.workspace import pointer as ptr
 from dvx.workspace.add import AddResult
@@ -334,32 +334,27 @@ def pull(
     return PullResult(f, c)
 
 
-@dataclass
-class CloudStatus:
-    path: str
-    missing_objects: int
-
-    @property
-    def pushed(self) -> bool:
-        """The remote has every object of this path."""
-        return self.missing_objects == 0
-
-    def to_json(self) -> dict[str, object]:
-        return {"path": self.path, "missing_objects": self.missing_objects, "pushed": self.pushed}
-
-
-def cloud_status(paths: Sequence[str] | None = None, remote: str | None = None, cwd: str | None = None) -> list[CloudStatus]:
-    """Per tracked path, how many of its objects the remote lacks."""
+def cloud_status(paths: Sequence[str] | None = None, remote: str | None = None, cwd: str | None = None) -> StatusResult:
+    """Per tracked path, whether the remote has every object it needs (``pushed``,
+    ``missing_objects``); the workspace is not examined (``state`` and ``in_cache`` are None)."""
     from dvx.remote import cloud_status as _cloud
     from dvx.remote import open_remote
+    from dvx.workspace.status import BROKEN, PathStatus
 
     ws = Workspace.find(cwd or ".")
     rels = resolve_tracked(ws, paths, cwd)
     rem = open_remote(ws.config, remote)
-    out: list[CloudStatus] = []
+    out = StatusResult(remote=rem.name)
     for rel in rels:
-        miss = _cloud(ws.cache, rem, _roots(ws, [rel]))
-        out.append(CloudStatus(rel, sum(len(m) for m in miss)))
+        pp = ptr.pointer_path(rel)
+        try:
+            p = ptr.load(ws.abspath(pp), ws.display(pp))
+        except PointerError as e:
+            out.paths.append(PathStatus(rel, "?", BROKEN, None, error=e.format_message()))
+            continue
+        miss = _cloud(ws.cache, rem, _pointer_roots(p))
+        n = sum(len(m) for m in miss)
+        out.paths.append(PathStatus(rel, p.kind, None, None, p.oid, pushed=n == 0, missing_objects=n))
     return out
 
 

@@ -3,7 +3,9 @@
 Command modules are imported only when their command runs, so ``dvx --help``
 and hooks that touch no dataset stay fast (no pyarrow, fsspec, pandas or
 great_expectations at start-up). Every ``DvxError`` becomes one line on
-stderr and its exit code; a traceback is shown only with ``-v``.
+stderr and its exit code (1 a failed check, 2 usage); any other exception is
+a bug or an unanticipated failure: one line and exit 255, as DVC. A traceback
+is shown only with ``-v``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dvx import __version__
 from dvx.cli.options import State, common_options
 from dvx.errors import DvxError
 
-__all__ = ["COMMANDS", "HIDDEN", "SHORT_HELP", "State", "cli", "common_options", "main"]
+__all__ = ["COMMANDS", "HIDDEN", "INTERNAL_ERROR", "SHORT_HELP", "State", "cli", "common_options", "main"]
 
 # name -> "module:attribute"; modules are imported on first use.
 COMMANDS: dict[str, str] = {
@@ -71,6 +73,10 @@ SHORT_HELP: dict[str, str] = {
 }
 
 
+# Exit code of an unexpected internal error (any exception that is not a DvxError), as DVC's:
+# distinct from 1 (a failed check or operation) and 2 (usage, configuration, bad input).
+INTERNAL_ERROR = 255
+
 # Commands that exist for git (hooks, the merge driver), not for people.
 HIDDEN = {"hook-run", "merge-driver"}
 
@@ -118,7 +124,10 @@ def main(argv: list[str] | None = None) -> None:
     args = argv if argv is not None else sys.argv[1:]
     verbose = any(a in ("--verbose",) or (a.startswith("-v") and set(a[1:]) == {"v"}) for a in args)
     try:
-        cli.main(args=argv, prog_name="dvx", standalone_mode=False)
+        # Not standalone: click returns the code of a `ctx.exit(N)` (status --exit-code) instead of exiting.
+        rc = cli.main(args=argv, prog_name="dvx", standalone_mode=False)
+        if type(rc) is int and rc:
+            sys.exit(rc)
     except click.exceptions.Abort:
         click.echo("error: interrupted", err=True)
         sys.exit(130)
@@ -139,8 +148,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
-    except Exception as e:  # an unanticipated failure is still one line without -v
+    except Exception as e:  # a bug or a failure dvx did not anticipate: DVC's 255, not a failed check's 1
         if verbose:
-            raise
-        click.echo(f"error: {type(e).__name__}: {e} (run with -v for the traceback)", err=True)
-        sys.exit(1)
+            import traceback
+
+            traceback.print_exc()
+        tail = "" if verbose else " (run with -v for a traceback)"
+        click.echo(f"error: {type(e).__name__}: {e}{tail}", err=True)
+        sys.exit(INTERNAL_ERROR)

@@ -23,8 +23,10 @@ Options of the same name mean the same in every command that has them:
 Exit codes: 0 success; 1 a failed check or operation (validation failed, data
 drifted, a file could not be read, an object is missing or corrupt, a remote
 failed); 2 a usage or configuration error (bad arguments, not a repository,
-a bad pointer file, config or suite). Errors are one line on stderr,
-`error: <what> (hint: <next step>)`.
+a bad pointer file, config or suite); 130 interrupted; 255 an unexpected
+internal error (a bug or a failure dvx did not anticipate, as DVC). Errors are
+one line on stderr, `error: <what> (hint: <next step>)`. `dvx status
+--exit-code` (or `-q`) exits 1 when anything changed (docs/status.md).
 
 Paths: data paths are given relative to the current directory and must lie
 inside the repository. `dvx add` refuses symbolic links and paths below a

@@ -6,8 +6,12 @@ import json
 import os
 import shlex
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from dvx.workspace.changes import FileChanges
 
 
 def exit_on_errors(errors: Sequence[str]) -> None:
@@ -52,3 +56,29 @@ def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
 def emit_json(obj: object) -> None:
     """``obj`` as indented JSON on stdout (values JSON does not know are written with ``str``)."""
     click.echo(json.dumps(obj, indent=2, sort_keys=False, default=str))
+
+
+def shown_path(path: str) -> str:
+    """A path for a line of text: as it is when printable, else quoted with escapes (as git's core.quotePath),
+    so a crafted name holding a newline or undecodable bytes cannot forge or break a line."""
+    if path.isprintable():
+        return path
+    return json.dumps(path)
+
+
+# Changed files listed per kind when a directory has more than changes.LARGE: the rest with -v or --json.
+FIRST_FEW = 5
+
+
+def file_lines(files: FileChanges, verbose: bool, indent: str) -> str:
+    """One line per changed file (``added  PATH``); for a large change the first few of each kind
+    and how many more."""
+    out = []
+    kinds = (("added", files.added), ("deleted", files.deleted), ("modified", files.modified),
+             ("renamed", [f"{a} -> {b}" for a, b in files.renamed]))
+    for what, paths in kinds:
+        few = paths if verbose or not files.large else paths[:FIRST_FEW]
+        out += [f"{indent}{what:9} {shown_path(p)}\n" for p in few]
+        if len(few) < len(paths):
+            out.append(f"{indent}... {len(paths) - len(few)} more {what}\n")
+    return "".join(out)

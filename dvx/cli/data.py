@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from dvx import repo
-from dvx.cli._render import emit_json, exit_on_errors, git_add_hint, human_size, table
+from dvx.cli._render import emit_json, exit_on_errors, file_lines, git_add_hint, human_size, shown_path, table
 from dvx.cli.options import State, common_options, force_option, json_option, pass_state, remote_option
 from dvx.cli.progress import Progress
+
+if TYPE_CHECKING:
+    from dvx.workspace.status import StatusResult
 
 
 @click.command("init")
@@ -82,45 +86,63 @@ def checkout_cmd(state: State, paths: tuple[str, ...], force: bool) -> None:
               help="With -c: look for versions not on the remote in all of HEAD's history (default: its last 100 "
                    "commits that change a pointer file).")
 @remote_option
+@click.option("--exit-code", is_flag=True,
+              help="Exit 1 when anything is modified, deleted, not in the cache or (-c) not pushed; -q implies it.")
 @pass_state
 def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool, all_commits: bool,
-               remote: str | None) -> None:
+               remote: str | None, exit_code: bool) -> None:
     """Show tracked paths that are modified, deleted or not in the cache (or, with --cloud, not on the remote,
-    and how many versions committed on the current branch are not on it either)."""
+    and how many versions committed on the current branch are not on it either).
+
+    A modified directory lists its files added, deleted, modified and renamed
+    (a summary and the first few when more than 20 changed; all with -v or
+    --json). Exit codes: 0 clean (or changes without --exit-code/-q), 1 changes
+    with --exit-code or -q (with -c: committed versions not on the remote count
+    too), 2 a pointer file cannot be read.
+    """
     if all_commits and not cloud:
         from dvx.errors import UsageError
 
         raise UsageError("dvx status: --all-commits goes with -c (it widens the look for committed versions "
                          "not on the remote)", "add -c")
-    if cloud:
-        rows = repo.cloud_status(list(paths) or None, remote)
-        if as_json:
-            emit_json([c.to_json() for c in rows])
-            return
-        todo = [c for c in rows if not c.pushed]
-        if not todo:
-            click.echo(f"{len(rows)} tracked paths, all on the remote")
-        for c in todo:
-            click.echo(f"not pushed ({c.missing_objects} objects)  {c.path}")
-        history = repo.unpushed_history(remote, all_commits) if not paths else None
+    r = repo.cloud_status(list(paths) or None, remote) if cloud else repo.status(list(paths) or None)
+    history = repo.unpushed_history(remote, all_commits) if cloud and not paths else None
+    unpushed = history is not None and bool(history.versions)
+    if as_json:
+        doc = r.to_json()
+        doc["clean"] = r.clean and not unpushed
+        doc["unpushed_history"] = None if history is None else history.to_json()
+        emit_json(doc)
+    elif not state.quiet:
+        _print_status(r, cloud, state.verbose > 0)
         if history is not None and history.versions:
             n, (sha, rel) = len(history.versions), history.versions[-1]
             click.echo(f"{n} committed version{'' if n == 1 else 's'} not on remote '{history.remote}' (oldest: "
                        f"{sha[:7]} {rel}); run `dvx push --all-commits{f' -r {remote}' if remote else ''}`")
-        return
-    r = repo.status(list(paths) or None)
-    if as_json:
-        emit_json({"clean": r.clean, "paths": [p.to_json() for p in r.paths]})
-        exit_on_errors(r.errors)
-        return
+    exit_on_errors(r.errors)
+    if (exit_code or state.quiet) and (not r.clean or unpushed):
+        raise click.exceptions.Exit(1)
+
+
+def _print_status(r: StatusResult, cloud: bool, verbose: bool) -> None:
     if not r.paths:
         click.echo("no tracked paths")
         return
-    if not r.changed and not state.quiet:
-        click.echo(f"{len(r.paths)} tracked paths, all unchanged")
+    if not r.changed:
+        where = "all on the remote" if cloud else "all unchanged"
+        click.echo(f"{len(r.paths)} tracked paths, {where}")
+        return
     for p in r.changed:
-        click.echo(f"{', '.join(p.problems):24} {p.path}")
-    exit_on_errors(r.errors)
+        what = ", ".join(p.problems)
+        if p.missing_objects:
+            what += f" ({p.missing_objects} objects)"
+        files = p.files
+        more = ""
+        if files is not None and files.large:
+            more = f"  ({files.counts()}{'' if verbose else '; -v or --json for all'})"
+        click.echo(f"{what:24} {shown_path(p.path)}{more}")
+        if files is not None:
+            click.echo(file_lines(files, verbose, indent="    "), nl=False)
 
 
 @click.command("ls")

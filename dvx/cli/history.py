@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from dvx.cli._render import emit_json, exit_on_errors, human_size, table
+from dvx.cli._render import FIRST_FEW, emit_json, exit_on_errors, human_size, shown_path, table
 from dvx.cli.options import State, common_options, json_option, pass_state
 
 if TYPE_CHECKING:
@@ -38,11 +38,15 @@ def _cols(d: DatasetDiff) -> str:
 @json_option
 @pass_state
 def diff_cmd(state: State, rev_a: str | None, rev_b: str | None, as_json: bool) -> None:
-    """Tracked datasets that changed between REV_A (default HEAD) and REV_B (default: the workspace).
+    """Tracked datasets that changed between REV_A (default HEAD) and REV_B (default: the workspace's pointer files).
 
     Shows size and row changes, schema changes (+added -removed ~retyped
     columns), columns that drifted and the validation status of each side,
     from stored profiles and results (`dvx check` stores them); ? is unknown.
+    Then, as `dvc diff`, the files added, deleted, modified and renamed,
+    inside tracked directories too (a summary and the first few for a
+    directory with more than 20 changed files; all with -v or --json).
+    Changes not yet added are shown by `dvx status`.
     """
     from dvx.history import diff
 
@@ -56,6 +60,9 @@ def diff_cmd(state: State, rev_a: str | None, rev_b: str | None, as_json: bool) 
         if not state.quiet:
             click.echo(f"no tracked dataset changed between {r.rev_a} and {r.rev_b or 'the workspace'}")
         return
+    if state.quiet:
+        exit_on_errors(errors)
+        return
     rows = []
     for d in r.datasets:
         drift = "?" if d.drifted is None else (", ".join(d.drifted_columns or []) or "schema/rows" if d.drifted else "no")
@@ -65,7 +72,48 @@ def diff_cmd(state: State, rev_a: str | None, rev_b: str | None, as_json: bool) 
                      f"{d.validation_a} -> {d.validation_b}"))
     click.echo(table(rows, ["dataset", "change", "size", "rows", "columns", "drift", "validation"]))
     _accepted_notes([(d.path, d.accepted) for d in r.datasets])
+    click.echo(_file_sections(r.datasets, state.verbose > 0), nl=False)
     exit_on_errors(errors)
+
+
+# dvc diff's sections, in its order; a dataset's change word -> section.
+_SECTIONS = (("added", "Added"), ("deleted", "Deleted"), ("modified", "Modified"), ("renamed", "Renamed"))
+_CHANGE = {"added": "added", "removed": "deleted", "modified": "modified"}
+
+
+def _file_sections(datasets: list[DatasetDiff], verbose: bool) -> str:
+    """``dvc diff``'s text: Added / Deleted / Modified / Renamed sections, then a files summary.
+
+    A directory with more than 20 changed files lists its first few per
+    section and a count line; -v lists them all.
+    """
+    out: list[str] = []
+    counts = dict.fromkeys(("added", "deleted", "modified", "renamed"), 0)
+    for key, title in _SECTIONS:
+        lines: list[str] = []
+        for d in datasets:
+            if _CHANGE[d.change] == key:
+                lines.append(d.path + "/" if d.kind == "dir" else d.path)
+                counts[key] += d.kind != "dir"
+            if d.files is None:
+                continue
+            paths = [f"{a} -> {b}" for a, b in d.files.renamed] if key == "renamed" else getattr(d.files, key)
+            counts[key] += len(paths)
+            few = paths if verbose or not d.files.large else paths[:FIRST_FEW]
+            lines += few
+            if len(few) < len(paths):
+                lines.append(f"... {len(paths) - len(few)} more in {d.path}/")
+        if lines:
+            out.append(f"\n{title}:\n" + "".join(f"    {shown_path(x)}\n" for x in lines))
+    for d in datasets:
+        if d.files is not None and d.files.large:
+            out.append(f"\n{shown_path(d.path)}/: {d.files.counts()}" + ("" if verbose else " (-v or --json for all)"))
+        if d.not_in_cache:
+            out.append(f"\n{shown_path(d.path)}/: files unknown: a tree of it is not in the cache")
+    if not out:
+        return ""
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items() if k != "renamed" or n)
+    return "".join(out) + f"\nfiles summary: {summary}\n"
 
 
 def _accepted_notes(accs: list[tuple[str, dict[str, object] | None]]) -> None:

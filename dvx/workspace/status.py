@@ -1,54 +1,77 @@
-"""``status``: compare tracked paths with their pointers, reading only changed files."""
+"""``status``: compare tracked paths with their pointers, reading only changed files.
+
+A modified directory is compared file by file: the pointer's tree from the
+cache against the tree of the workspace walk, whose unchanged files the stat
+cache answers without reading them (``changes.compare_trees``).
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from dvx.errors import PointerError
 from dvx.hashing import from_hex, to_hex
+from dvx.store.objects import TreeManifest
 from dvx.workspace import pointer as ptr
 from dvx.workspace._files import hash_file, hash_tree, tree_signature
+from dvx.workspace.changes import FileChanges, compare_trees
 from dvx.workspace.core import Workspace
 
 UNCHANGED = "unchanged"
 MODIFIED = "modified"
 DELETED = "deleted"
 BROKEN = "broken-pointer"
+NOT_IN_CACHE = "not in cache"
+NOT_PUSHED = "not pushed"
 
 
 @dataclass
 class PathStatus:
-    """The state of one tracked path."""
+    """The state of one tracked path. A field the command did not examine is None
+    (``status -c`` looks at the remote, not the workspace: docs/status.md)."""
 
     path: str
     kind: str
-    state: str  # unchanged / modified / deleted / broken-pointer
-    in_cache: bool
+    state: str | None  # unchanged / modified / deleted / broken-pointer; None: not examined
+    in_cache: bool | None
     pointer_id: str | None = None
     workspace_id: str | None = None
     error: str | None = None
-
-    def to_json(self) -> dict[str, object]:
-        return asdict(self)
+    pushed: bool | None = None
+    missing_objects: int | None = None
+    files: FileChanges | None = None  # a modified directory's files, when its tree is in the cache
 
     @property
     def problems(self) -> list[str]:
-        """What differs from the pointer, in words; empty when unchanged and in the cache."""
-        out = [] if self.state == UNCHANGED else [self.state]
-        if not self.in_cache and self.state != BROKEN:
-            out.append("not in cache")
+        """What differs, in words; empty when unchanged, in the cache and (when asked) pushed."""
+        out = [] if self.state in (UNCHANGED, None) else [self.state]
+        if self.in_cache is False and self.state != BROKEN:
+            out.append(NOT_IN_CACHE)
+        if self.pushed is False:
+            out.append(NOT_PUSHED)
         return out
+
+    def to_json(self) -> dict[str, object]:
+        """One entry of ``paths`` in ``status --json`` (docs/status.md)."""
+        return {
+            "path": self.path, "kind": self.kind, "state": self.state, "problems": self.problems,
+            "in_cache": self.in_cache, "pushed": self.pushed, "missing_objects": self.missing_objects,
+            "pointer_id": self.pointer_id, "workspace_id": self.workspace_id, "error": self.error,
+            "files": None if self.files is None else self.files.to_json(),
+        }
 
 
 @dataclass
 class StatusResult:
     paths: list[PathStatus] = field(default_factory=list)
+    remote: str | None = None  # set by ``status -c``: the remote compared with
 
     @property
     def clean(self) -> bool:
-        return all(p.state == UNCHANGED and p.in_cache for p in self.paths)
+        """Nothing to report: every path unchanged, in the cache and (``-c``) pushed."""
+        return not any(p.problems for p in self.paths)
 
     @property
     def changed(self) -> list[PathStatus]:
@@ -60,6 +83,10 @@ class StatusResult:
         """Why some pointers could not be read."""
         return [p.error for p in self.paths if p.error]
 
+    def to_json(self) -> dict[str, object]:
+        """``status --json`` and ``status -c --json``: one shape (docs/status.md)."""
+        return {"clean": self.clean, "remote": self.remote, "paths": [p.to_json() for p in self.paths]}
+
 
 def workspace_id(ws: Workspace, rel: str, kind: str, save: bool = False) -> bytes | None:
     """Id of the workspace copy of tracked path ``rel`` (a ``file`` or ``dir``); None when absent.
@@ -67,27 +94,43 @@ def workspace_id(ws: Workspace, rel: str, kind: str, save: bool = False) -> byte
     Unchanged files are answered by the stat cache and never read; a tree
     whose stat signature is unchanged is answered without building it.
     """
-    ap = ws.abspath(rel)
-    key = os.fsencode(rel)
     try:
-        if kind == "file":
-            if not os.path.isfile(ap) or os.path.islink(ap):
-                return None
-            return hash_file(os.fsencode(ap), key, ws.chunker, ws.statcache).oid
-        if not os.path.isdir(ap) or os.path.islink(ap):
-            return None
-        top = os.fsencode(ap)
-        ws.statcache.clock()  # before the scan: statcache.py, "Racy entries"
-        ts = tree_signature(top)
-        cached = ws.statcache.get_tree(key, ts.sig)
-        if cached is not None:
-            return cached
-        h, _ = hash_tree(top, key, ws.chunker, ws.statcache)
-        ws.statcache.put_tree(key, ts.sig, ts.newest, h.oid)
-        return h.oid
+        return _workspace_object(ws, rel, kind)[0]
     finally:
         if save:
             ws.statcache.save()
+
+
+def _workspace_object(ws: Workspace, rel: str, kind: str) -> tuple[bytes | None, TreeManifest | None]:
+    """``workspace_id`` and, when it had to build one, the directory's tree."""
+    ap = ws.abspath(rel)
+    key = os.fsencode(rel)
+    if kind == "file":
+        if not os.path.isfile(ap) or os.path.islink(ap):
+            return None, None
+        return hash_file(os.fsencode(ap), key, ws.chunker, ws.statcache).oid, None
+    if not os.path.isdir(ap) or os.path.islink(ap):
+        return None, None
+    top = os.fsencode(ap)
+    ws.statcache.clock()  # before the scan: statcache.py, "Racy entries"
+    ts = tree_signature(top)
+    cached = ws.statcache.get_tree(key, ts.sig)
+    if cached is not None:
+        return cached, None
+    h, tree = hash_tree(top, key, ws.chunker, ws.statcache)
+    ws.statcache.put_tree(key, ts.sig, ts.newest, h.oid)
+    return h.oid, tree
+
+
+def file_changes(ws: Workspace, rel: str, pointer_oid: bytes, tree: TreeManifest | None = None) -> FileChanges | None:
+    """Files of the modified directory ``rel`` that differ from its pointer's tree; None when that
+    tree is not in the cache (nothing to compare with). ``tree``: the workspace tree when already built;
+    else it is built, unchanged files answered by the stat cache."""
+    if not ws.cache_has(pointer_oid):
+        return None
+    if tree is None:
+        _, tree = hash_tree(os.fsencode(ws.abspath(rel)), os.fsencode(rel), ws.chunker, ws.statcache)
+    return compare_trees(ws.cache.get_tree_manifest(pointer_oid), tree, rel)
 
 
 def status(ws: Workspace, rels: Sequence[str], has: object | None = None) -> StatusResult:
@@ -108,12 +151,15 @@ def status(ws: Workspace, rels: Sequence[str], has: object | None = None) -> Sta
                 continue
             oid = from_hex(p.oid)
             in_cache = bool(contains(oid))
-            cur_oid = workspace_id(ws, rel, p.kind)
+            cur_oid, tree = _workspace_object(ws, rel, p.kind)
             state = DELETED if cur_oid is None else UNCHANGED
             cur = None if cur_oid is None else to_hex(cur_oid)
             if state == UNCHANGED and cur != p.oid:
                 state = MODIFIED
-            result.paths.append(PathStatus(rel, p.kind, state, in_cache, p.oid, cur))
+            st = PathStatus(rel, p.kind, state, in_cache, p.oid, cur)
+            if state == MODIFIED and p.kind == "dir" and in_cache:
+                st.files = file_changes(ws, rel, oid, tree)
+            result.paths.append(st)
     finally:
         ws.statcache.save()
     return result
