@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "fsck": "dvx.cli.fsck:fsck_cmd",
     "accept": "dvx.cli.accept:accept_cmd",
     "gc": "dvx.cli.gc:gc_cmd",
+    "config": "dvx.cli.config:config_cmd",
 }
 
 # Short help shown by `dvx --help` without importing the command modules.
@@ -66,6 +67,7 @@ SHORT_HELP: dict[str, str] = {
     "gc": "Remove what the workspace and chosen revisions do not need.",
     "hook-run": "(internal) What the installed git hooks run.",
     "accept": "Accept a dataset version's intended drift, with a reason.",
+    "config": "Get, set, unset or list configuration (as git config).",
 }
 
 

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from dvx._fsutil import atomic_write, is_within, remove_stale_in
 from dvx._paths import path_problem
+from dvx._tomledit import dumps_toml
 from dvx.chunking import ChunkerParams
-from dvx.config import DEFAULTS, REPO_FORMAT, Config, dumps_toml
+from dvx.config import DEFAULTS, REPO_FORMAT, Config
 from dvx.errors import ConfigError, FormatVersionError, NotARepoError, UnsafePathError, UsageError
 from dvx.workspace.lock import repo_lock
 from dvx.workspace.statcache import StatCache
