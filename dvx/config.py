@@ -299,7 +299,7 @@ class Config:
         """``file:line`` (or ``file``, or ``environment variable NAME``) that sets ``key`` of ``[table]``."""
         parts = table.split(".") if table else []
         for name, (section, remote, k) in self.env_overrides().items():
-            if k == key and [section, *([remote] if remote else [])] == parts:
+            if k == key and table == (f"{section}.{remote}" if remote else section):
                 return f"environment variable {name}"
         for scope in reversed(SCOPES):
             f = self.files.get(scope)
