@@ -1,6 +1,7 @@
 """What the dvx git hooks do: pre-commit gates the staged datasets, pre-push
 uploads the data of the commits being pushed, post-checkout and post-merge
-bring the data files in line with the pointer files.
+bring the data files in line with the pointer files (fetching what the cache
+lacks from the default remote when ``hooks.fetch = true``).
 
 ``run_hook`` returns what to say and the exit code; ``dvx hook-run`` (the
 command the installed hook programs execute) prints it. The follower hooks
@@ -12,10 +13,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dvx import scm
 from dvx.errors import DvxError, NotARepoError, ObjectMissingError, UsageError
 from dvx.gate.result import GateResult
+
+if TYPE_CHECKING:
+    from dvx.workspace import Workspace
 
 Ref = tuple[str, str, str, str]  # local ref, local sha, remote ref, remote sha (pre-push's stdin)
 
@@ -141,12 +146,39 @@ def follow_checkout(rels: list[str] | None) -> HookOutcome:
             missing.append(rel)
         except DvxError as e:
             out.lines.append(f"warning: dvx: {e.format_message()}")
+    if missing and ws.config.get("hooks", "fetch", False):
+        missing, fetched = _fetch_missing(ws, missing, out)
+        restored += fetched
     if restored:
         out.lines.append(f"dvx: updated {restored} data file(s) to match the pointer files")
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         out.lines.append(f"warning: dvx: data not in the cache for {shown}; run `dvx pull` to get it")
     return out
+
+
+def _fetch_missing(ws: Workspace, rels: list[str], out: HookOutcome) -> tuple[list[str], int]:
+    """``hooks.fetch = true``: fetch what ``rels`` lack from the default remote, as git-lfs does after a
+    checkout, then check them out. (Still missing, files updated); a failed fetch is one warning."""
+    from dvx import repo
+
+    try:
+        f = repo.fetch(rels, cwd=str(ws.root))
+    except DvxError as e:
+        out.lines.append(f"warning: dvx: hooks.fetch: {e.format_message()}")
+        return rels, 0
+    out.lines.append(f"dvx: fetched {f.objects} objects for {len(rels)} path(s) (hooks.fetch)")
+    still: list[str] = []
+    updated = 0
+    for rel in rels:
+        try:
+            r = repo.checkout([rel], cwd=str(ws.root))
+            updated += len(r.restored) + len(r.removed)
+        except ObjectMissingError:
+            still.append(rel)
+        except DvxError as e:
+            out.lines.append(f"warning: dvx: {e.format_message()}")
+    return still, updated
 
 
 def post_checkout(args: tuple[str, ...]) -> HookOutcome:
