@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "accept": "dvx.cli.accept:accept_cmd",
     "gc": "dvx.cli.gc:gc_cmd",
     "config": "dvx.cli.config:config_cmd",
+    "doctor": "dvx.cli.doctor:doctor_cmd",
 }
 
 # Short help shown by `dvx --help` without importing the command modules.
@@ -68,6 +69,7 @@ SHORT_HELP: dict[str, str] = {
     "hook-run": "(internal) What the installed git hooks run.",
     "accept": "Accept a dataset version's intended drift, with a reason.",
     "config": "Get, set, unset or list configuration (as git config).",
+    "doctor": "Show versions, config files, remotes, hooks and cache (for bug reports).",
 }
 
 
