@@ -34,13 +34,14 @@ class InitResult:
     to_stage: list[str] = field(default_factory=list)  # repo-relative files git should commit
 
 
-def init(start: str | os.PathLike[str] = ".", force: bool = False, hooks: bool = False) -> InitResult:
-    """Initialise dvx in the git work tree enclosing ``start``; with ``hooks``, also install the git hooks.
+def init(start: str | os.PathLike[str] = ".", force: bool = False, hooks: bool = False, subdir: bool = False) -> InitResult:
+    """Initialise dvx in the git work tree enclosing ``start`` (with ``subdir``: in ``start``, a project
+    inside a monorepo); with ``hooks``, also install the git hooks.
 
     A failure to install the hooks does not undo the initialisation: it is
     reported in ``hooks_error`` (``dvx hooks install`` can retry).
     """
-    ws = init_workspace(start, force=force)
+    ws = init_workspace(start, force=force, subdir=subdir)
     made = [".dvx/config", ".dvx/.gitignore", "expectations/.gitkeep"]
     result = InitResult(str(ws.root), str(ws.dvx_dir), to_stage=[p for p in made if (ws.root / p).exists()])
     if hooks:

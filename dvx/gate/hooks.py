@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dvx import scm
@@ -188,7 +189,7 @@ def post_checkout(args: tuple[str, ...]) -> HookOutcome:
     prev, new, flag = (list(args) + ["", "", ""])[:3]
     rels: list[str] | None = None
     if flag == "1" and prev and prev != scm.ZERO_SHA:
-        root = scm.toplevel(".")
+        root = Path.cwd()  # the project's folder (_project_roots): git lists its pointers relative to it
         rels = [ptr.tracked_path(p) for p in scm.changed_pointers(root, prev, new)]
         if not rels:
             return HookOutcome()
@@ -199,7 +200,7 @@ def post_merge(_args: tuple[str, ...]) -> HookOutcome:
     """After a merge: follow the pointers the merge changed (all when that cannot be told)."""
     from dvx.workspace import pointer as ptr
 
-    root = scm.toplevel(".")
+    root = Path.cwd()
     try:
         rels: list[str] | None = [ptr.tracked_path(p) for p in scm.changed_pointers(root, "ORIG_HEAD", "HEAD")]
     except DvxError:
@@ -216,6 +217,25 @@ def run_hook(name: str, args: tuple[str, ...], stdin: str = "", env: Mapping[str
         raise UsageError(f"hook-run {name}: unknown hook (one of {', '.join(scm.HOOK_NAMES)})")
     env = os.environ if env is None else env
     try:
+        roots = _project_roots()
+    except NotARepoError:
+        return HookOutcome()  # hooks in a repository where dvx is not initialised have nothing to do
+    if len(roots) == 1 and roots[0] == os.getcwd():
+        return _run_one(name, args, stdin, env)
+    outcomes: list[HookOutcome] = []
+    here = os.getcwd()
+    try:
+        for root in roots:
+            os.chdir(root)
+            outcomes.append(_run_one(name, args, stdin, env))
+    finally:
+        os.chdir(here)
+    return _combined(outcomes)
+
+
+def _run_one(name: str, args: tuple[str, ...], stdin: str, env: Mapping[str, str]) -> HookOutcome:
+    """Hook ``name`` for the project whose folder is the current directory."""
+    try:
         if name == "pre-commit":
             return pre_commit()
         if name == "pre-push":
@@ -224,9 +244,39 @@ def run_hook(name: str, args: tuple[str, ...], stdin: str = "", env: Mapping[str
             return post_checkout(args)
         return post_merge(args)
     except NotARepoError:
-        return HookOutcome()  # hooks in a repository where dvx is not initialised have nothing to do
+        return HookOutcome()
     except DvxError as e:
         if name not in ("post-checkout", "post-merge"):
             raise
         # post-checkout/post-merge never fail the git command: one warning line.
         return HookOutcome(0, [f"warning: dvx: {e.format_message()}"])
+
+
+def _project_roots() -> list[str]:
+    """The dvx projects a hook (run at the top of the work tree) serves: the one enclosing the current
+    directory, else every project in a subfolder (``dvx init --subdir``: a monorepo may hold several);
+    NotARepoError when there is none."""
+    from dvx.workspace import Workspace
+
+    try:
+        return [str(Workspace.find(".").root)]
+    except NotARepoError:
+        top = scm.toplevel(".")
+    roots = [str(top / Path(p).parent.parent) for p in scm.project_configs(top)]
+    roots = [r for r in roots if os.path.isfile(os.path.join(r, ".dvx", "config"))]
+    if not roots:
+        raise NotARepoError(f"{top}: no dvx project")
+    return roots
+
+
+def _combined(outcomes: list[HookOutcome]) -> HookOutcome:
+    """One outcome for several projects: the worst exit code, every line, the first refusal's gate."""
+    out = HookOutcome(max((o.code for o in outcomes), default=0))
+    for o in outcomes:
+        out.lines.extend(o.lines)
+        out.gate = out.gate or o.gate
+        if o.pushed is not None:
+            p = out.pushed
+            out.pushed = o.pushed if p is None else Pushed(p.objects + o.pushed.objects, p.raw_bytes + o.pushed.raw_bytes,
+                                                           max(p.commits, o.pushed.commits), p.present + o.pushed.present)
+    return out

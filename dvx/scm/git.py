@@ -145,3 +145,10 @@ def config_value(root: str | os.PathLike[str], key: str) -> str | None:
     """``git config --get KEY`` in the repository at ``root``; None when unset."""
     out = run(root, "config", "--get", key)
     return out.stdout.decode("utf-8", "surrogateescape").strip() if out.returncode == 0 else None
+
+
+def project_configs(top: str | os.PathLike[str]) -> list[str]:
+    """``.dvx/config`` files below the top of the work tree, committed or not yet (``dvx init --subdir``
+    projects), relative to ``top``; git's ignore rules apply, so dvx's own caches are never walked."""
+    out = git(top, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ":(glob)**/.dvx/config")
+    return sorted(set(split_z(out)))
