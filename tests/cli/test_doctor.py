@@ -49,3 +49,20 @@ def test_doctor_text_and_json(tmp_path: Path) -> None:
     # outside any repository it still reports what it can
     out = run_dvx(tmp_path, "doctor", "--json", env=e).stdout
     assert json.loads(out)["repository"] is None
+
+
+def test_shell_completion_as_documented(tmp_path: Path) -> None:
+    """docs/setup.md: click's completion, `_DVX_COMPLETE=bash_source dvx`, offers dvx's commands and options."""
+    import os
+    import subprocess
+    import sys
+
+    def complete(words: str) -> str:
+        e = dict(env(), COMP_WORDS=words, COMP_CWORD=str(len(words.split()) - 1), _DVX_COMPLETE="bash_complete")
+        return subprocess.run([sys.executable, "-m", "dvx"], cwd=tmp_path, env=e, capture_output=True, text=True).stdout
+
+    assert "plain,config" in complete("dvx con").splitlines()
+    assert "plain,--global" in complete("dvx config --gl").splitlines()
+    script = subprocess.run([sys.executable, "-m", "dvx"], cwd=tmp_path, capture_output=True, text=True,
+                            env=dict(env(), _DVX_COMPLETE="bash_source")).stdout
+    assert "_dvx_completion" in script and os.linesep in script
