@@ -175,7 +175,7 @@ def config(key: str | None = None, value: str | None = None, *, scope: str | Non
             raise UsageError("--list takes no KEY and no --unset")
         return ConfigResult("list", _list(_open(scope, cwd), scope, mask=True))
     if key is None:
-        raise UsageError("give a KEY, KEY VALUE, KEY --unset or --list", "for example `dvx config core.autostage true`")
+        raise UsageError("give a KEY, KEY VALUE, KEY --unset or --list (KEY as in core.autostage)")
     names = split_key(key)
     cfg = _open(scope, cwd)
     if value is None and not unset:

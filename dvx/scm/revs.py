@@ -219,7 +219,7 @@ def log_pointer(root: Path, rel_pointer: str, rev: str = "HEAD", max_count: int 
     """Newest-first history of ``rel_pointer`` along ``rev`` (gitpython: its object model earns its import here)."""
     import git as gitpython  # ~70 ms to import, only for history walks
 
-    repo = gitpython.Repo(os.fspath(root))
+    repo = gitpython.Repo(os.fspath(root), search_parent_directories=True)  # root may be a --subdir project
     try:
         rel_pointer = show_prefix(root) + rel_pointer  # gitpython reads paths from the top of the work tree
         kw: dict[str, Any] = {"paths": rel_pointer}

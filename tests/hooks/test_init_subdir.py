@@ -58,5 +58,8 @@ def test_init_subdir_end_to_end(tmp_path: Path) -> None:
     assert (proj / "data" / "train.csv").read_bytes() != bad
     assert "updated 1 data file" in cp.stderr, cp.stderr
     assert run_dvx(proj, "status", "--json").returncode == 0
-    # pushes of the enclosing repository's commits find the project's data (dvx push --rev)
+    # reads of other revisions find the project's pointers in the enclosing repository's commits
     run_dvx(proj, "push", "--rev", "bad")
+    log = run_dvx(proj / "data", "log", "train.csv", "--rev", "bad").stdout
+    assert "added" in log and "modified" in log and "bad data" in log
+    assert "data/train.csv  modified" in run_dvx(proj, "diff", "main", "bad").stdout
