@@ -109,20 +109,27 @@ def test_env_override_of_a_remote_key_reaches_a_real_push(tmp_path: Path) -> Non
     ("user", "[chunking]\navg_size = 4096\n", "user/config: chunking is fixed when a repository is created"),
     ("user", '[remote.origin]\nurl = "/x"\njobs = "lots"\n', "remote 'origin': jobs must be a positive integer"),
 ])
-def test_bad_values_stop_with_one_line(tmp_path: Path, where: str, text: str, message: str) -> None:
-    repo = make_dvx_repo(tmp_path / "repo")
+def test_bad_values_stop_with_one_line(plain: Path, tmp_path: Path, where: str, text: str, message: str) -> None:
     user = tmp_path / "user"
-    path = user / "config" if where == "user" else repo / ".dvx" / where
+    path = user / "config" if where == "user" else plain / ".dvx" / where
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     e = dict(env(), DVX_GLOBAL_CONFIG_DIR=str(user))
-    cp = run_dvx(repo, "remote", "list", "--json", env=e, check=False)
+    try:
+        cp = run_dvx(plain, "remote", "list", "--json", env=e, check=False)
+    finally:
+        path.unlink()
     assert cp.returncode == 2 and cp.stderr.count("\n") == 1 and cp.stderr.startswith("error: "), cp.stderr
     assert message in cp.stderr and str(path) in cp.stderr
 
 
-def test_bad_command_line_values_write_nothing(tmp_path: Path) -> None:
-    repo = make_dvx_repo(tmp_path / "repo")
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_dvx_repo(tmp_path_factory.mktemp("plain") / "repo")
+
+
+def test_bad_command_line_values_write_nothing(plain: Path) -> None:
+    repo = plain
     before = (repo / ".dvx" / "config").read_bytes()
     for args in (("core.autostage", "maybe"), ("cache.compression", "lz4"), ("chunking.avg_size", "4096"),
                  ("core.autostag", "true"), ("core.remote", "nowhere")):
