@@ -1,9 +1,16 @@
-"""Repository configuration: ``.dvx/config`` (committed) and ``.dvx/config.local``.
+"""Configuration: TOML files layered system < global < project < local < environment.
 
-Both are TOML. The local file overrides the committed one key by key and is
-where secrets go (it is git-ignored). ``DVX_<SECTION>_<KEY>`` environment
-variables override both, for CI. Written back with a small TOML emitter that
-keeps key order stable so the file diffs well in git.
+- system: ``/etc/dvx/config`` (``$DVX_SYSTEM_CONFIG_DIR/config`` when set);
+- global (per user): ``$DVX_GLOBAL_CONFIG_DIR/config``, else
+  ``$XDG_CONFIG_HOME/dvx/config``, else ``~/.config/dvx/config``;
+- project: ``.dvx/config`` (committed);
+- local: ``.dvx/config.local`` (git-ignored: secrets and personal settings).
+
+Each file overrides the ones before it key by key. ``DVX_<SECTION>_<KEY>``
+environment variables override all of them, for CI, and
+``DVX_REMOTE_<NAME>_<KEY>`` one key of one remote (docs/config.md). Reads use
+tomllib; writes change one key with tomlkit (:mod:`dvx._tomledit`), keeping
+every comment and the order of what people wrote.
 """
 
 from __future__ import annotations
@@ -12,14 +19,25 @@ import copy
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+from dvx._configkeys import (
+    CONFIG_NAME,
+    REMOTE_BOOL_KEYS,
+    REMOTE_INT_KEYS,
+    REMOTE_STR_KEYS,
+    SECRET_KEYS,
+    env_name,
+    global_config_path,
+    squash,
+    system_config_path,
+)
 from dvx._fsutil import atomic_write
 from dvx._textfile import config_error, line_of_key, parse_toml, read_text
 from dvx.errors import ConfigError
 
-CONFIG_NAME = "config"
 LOCAL_NAME = "config.local"
 
 # The repository format: `[core] format`, checked on every open (docs/format.md, "Format versions").
@@ -47,8 +65,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "cache": {"compression": "none", "fsync": True},
 }
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-
+# The layers, lowest precedence first (the environment comes after them all).
+SCOPES = ("system", "global", "project", "local")
 
 # The keys dvx itself reads and the TOML type each must have (bool is not an
 # int here, although Python says it is). Other keys are kept as written.
@@ -56,19 +74,41 @@ _TYPES: dict[str, dict[str, type]] = {
     "core": {"format": int, "autostage": bool, "remote": str},
     "chunking": {"algorithm": str, "min_size": int, "avg_size": int, "max_size": int},
     "cache": {"compression": str, "fsync": bool},
+    "hooks": {"fetch": bool},
+}
+# Keys checked where they are read (dvx.gc.roots, dvx.remote.session), with
+# their own messages; `dvx config` still knows their types.
+_TYPES_ELSEWHERE: dict[str, dict[str, type]] = {
+    "core": {"lock_stale": str, "lock_wait": str},
+    "gc": {"repack": float, "grace": str},
 }
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {("cache", "compression"): ("none", "zstd")}
-_TYPE_NAMES = {int: "an integer", bool: "true or false", str: "a string"}
+_TYPE_NAMES = {int: "an integer", bool: "true or false", str: "a string", float: "a number"}
+# Fixed when a repository is created: never in a user or system file.
+_PROJECT_ONLY = ("chunking", "core.format")
+# Defaults of keys dvx reads that `dvx init` does not write.
+_READ_DEFAULTS: dict[str, dict[str, Any]] = {"hooks": {"fetch": False}}
+
+def known_type(section: str, key: str) -> type | None:
+    """The type dvx requires of ``[section] key``, None when dvx does not read it."""
+    return _TYPES.get(section, {}).get(key) or _TYPES_ELSEWHERE.get(section, {}).get(key)
+
+
+def known_keys() -> list[str]:
+    """``section.key`` of every key dvx reads outside ``[remote.*]``, sorted."""
+    return sorted(f"{s}.{k}" for reg in (_TYPES, _TYPES_ELSEWHERE) for s, keys in reg.items() for k in keys)
 
 
 def has_type(value: Any, typ: type) -> bool:
-    """``isinstance`` where True/False do not count as integers."""
+    """``isinstance`` where True/False do not count as integers (and integers count as numbers)."""
     if typ is int:
         return isinstance(value, int) and not isinstance(value, bool)
+    if typ is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
     return isinstance(value, typ)
 
 
-def _check(path: Path, text: str, data: dict[str, Any]) -> None:
+def _check(path: Path, text: str, data: dict[str, Any], scope: str = "project") -> None:
     """ConfigError ``file:line: [section] key must be ...`` for a known key of the wrong type."""
 
     def fail(table: str | None, key: str, what: str) -> NoReturn:
@@ -77,6 +117,12 @@ def _check(path: Path, text: str, data: dict[str, Any]) -> None:
         name = f"[{table}] {key}" if table else key
         raise ConfigError(f"{where}: {name} {what}", "fix the file by hand")
 
+    if scope in ("system", "global"):
+        core = data.get("core")
+        if "chunking" in data:
+            fail(None, "chunking", "is fixed when a repository is created: only in a repository's .dvx/config")
+        if isinstance(core, dict) and "format" in core:
+            fail("core", "format", "is a repository's format: only in a repository's .dvx/config")
     for section, keys in _TYPES.items():
         if section not in data:
             continue
@@ -99,15 +145,29 @@ def _check(path: Path, text: str, data: dict[str, Any]) -> None:
             fail("remote", name, f"must be a table ([remote.{name}]), got {type(spec).__name__}")
 
 
-def _load_file(path: Path) -> tuple[str, dict[str, Any]]:
-    """(text, parsed data) of one config file; ("", {}) when it does not exist."""
+@dataclass
+class ConfigFile:
+    """One layer: its scope, path, text as read ("" when absent) and parsed data."""
+
+    scope: str
+    path: Path
+    text: str
+    data: dict[str, Any]
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.text) or self.path.is_file()
+
+
+def _load_file(path: Path, scope: str = "project") -> ConfigFile:
+    """One config file, checked; empty when it does not exist."""
     err = config_error(str(path))
     text = read_text(path, err)
     if text is None:
-        return "", {}
+        return ConfigFile(scope, path, "", {})
     data = parse_toml(text, err)
-    _check(path, text, data)
-    return text, data
+    _check(path, text, data, scope)
+    return ConfigFile(scope, path, text, data)
 
 
 def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -120,87 +180,138 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _fmt_key(k: str) -> str:
-    return k if _BARE_KEY.match(k) else _fmt_value(k)
-
-
-def _fmt_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, str):
-        esc = v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        return f'"{esc}"'
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_fmt_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")
-
-
-def dumps_toml(data: Mapping[str, Any]) -> str:
-    """Serialise nested dicts of scalars/lists to TOML, tables after scalars."""
-    lines: list[str] = []
-
-    def emit(prefix: list[str], table: Mapping[str, Any]) -> None:
-        scalars = [(k, v) for k, v in table.items() if not isinstance(v, Mapping)]
-        tables = [(k, v) for k, v in table.items() if isinstance(v, Mapping)]
-        if prefix and (scalars or not tables):
-            if lines:
-                lines.append("")
-            lines.append("[" + ".".join(_fmt_key(p) for p in prefix) + "]")
-        for k, v in scalars:
-            lines.append(f"{_fmt_key(k)} = {_fmt_value(v)}")
-        for k, v in tables:
-            emit([*prefix, k], v)
-
-    emit([], data)
-    return "\n".join(lines) + "\n"
-
-
 class Config:
-    """The merged configuration of one repository's ``.dvx`` directory."""
+    """The merged configuration seen from one repository's ``.dvx`` directory (None: outside any)."""
 
-    def __init__(self, dvx_dir: str | os.PathLike[str]) -> None:
-        self.dir = Path(dvx_dir)
-        self.path = self.dir / CONFIG_NAME
-        self.local_path = self.dir / LOCAL_NAME
-        self._repo_text, self.repo_data = _load_file(self.path)
-        self._local_text, self.local_data = _load_file(self.local_path)
+    def __init__(self, dvx_dir: str | os.PathLike[str] | None) -> None:
+        self.dir = Path(dvx_dir) if dvx_dir is not None else None
+        self.files: dict[str, ConfigFile] = {
+            "system": _load_file(system_config_path(), "system"),
+            "global": _load_file(global_config_path(), "global"),
+        }
+        if self.dir is not None:
+            self.files["project"] = _load_file(self.dir / CONFIG_NAME, "project")
+            self.files["local"] = _load_file(self.dir / LOCAL_NAME, "local")
+
+    @property
+    def path(self) -> Path:
+        """``.dvx/config``."""
+        return self.file("project").path
+
+    @property
+    def local_path(self) -> Path:
+        """``.dvx/config.local``."""
+        return self.file("local").path
+
+    @property
+    def repo_data(self) -> dict[str, Any]:
+        return self.file("project").data
+
+    @property
+    def local_data(self) -> dict[str, Any]:
+        return self.file("local").data
+
+    def file(self, scope: str) -> ConfigFile:
+        """The layer ``scope``; UsageError for project/local outside a repository."""
+        if scope not in SCOPES:
+            raise ValueError(scope)
+        f = self.files.get(scope)
+        if f is None:
+            from dvx.errors import NotARepoError
+
+            raise NotARepoError(f"not inside a dvx repository: there is no {scope} config file",
+                                "run it inside a repository, or use --global or --system")
+        return f
+
+    def _files_merged(self) -> dict[str, Any]:
+        merged = _merge(DEFAULTS, _READ_DEFAULTS)
+        for scope in SCOPES:
+            if scope in self.files:
+                merged = _merge(merged, self.files[scope].data)
+        return merged
 
     @property
     def data(self) -> dict[str, Any]:
-        """Defaults < committed < local < environment."""
-        merged = _merge(_merge(DEFAULTS, self.repo_data), self.local_data)
-        for name, value in os.environ.items():
+        """Defaults < system < global < project < local < environment."""
+        merged = self._files_merged()
+        for name, (section, remote, key) in self.env_overrides(merged).items():
+            value = os.environ[name]
+            if remote is not None:
+                table = merged["remote"][remote]
+                table[key] = _coerce(name, value, table[key]) if isinstance(table.get(key), (bool, int)) else value
+                continue
+            got = _coerce(name, value, merged[section][key])
+            if section == "chunking" and got != merged[section][key]:
+                # Fixed at `dvx init`: another value would give every file other chunk ids.
+                raise ConfigError(
+                    f"environment variable {name}={value!r:.80} would change [chunking] {key} = "
+                    f"{merged[section][key]!r} of {self.where('chunking', key)}; the chunking parameters "
+                    "of a repository are fixed at `dvx init`", f"unset {name}")
+            merged[section][key] = got
+            choices = _CHOICES.get((section, key))
+            if choices and got not in choices:
+                raise ConfigError(f"environment variable {name} must be one of {', '.join(map(repr, choices))}, "
+                                  f"got {value!r:.80}", f"unset {name} or fix it")
+        return merged
+
+    def env_overrides(self, merged: dict[str, Any] | None = None) -> dict[str, tuple[str, str | None, str]]:
+        """Environment variables that override a key: name -> (section, remote name or None, key).
+
+        ``DVX_<SECTION>_<KEY>`` overrides a key some layer sets (or has a
+        default); ``DVX_REMOTE_<NAME>_<KEY>`` one key of a configured remote
+        (:func:`env_name`; the key's underscores are optional:
+        ``ENDPOINT_URL`` or ``ENDPOINTURL``). ConfigError when a variable
+        names two remotes.
+        """
+        merged = self._files_merged() if merged is None else merged
+        sec = merged.get("remote")
+        remotes: dict[str, Any] = sec if isinstance(sec, dict) else {}
+        by_env: dict[str, list[str]] = {}
+        for r in remotes:
+            if isinstance(remotes[r], dict):
+                by_env.setdefault(env_name(r), []).append(r)
+        out: dict[str, tuple[str, str | None, str]] = {}
+        for name in os.environ:
             if not name.startswith("DVX_") or name.count("_") < 2:
+                continue
+            if name.startswith("DVX_REMOTE_"):
+                rest = name[len("DVX_REMOTE_"):]
+                # The longest remote name first: remotes "a" and "a_b" both prefix DVX_REMOTE_A_B_URL.
+                for mangled in sorted(by_env, key=len, reverse=True):
+                    if not rest.startswith(mangled + "_") or len(rest) == len(mangled) + 1:
+                        continue
+                    if len(by_env[mangled]) > 1:
+                        raise ConfigError(f"environment variable {name}: remotes {' and '.join(sorted(by_env[mangled]))} "
+                                          f"both read DVX_REMOTE_{mangled}_*", f"unset {name} or rename a remote")
+                    remote = by_env[mangled][0]
+                    key = rest[len(mangled) + 1:]
+                    known = [*remotes[remote], *REMOTE_INT_KEYS, *REMOTE_BOOL_KEYS, *REMOTE_STR_KEYS, *SECRET_KEYS]
+                    match = [k for k in known if squash(k) == squash(key)]
+                    out[name] = ("remote", remote, match[0] if match else key.lower())
+                    break
                 continue
             section, _, key = name[4:].lower().partition("_")
             if section in merged and isinstance(merged[section], dict) and key in merged[section]:
-                got = _coerce(name, value, merged[section][key])
-                if section == "chunking" and got != merged[section][key]:
-                    # Fixed at `dvx init`: another value would give every file other chunk ids.
-                    raise ConfigError(
-                        f"environment variable {name}={value!r:.80} would change [chunking] {key} = "
-                        f"{merged[section][key]!r} of {self.where('chunking', key)}; the chunking parameters "
-                        "of a repository are fixed at `dvx init`", f"unset {name}")
-                merged[section][key] = got
-                choices = _CHOICES.get((section, key))
-                if choices and merged[section][key] not in choices:
-                    raise ConfigError(f"environment variable {name} must be one of {', '.join(map(repr, choices))}, "
-                                      f"got {value!r:.80}", f"unset {name} or fix it")
-        return merged
+                out[name] = (section, None, key)
+        return out
 
     def where(self, table: str | None, key: str) -> str:
-        """``file:line`` (or ``file``) that sets ``key`` of ``[table]``: the local file when it does."""
-        for path, text, data in ((self.local_path, self._local_text, self.local_data),
-                                 (self.path, self._repo_text, self.repo_data)):
-            cur: Any = data
-            for part in (table.split(".") if table else []):
+        """``file:line`` (or ``file``, or ``environment variable NAME``) that sets ``key`` of ``[table]``."""
+        parts = table.split(".") if table else []
+        for name, (section, remote, k) in self.env_overrides().items():
+            if k == key and table == (f"{section}.{remote}" if remote else section):
+                return f"environment variable {name}"
+        for scope in reversed(SCOPES):
+            f = self.files.get(scope)
+            if f is None:
+                continue
+            cur: Any = f.data
+            for part in (parts[:1] + [".".join(parts[1:])] if len(parts) > 1 else parts):
                 cur = cur.get(part) if isinstance(cur, dict) else None
             if isinstance(cur, dict) and key in cur:
-                line = line_of_key(text, table, key)
-                return f"{path}:{line}" if line is not None else str(path)
-        return str(self.path)
+                line = line_of_key(f.text, table, key)
+                return f"{f.path}:{line}" if line is not None else str(f.path)
+        return str(self.files["project"].path if "project" in self.files else self.files["global"].path)
 
     def get(self, section: str, key: str, default: Any = None) -> Any:
         """One value, ``default`` when absent."""
@@ -214,33 +325,42 @@ class Config:
             cur = cur.get(n, {}) if isinstance(cur, dict) else {}
         return dict(cur) if isinstance(cur, dict) else {}
 
-    def set(self, names: list[str], value: Any, *, local: bool = False) -> None:
-        """Set ``a.b.c = value`` in the committed (or local) file and save it."""
-        data = self.local_data if local else self.repo_data
-        cur = data
-        for n in names[:-1]:
-            cur = cur.setdefault(n, {})
-        cur[names[-1]] = value
-        self.save(local=local)
+    def _scope(self, local: bool, scope: str | None) -> str:
+        return scope or ("local" if local else "project")
 
-    def unset(self, names: list[str], *, local: bool = False) -> bool:
-        """Remove ``a.b.c``; True when something was removed."""
-        data = self.local_data if local else self.repo_data
-        cur: Any = data
-        for n in names[:-1]:
-            cur = cur.get(n)
-            if not isinstance(cur, dict):
+    def set(self, names: list[str], value: Any, *, local: bool = False, scope: str | None = None) -> None:
+        """Set ``a.b.c = value`` in one file (project by default) and save it, keeping the rest as written."""
+        from dvx._tomledit import set_value
+
+        f = self.file(self._scope(local, scope))
+        self._save(f, set_value(f.text, names, value, str(f.path)))
+
+    def unset(self, names: list[str], *, local: bool = False, scope: str | None = None) -> bool:
+        """Remove ``a.b.c`` (a key or a table) from one file; True when something was removed."""
+        f = self.file(self._scope(local, scope))
+        cur: Any = f.data
+        for n in names:
+            if not isinstance(cur, dict) or n not in cur:
                 return False
-        if names[-1] not in cur:
-            return False
-        del cur[names[-1]]
-        self.save(local=local)
-        return True
+            cur = cur[n]
+        from dvx._tomledit import unset_value
 
-    def save(self, *, local: bool = False) -> None:
-        """Write the committed (or local) file atomically."""
-        target = self.local_path if local else self.path
-        atomic_write(target, dumps_toml(self.local_data if local else self.repo_data).encode())
+        text, removed = unset_value(f.text, names, str(f.path))
+        if removed:
+            self._save(f, text)
+        return removed
+
+    def _save(self, f: ConfigFile, text: str) -> None:
+        """Check ``text`` as a read would, then write it atomically: dvx never writes a file it would refuse."""
+        data = parse_toml(text, config_error(str(f.path)))
+        _check(f.path, text, data, f.scope)
+        try:
+            f.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(f.path, text.encode())
+        except OSError as e:
+            raise ConfigError(f"{f.path}: cannot write: {e.strerror or e}",
+                              "check the folder's permissions (the system file needs root)") from None
+        f.text, f.data = text, data
 
 
 def _coerce(name: str, text: str, like: Any) -> Any:

@@ -36,14 +36,15 @@ class InitResult:
     to_stage: list[str] = field(default_factory=list)  # repo-relative files git should commit
 
 
-def init(start: str | os.PathLike[str] = ".", force: bool = False, hooks: bool = False) -> InitResult:
-    """Initialise dvx in the git work tree enclosing ``start``, register the merge driver for pointer
-    files (``*.dvx merge=dvx`` in ``.gitattributes``); with ``hooks``, also install the git hooks.
+def init(start: str | os.PathLike[str] = ".", force: bool = False, hooks: bool = False, subdir: bool = False) -> InitResult:
+    """Initialise dvx in the git work tree enclosing ``start`` (with ``subdir``: in ``start``, a project
+    inside a monorepo), register the merge driver for pointer files (``*.dvx merge=dvx`` in
+    ``.gitattributes``); with ``hooks``, also install the git hooks.
 
     A failure to install the hooks does not undo the initialisation: it is
     reported in ``hooks_error`` (``dvx hooks install`` can retry).
     """
-    ws = init_workspace(start, force=force)
+    ws = init_workspace(start, force=force, subdir=subdir)
     merge_error = None
     try:
         # Registered even without the hooks: .gitattributes is committed, so every clone gets it.

@@ -41,6 +41,11 @@ from s3kit import (  # noqa: F401
     wait_s3_ready,
 )
 
+# The developer's own ~/.config/dvx/config and /etc/dvx/config must not reach the
+# tests: both point at a folder that does not exist (tests of those files set their own).
+os.environ.setdefault("DVX_GLOBAL_CONFIG_DIR", "/nonexistent/dvx-tests/global")
+os.environ.setdefault("DVX_SYSTEM_CONFIG_DIR", "/nonexistent/dvx-tests/system")
+
 
 @pytest.fixture(scope="session")
 def s3_env() -> Iterator[dict[str, str]]:

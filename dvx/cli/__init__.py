@@ -44,6 +44,8 @@ COMMANDS: dict[str, str] = {
     "fsck": "dvx.cli.fsck:fsck_cmd",
     "accept": "dvx.cli.accept:accept_cmd",
     "gc": "dvx.cli.gc:gc_cmd",
+    "config": "dvx.cli.config:config_cmd",
+    "doctor": "dvx.cli.doctor:doctor_cmd",
 }
 
 # Short help shown by `dvx --help` without importing the command modules.
@@ -70,6 +72,8 @@ SHORT_HELP: dict[str, str] = {
     "hook-run": "(internal) What the installed git hooks run.",
     "merge-driver": "(internal) git's merge driver for pointer files.",
     "accept": "Accept a dataset version's intended drift, with a reason.",
+    "config": "Get, set, unset or list configuration (as git config).",
+    "doctor": "Show versions, config files, remotes, hooks and cache (for bug reports).",
 }
 
 

@@ -20,10 +20,17 @@ if TYPE_CHECKING:
 @common_options
 @force_option("Rewrite .dvx/config with the defaults when dvx is initialised already.")
 @click.option("--no-hooks", is_flag=True, help="Do not install the git hooks (`dvx hooks install` later).")
+@click.option("--subdir", is_flag=True,
+              help="Make the project in this folder, not at the top of the git work tree (a monorepo).")
 @pass_state
-def init_cmd(state: State, force: bool, no_hooks: bool) -> None:
-    """Initialise dvx in the enclosing git work tree: .dvx/, expectations/ and the git hooks."""
-    r = repo.init(".", force=force, hooks=not no_hooks)
+def init_cmd(state: State, force: bool, no_hooks: bool, subdir: bool) -> None:
+    """Initialise dvx in the enclosing git work tree: .dvx/, expectations/ and the git hooks.
+
+    With --subdir the project is this folder: tracked paths, pointer files and
+    expectations/ are relative to it, commands run below it find it, and the
+    git hooks (shared by the whole work tree) serve each such project.
+    """
+    r = repo.init(".", force=force, hooks=not no_hooks, subdir=subdir)
     if not state.quiet:
         click.echo(f"Initialised dvx in {r.dvx_dir}")
     if r.merge_driver_error:

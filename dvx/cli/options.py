@@ -109,3 +109,16 @@ def revision_options(verb: str) -> Callable[[F], F]:
                             help=f"{verb} what the tips of all local branches need.")(f)
 
     return deco
+_SCOPE_HELP = {
+    "local": ".dvx/config.local (git-ignored: secrets, personal settings)",
+    "project": ".dvx/config (committed; the default for writes)",
+    "global": "the user's file (~/.config/dvx/config)",
+    "system": "the system file (/etc/dvx/config)",
+}
+
+
+def scope_option(f: F) -> F:
+    """``--local|--project|--global|--system`` -> parameter ``scope`` (None: not given), as ``dvc config``."""
+    for name in reversed(_SCOPE_HELP):
+        f = click.option(f"--{name}", "scope", flag_value=name, help=f"Use {_SCOPE_HELP[name]}.")(f)
+    return f

@@ -17,6 +17,7 @@ from dvx.cli.options import (
     pass_state,
     remote_option,
     revision_options,
+    scope_option,
 )
 from dvx.cli.progress import Progress
 
@@ -39,9 +40,19 @@ class _Transferred(Protocol):
     elapsed: float
 
 
-def _config() -> Config:
-    """The configuration of the repository enclosing the current directory."""
-    return repo.open_workspace(".").config
+def _config(scope: str | None = None) -> Config:
+    """The configuration of the repository enclosing the current directory (outside one:
+    the user and system files, for --global and --system)."""
+    from dvx.errors import NotARepoError
+
+    try:
+        return repo.open_workspace(".").config
+    except NotARepoError:
+        if scope not in ("global", "system"):
+            raise
+        from dvx.config import Config
+
+        return Config(None)
 
 
 @click.group("remote")
@@ -52,34 +63,36 @@ def remote_group() -> None:
 @remote_group.command("add")
 @common_options
 @click.option("-d", "--default", "default", is_flag=True, help="Make it the default remote.")
-@click.option("--local", is_flag=True, help="Write to .dvx/config.local (git-ignored: for secrets and personal settings).")
+@scope_option
 @click.argument("name")
 @click.argument("url")
 @pass_state
-def remote_add(state: State, name: str, url: str, default: bool, local: bool) -> None:
+def remote_add(state: State, name: str, url: str, default: bool, scope: str | None) -> None:
     """Add remote NAME at URL (s3://bucket/prefix, a folder, any fsspec URL)."""
     from dvx.remote.config import add_remote
 
-    spec = add_remote(_config(), name, url, default=default, local=local)
+    spec = add_remote(_config(scope), name, url, default=default, scope=scope)
     if not state.quiet:
         click.echo(f"remote {spec.name} -> {spec.url}" + (" (default)" if default else ""))
 
 
 @remote_group.command("modify")
 @common_options
-@click.option("--local", is_flag=True, help="Write to .dvx/config.local (git-ignored: for secrets and personal settings).")
+@scope_option
 @click.option("--unset", is_flag=True, help="Remove KEY.")
 @click.argument("name")
 @click.argument("key")
 @click.argument("value", required=False)
-def remote_modify(name: str, key: str, value: str | None, local: bool, unset: bool) -> None:
+def remote_modify(name: str, key: str, value: str | None, scope: str | None, unset: bool) -> None:
     """Set KEY (endpoint_url, region, profile, jobs, ...) of remote NAME."""
     from dvx.errors import UsageError
     from dvx.remote.config import modify_remote
 
     if value is None and not unset:
         raise UsageError(f"remote modify {name} {key}: give a VALUE or --unset")
-    modify_remote(_config(), name, key, None if unset else value, local=local)
+    if value is not None and unset:
+        raise UsageError(f"remote modify {name} {key}: --unset takes no VALUE")
+    modify_remote(_config(scope), name, key, None if unset else value, scope=scope)
 
 
 @remote_group.command("list")
@@ -87,11 +100,11 @@ def remote_modify(name: str, key: str, value: str | None, local: bool, unset: bo
 @json_option
 def remote_list(as_json: bool) -> None:
     """List remotes; the default is marked with *."""
-    from dvx.remote.config import list_remotes
+    from dvx.remote.config import list_remotes, masked
 
     specs = list_remotes(_config())
     if as_json:
-        emit_json([{"name": s.name, "url": s.url, "default": s.default, "options": s.options} for s in specs])
+        emit_json([{"name": s.name, "url": s.url, "default": s.default, "options": masked(s.options)} for s in specs])
         return
     for s in specs:
         click.echo(f"{'*' if s.default else ' '} {s.name}\t{s.url}")
@@ -109,13 +122,13 @@ def remote_remove(name: str) -> None:
 
 @remote_group.command("default")
 @common_options
-@click.option("--local", is_flag=True, help="Write to .dvx/config.local (git-ignored: for secrets and personal settings).")
+@scope_option
 @click.argument("name")
-def remote_default(name: str, local: bool) -> None:
+def remote_default(name: str, scope: str | None) -> None:
     """Make NAME the default remote."""
     from dvx.remote.config import set_default
 
-    set_default(_config(), name, local=local)
+    set_default(_config(scope), name, scope=scope)
 
 
 def _summary(verb: str, r: _Transferred) -> str:

@@ -1,6 +1,7 @@
 """What the dvx git hooks do: pre-commit gates the staged datasets, pre-push
 uploads the data of the commits being pushed, post-checkout and post-merge
-bring the data files in line with the pointer files.
+bring the data files in line with the pointer files (fetching what the cache
+lacks from the default remote when ``hooks.fetch = true``).
 
 ``run_hook`` returns what to say and the exit code; ``dvx hook-run`` (the
 command the installed hook programs execute) prints it. The follower hooks
@@ -12,10 +13,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dvx import scm
 from dvx.errors import DvxError, NotARepoError, ObjectMissingError, UsageError
 from dvx.gate.result import GateResult
+
+if TYPE_CHECKING:
+    from dvx.workspace import Workspace
 
 Ref = tuple[str, str, str, str]  # local ref, local sha, remote ref, remote sha (pre-push's stdin)
 
@@ -143,12 +149,39 @@ def follow_checkout(rels: list[str] | None) -> HookOutcome:
             missing.append(rel)
         except DvxError as e:
             out.lines.append(f"warning: dvx: {e.format_message()}")
+    if missing and ws.config.get("hooks", "fetch", False):
+        missing, fetched = _fetch_missing(ws, missing, out)
+        restored += fetched
     if restored:
         out.lines.append(f"dvx: updated {restored} data file(s) to match the pointer files")
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         out.lines.append(f"warning: dvx: data not in the cache for {shown}; run `dvx pull` to get it")
     return out
+
+
+def _fetch_missing(ws: Workspace, rels: list[str], out: HookOutcome) -> tuple[list[str], int]:
+    """``hooks.fetch = true``: fetch what ``rels`` lack from the default remote, as git-lfs does after a
+    checkout, then check them out. (Still missing, files updated); a failed fetch is one warning."""
+    from dvx import repo
+
+    try:
+        f = repo.fetch(rels, cwd=str(ws.root))
+    except DvxError as e:
+        out.lines.append(f"warning: dvx: hooks.fetch: {e.format_message()}")
+        return rels, 0
+    out.lines.append(f"dvx: fetched {f.objects} objects for {len(rels)} path(s) (hooks.fetch)")
+    still: list[str] = []
+    updated = 0
+    for rel in rels:
+        try:
+            r = repo.checkout([rel], cwd=str(ws.root))
+            updated += len(r.restored) + len(r.removed)
+        except ObjectMissingError:
+            still.append(rel)
+        except DvxError as e:
+            out.lines.append(f"warning: dvx: {e.format_message()}")
+    return still, updated
 
 
 def post_checkout(args: tuple[str, ...]) -> HookOutcome:
@@ -158,7 +191,7 @@ def post_checkout(args: tuple[str, ...]) -> HookOutcome:
     prev, new, flag = (list(args) + ["", "", ""])[:3]
     rels: list[str] | None = None
     if flag == "1" and prev and prev != scm.ZERO_SHA:
-        root = scm.toplevel(".")
+        root = Path.cwd()  # the project's folder (_project_roots): git lists its pointers relative to it
         rels = [ptr.tracked_path(p) for p in scm.changed_pointers(root, prev, new)]
         if not rels:
             return HookOutcome()
@@ -169,7 +202,7 @@ def post_merge(_args: tuple[str, ...]) -> HookOutcome:
     """After a merge: follow the pointers the merge changed (all when that cannot be told)."""
     from dvx.workspace import pointer as ptr
 
-    root = scm.toplevel(".")
+    root = Path.cwd()
     try:
         rels: list[str] | None = [ptr.tracked_path(p) for p in scm.changed_pointers(root, "ORIG_HEAD", "HEAD")]
     except DvxError:
@@ -186,6 +219,25 @@ def run_hook(name: str, args: tuple[str, ...], stdin: str = "", env: Mapping[str
         raise UsageError(f"hook-run {name}: unknown hook (one of {', '.join(scm.HOOK_NAMES)})")
     env = os.environ if env is None else env
     try:
+        roots = _project_roots()
+    except NotARepoError:
+        return HookOutcome()  # hooks in a repository where dvx is not initialised have nothing to do
+    if len(roots) == 1 and roots[0] == os.getcwd():
+        return _run_one(name, args, stdin, env)
+    outcomes: list[HookOutcome] = []
+    here = os.getcwd()
+    try:
+        for root in roots:
+            os.chdir(root)
+            outcomes.append(_run_one(name, args, stdin, env))
+    finally:
+        os.chdir(here)
+    return _combined(outcomes)
+
+
+def _run_one(name: str, args: tuple[str, ...], stdin: str, env: Mapping[str, str]) -> HookOutcome:
+    """Hook ``name`` for the project whose folder is the current directory."""
+    try:
         if name == "pre-commit":
             return pre_commit()
         if name == "pre-push":
@@ -194,9 +246,39 @@ def run_hook(name: str, args: tuple[str, ...], stdin: str = "", env: Mapping[str
             return post_checkout(args)
         return post_merge(args)
     except NotARepoError:
-        return HookOutcome()  # hooks in a repository where dvx is not initialised have nothing to do
+        return HookOutcome()
     except DvxError as e:
         if name not in ("post-checkout", "post-merge"):
             raise
         # post-checkout/post-merge never fail the git command: one warning line.
         return HookOutcome(0, [f"warning: dvx: {e.format_message()}"])
+
+
+def _project_roots() -> list[str]:
+    """The dvx projects a hook (run at the top of the work tree) serves: the one enclosing the current
+    directory, else every project in a subfolder (``dvx init --subdir``: a monorepo may hold several);
+    NotARepoError when there is none."""
+    from dvx.workspace import Workspace
+
+    try:
+        return [str(Workspace.find(".").root)]
+    except NotARepoError:
+        top = scm.toplevel(".")
+    roots = [str(top / Path(p).parent.parent) for p in scm.project_configs(top)]
+    roots = [r for r in roots if os.path.isfile(os.path.join(r, ".dvx", "config"))]
+    if not roots:
+        raise NotARepoError(f"{top}: no dvx project")
+    return roots
+
+
+def _combined(outcomes: list[HookOutcome]) -> HookOutcome:
+    """One outcome for several projects: the worst exit code, every line, the first refusal's gate."""
+    out = HookOutcome(max((o.code for o in outcomes), default=0))
+    for o in outcomes:
+        out.lines.extend(o.lines)
+        out.gate = out.gate or o.gate
+        if o.pushed is not None:
+            p = out.pushed
+            out.pushed = o.pushed if p is None else Pushed(p.objects + o.pushed.objects, p.raw_bytes + o.pushed.raw_bytes,
+                                                           max(p.commits, o.pushed.commits), p.present + o.pushed.present)
+    return out

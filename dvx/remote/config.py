@@ -3,8 +3,12 @@
 A remote has a ``url`` and optional keys (``endpoint_url``, ``region``,
 ``profile``, ``jobs``, ``pack_size``; any other key is passed to the fsspec
 filesystem as a storage option). ``[core] remote = "<name>"`` names the
-default. Secrets (access keys, tokens, passwords) may only be written to
-``.dvx/config.local``, which is git-ignored.
+default. Secrets (access keys, tokens, passwords) are never written to the
+committed ``.dvx/config``: only to ``.dvx/config.local`` (git-ignored) or the
+user or system file; listings show them as ``***``.
+
+Every writer takes ``scope`` (``project`` by default; ``local``, ``global``,
+``system``); ``local=True`` is the older spelling of ``scope="local"``.
 """
 
 from __future__ import annotations
@@ -13,29 +17,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from dvx._configkeys import MASK, REMOTE_BOOL_KEYS, REMOTE_INT_KEYS, REMOTE_STR_KEYS, SECRET_KEYS
 from dvx.config import Config, has_type
 from dvx.errors import RemoteConfigError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-# Keys whose values are credentials: never in the committed file.
-SECRET_KEYS = frozenset(
-    {
-        "access_key_id",
-        "secret_access_key",
-        "session_token",
-        "key",
-        "secret",
-        "token",
-        "password",
-        "account_key",
-        "sas_token",
-        "connection_string",
-        "client_secret",
-    }
-)
-# Keys dvx itself interprets; values are coerced to these types.
-INT_KEYS = frozenset({"jobs", "pack_size", "connect_timeout", "read_timeout", "retries"})
-BOOL_KEYS = frozenset({"anon", "use_ssl", "verify"})
+# Kept here under their old names; the lists live in dvx._configkeys (the config layer masks secrets too).
+INT_KEYS = REMOTE_INT_KEYS
+BOOL_KEYS = REMOTE_BOOL_KEYS
 
 _HINT_ADD = "add one with `dvx remote add -d NAME URL`"
 
@@ -100,14 +89,19 @@ def _checked_options(cfg: Config, name: str, spec: dict[str, Any]) -> dict[str, 
             bad = "a non-negative integer" if key == "retries" else "a positive integer"
         elif key in BOOL_KEYS and not isinstance(value, bool):
             bad = "true or false"
-        elif key in ("url", "compression", "endpoint_url", "region", "profile") and not isinstance(value, str):
+        elif key in REMOTE_STR_KEYS and not isinstance(value, str):
             bad = "a string"
         elif key in ("client_kwargs", "config_kwargs") and not isinstance(value, dict):
             bad = "a table"
         if bad:
             where = cfg.where(f"remote.{name}", key)
-            local = "--local " if where.startswith(str(cfg.local_path)) else ""
-            hint = "fix the file by hand" if bad == "a table" else f"run `dvx remote modify {local}{name} {key} VALUE`"
+            flag = next((f"--{s} " for s, f in cfg.files.items() if s != "project" and where.startswith(str(f.path))), "")
+            if where.startswith("environment variable"):
+                hint = f"unset {where.rsplit(' ', 1)[1]} or fix it"
+            elif bad == "a table":
+                hint = "fix the file by hand"
+            else:
+                hint = f"run `dvx remote modify {flag}{name} {key} VALUE`"
             raise RemoteConfigError(f"{where}: remote {name!r}: {key} must be {bad}, got {shown!r:.80}", hint)
         out[key] = value
     return out
@@ -118,7 +112,12 @@ def _check_url(url: str) -> None:
         raise RemoteConfigError(f"invalid remote URL {url!r}", "use s3://bucket/prefix, a folder or file:///path")
 
 
-def add_remote(cfg: Config, name: str, url: str, default: bool = False, local: bool = False) -> RemoteSpec:
+def _scope(local: bool, scope: str | None) -> str:
+    return scope or ("local" if local else "project")
+
+
+def add_remote(cfg: Config, name: str, url: str, default: bool = False, local: bool = False,
+               scope: str | None = None) -> RemoteSpec:
     """Add remote ``name`` at ``url`` (optionally the default); RemoteConfigError if it exists."""
     _check_name(name)
     _check_url(url)
@@ -127,20 +126,22 @@ def add_remote(cfg: Config, name: str, url: str, default: bool = False, local: b
             f"remote {name!r} already exists",
             f"change it with `dvx remote modify {name} url {url}` or remove it first",
         )
-    cfg.set(["remote", name, "url"], url, local=local)
+    cfg.set(["remote", name, "url"], url, scope=_scope(local, scope))
     if default:
-        cfg.set(["core", "remote"], name, local=local)
+        cfg.set(["core", "remote"], name, scope=_scope(local, scope))
     return get_remote(cfg, name)
 
 
-def modify_remote(cfg: Config, name: str, key: str, value: Any, local: bool = False) -> RemoteSpec:
-    """Set ``key = value`` for remote ``name`` (``value=None`` removes it); secrets only with ``local=True``."""
+def modify_remote(cfg: Config, name: str, key: str, value: Any, local: bool = False,
+                  scope: str | None = None) -> RemoteSpec:
+    """Set ``key = value`` for remote ``name`` (``value=None`` removes it); secrets never in the project file."""
     _check_name(name)
     if name not in _remotes(cfg):
         raise RemoteConfigError(f"no remote named {name!r}", f"see `dvx remote list`; {_HINT_ADD}")
     if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
         raise RemoteConfigError(f"invalid remote option name {key!r}")
-    if key.lower() in SECRET_KEYS and not local:
+    where = _scope(local, scope)
+    if key.lower() in SECRET_KEYS and where == "project" and value is not None:
         raise RemoteConfigError(
             f"refusing to write secret {key!r} of remote {name!r} to the committed .dvx/config",
             f"use `dvx remote modify --local {name} {key} VALUE` (stored in the git-ignored "
@@ -149,17 +150,25 @@ def modify_remote(cfg: Config, name: str, key: str, value: Any, local: bool = Fa
     if value is None:  # --unset
         if key == "url":
             raise RemoteConfigError(f"remote {name!r} needs a url; it cannot be unset")
-        cfg.unset(["remote", name, key], local=local)
+        if not cfg.unset(["remote", name, key], scope=where):
+            elsewhere = cfg.where(f"remote.{name}", key) if key in _remotes(cfg)[name] else None
+            raise RemoteConfigError(f"{cfg.file(where).path}: remote {name!r} has no {key} there",
+                                    f"it is set in {elsewhere}" if elsewhere else None)
         return get_remote(cfg, name)
     if key == "url":
         _check_url(str(value))
-    cfg.set(["remote", name, key], _coerce(key, value), local=local)
+    cfg.set(["remote", name, key], _coerce(key, value), scope=where)
     return get_remote(cfg, name)
 
 
 def list_remotes(cfg: Config) -> list[RemoteSpec]:
     """Every configured remote, sorted by name."""
     return [get_remote(cfg, n) for n in sorted(_remotes(cfg))]
+
+
+def masked(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with every secret's value (and any nested table's) shown as ``***``."""
+    return {k: MASK if k.lower() in SECRET_KEYS else masked(v) if isinstance(v, dict) else v for k, v in options.items()}
 
 
 def get_remote(cfg: Config, name: str | None = None) -> RemoteSpec:
@@ -189,19 +198,21 @@ def get_remote(cfg: Config, name: str | None = None) -> RemoteSpec:
 
 
 def remove_remote(cfg: Config, name: str) -> None:
-    """Remove remote ``name`` from both files (and as default)."""
+    """Remove remote ``name`` from every file that defines it (and as default there)."""
     if name not in _remotes(cfg):
         raise RemoteConfigError(f"no remote named {name!r}", "see `dvx remote list`")
-    for local in (False, True):
-        cfg.unset(["remote", name], local=local)
-        data = cfg.local_data if local else cfg.repo_data
-        if data.get("core", {}).get("remote") == name:
-            cfg.unset(["core", "remote"], local=local)
+    for scope, f in list(cfg.files.items()):
+        if not f.text:
+            continue
+        cfg.unset(["remote", name], scope=scope)
+        core = f.data.get("core")
+        if isinstance(core, dict) and core.get("remote") == name:
+            cfg.unset(["core", "remote"], scope=scope)
 
 
-def set_default(cfg: Config, name: str, local: bool = False) -> RemoteSpec:
+def set_default(cfg: Config, name: str, local: bool = False, scope: str | None = None) -> RemoteSpec:
     """Make ``name`` the default remote."""
     if name not in _remotes(cfg):
         raise RemoteConfigError(f"no remote named {name!r}", f"see `dvx remote list`; {_HINT_ADD}")
-    cfg.set(["core", "remote"], name, local=local)
+    cfg.set(["core", "remote"], name, scope=_scope(local, scope))
     return get_remote(cfg, name)

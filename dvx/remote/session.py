@@ -236,7 +236,7 @@ def open_remote(cfg: Config, name: str | None = None, *, jobs: int | None = None
         max_chunk = ChunkerParams.from_config(cfg.section("chunking")).max_size
     except ValueError:
         max_chunk = MAX_CHUNK  # reported by the workspace, which reads the same table
-    remote = open_url(spec.url, spec.options, name=spec.name, base_dir=cfg.dir.parent, jobs=jobs, max_chunk=max_chunk)
+    remote = open_url(spec.url, spec.options, name=spec.name, base_dir=cfg.dir.parent if cfg.dir is not None else None, jobs=jobs, max_chunk=max_chunk)
     for key in ("lock_stale", "lock_wait"):
         value = cfg.get("core", key)
         if value is not None:

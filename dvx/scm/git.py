@@ -130,3 +130,25 @@ def identity(root: str | os.PathLike[str]) -> str:
         raise UsageError(f"git does not know who you are: {last_line(cp.stderr, 'no author identity')}",
                          "set user.name and user.email in git's config, as for a commit")
     return parts[0]
+
+
+def git_version() -> str | None:
+    """``git --version``'s version, None when git is not installed."""
+    try:
+        cp = subprocess.run(["git", "--version"], capture_output=True, check=False)
+    except OSError:
+        return None
+    return cp.stdout.decode("utf-8", "replace").strip().removeprefix("git version ") or None
+
+
+def config_value(root: str | os.PathLike[str], key: str) -> str | None:
+    """``git config --get KEY`` in the repository at ``root``; None when unset."""
+    out = run(root, "config", "--get", key)
+    return out.stdout.decode("utf-8", "surrogateescape").strip() if out.returncode == 0 else None
+
+
+def project_configs(top: str | os.PathLike[str]) -> list[str]:
+    """``.dvx/config`` files below the top of the work tree, committed or not yet (``dvx init --subdir``
+    projects), relative to ``top``; git's ignore rules apply, so dvx's own caches are never walked."""
+    out = git(top, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ":(glob)**/.dvx/config")
+    return sorted(set(split_z(out)))

@@ -20,12 +20,13 @@ CHAIN_SUFFIX = ".pre-dvx"
 _STDIN_HOOKS = ("pre-push",)
 
 # Shell prefilters: skip starting Python (~0.1-0.2 s) when the git operation
-# touches no pointer file (nor, for pre-commit, anything in expectations/: suites,
-# bindings, thresholds), so a commit without datasets costs a few ms.
+# touches no pointer file (nor, for pre-commit, anything in an expectations/
+# folder: suites, bindings, thresholds; at any depth, for `dvx init --subdir`
+# projects), so a commit without datasets costs a few ms.
 _PREFILTER = {
     "pre-commit": (
         # one git diff for both; a deleted pointer has nothing to check, a deleted suite has
-        'if [ -z "$(git diff --cached --name-status --diff-filter=ACMRD -- \'' + POINTER_SPEC + '\' expectations/ '
+        'if [ -z "$(git diff --cached --name-status --diff-filter=ACMRD -- \'' + POINTER_SPEC + '\' \':(glob)**/expectations/**\' '
         '2>/dev/null | grep -v \'^D.*\\.dvx$\' | head -n 1)" ]; then\n'
         "  exit 0\nfi\n"
     ),

@@ -21,6 +21,27 @@ POINTER_SPEC = "*.dvx"
 _POINTER_SUFFIX = ".dvx"
 
 
+def show_prefix(root: str | os.PathLike[str]) -> str:
+    """The folder ``root`` is in, relative to the top of its git work tree (``sub/``; ``""`` at the top).
+
+    A project made with ``dvx init --subdir`` lives below the top: git's
+    ``rev:path`` and porcelain paths are relative to the top, dvx's to the project.
+    """
+    key = os.path.abspath(root)
+    if key not in _PREFIXES:
+        _PREFIXES[key] = git(root, "rev-parse", "--show-prefix").decode("utf-8", "surrogateescape").strip()
+    return _PREFIXES[key]
+
+
+_PREFIXES: dict[str, str] = {}
+
+
+def _in_project(spec: str, prefix: str) -> str:
+    """``rev:path`` (or ``:path``) with ``path`` taken from the project folder; other specs as they are."""
+    rev, colon, path = spec.partition(":")
+    return f"{rev}:{prefix}{path}" if colon and path and not path.startswith(("/", "./")) else spec
+
+
 def _pointer_files(paths: list[str]) -> list[str]:
     # ".dvx/" holds dvx's own files (config, cache), never pointers.
     return [p for p in paths if p.endswith(_POINTER_SUFFIX) and not p.startswith(".dvx/")]
@@ -37,7 +58,9 @@ def read_objects(root: Path, specs: Sequence[str]) -> list[tuple[str, bytes] | N
         return []
     if any("\n" in s for s in specs):
         raise UsageError("a path with a newline cannot be read from git in batch")
-    out = git(root, "cat-file", "--batch", input=("\n".join(specs) + "\n").encode("utf-8", "surrogateescape"))
+    pre = show_prefix(root)
+    asked = [_in_project(s, pre) for s in specs] if pre else specs
+    out = git(root, "cat-file", "--batch", input=("\n".join(asked) + "\n").encode("utf-8", "surrogateescape"))
     res: list[tuple[str, bytes] | None] = []
     pos = 0
     for spec in specs:
@@ -66,7 +89,7 @@ def read_blobs_at(root: Path, rev: str, rels: Sequence[str]) -> dict[str, bytes 
 def read_at_rev(root: Path, rev: str, rel: str) -> bytes | None:
     """Content of the repo-relative file ``rel`` at ``rev``; None when it does not exist there."""
     sha = resolve_rev(root, rev)
-    cp = run(root, "cat-file", "blob", f"{sha}:{rel}")
+    cp = run(root, "cat-file", "blob", f"{sha}:{show_prefix(root)}{rel}")
     return cp.stdout if cp.returncode == 0 else None
 
 
@@ -77,7 +100,8 @@ def read_blob(root: Path, blob: str) -> bytes:
 
 def ls_tree(root: Path, sha: str) -> dict[str, tuple[str, int]]:
     """Every file of commit ``sha``: repo-relative path -> (blob id, size). Submodules are left out."""
-    out = git(root, "ls-tree", "-r", "-z", "-l", "--full-tree", sha)
+    # No --full-tree: from a project in a subfolder (dvx init --subdir) git lists that folder, paths relative to it.
+    out = git(root, "ls-tree", "-r", "-z", "-l", sha)
     files: dict[str, tuple[str, int]] = {}
     for rec in out.split(b"\0"):
         if not rec:
@@ -94,7 +118,7 @@ def ls_tree(root: Path, sha: str) -> dict[str, tuple[str, int]]:
 def ls_files_at_rev(root: Path, rev: str, prefix: str = "") -> list[str]:
     """Repo-relative paths of every file at ``rev`` (optionally below ``prefix``)."""
     sha = resolve_rev(root, rev)
-    args = ["ls-tree", "-r", "-z", "--name-only", "--full-tree", sha]
+    args = ["ls-tree", "-r", "-z", "--name-only", sha]
     if prefix:
         args += ["--", prefix]
     return split_z(git(root, *args))
@@ -112,7 +136,7 @@ def commit_time(root: Path, sha: str) -> float:
 
 def staged_pointers(root: Path) -> list[str]:
     """Pointer files (``*.dvx``) added, copied, modified or renamed in the index."""
-    out = git(root, "diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR", "--", POINTER_SPEC)
+    out = git(root, "diff", "--cached", "--relative", "--name-only", "-z", "--diff-filter=ACMR", "--", POINTER_SPEC)
     return _pointer_files(split_z(out))
 
 
@@ -129,8 +153,9 @@ def expectations_status(root: Path) -> tuple[list[str], list[str], list[str]]:
     staged: list[str] = []
     unstaged: list[str] = []
     ignored: list[str] = []
+    pre = show_prefix(root)  # porcelain paths are relative to the top of the work tree
     for e in entries:
-        x, y, path = e[0], e[1], e[3:]
+        x, y, path = e[0], e[1], e[3:].removeprefix(pre)
         if x in "?!":
             (unstaged if x == "?" else ignored).append(path)
             continue
@@ -148,13 +173,13 @@ def indexed_pointers(root: Path) -> list[str]:
 
 def read_staged(root: Path, rel: str) -> bytes | None:
     """Content of ``rel`` in the index (stage 0); None when it is not there."""
-    cp = run(root, "cat-file", "blob", f":{rel}")
+    cp = run(root, "cat-file", "blob", f":{show_prefix(root)}{rel}")
     return cp.stdout if cp.returncode == 0 else None
 
 
 def changed_pointers(root: Path, rev_a: str, rev_b: str | None = None) -> list[str]:
     """Pointer files that differ between two commits (or a commit and the work tree)."""
-    args = ["diff", "--name-only", "-z", "--no-renames", rev_a] + ([rev_b] if rev_b else []) + ["--", POINTER_SPEC]
+    args = ["diff", "--relative", "--name-only", "-z", "--no-renames", rev_a] + ([rev_b] if rev_b else []) + ["--", POINTER_SPEC]
     return _pointer_files(split_z(git(root, *args)))
 
 
@@ -194,8 +219,9 @@ def log_pointer(root: Path, rel_pointer: str, rev: str = "HEAD", max_count: int 
     """Newest-first history of ``rel_pointer`` along ``rev`` (gitpython: its object model earns its import here)."""
     import git as gitpython  # ~70 ms to import, only for history walks
 
-    repo = gitpython.Repo(os.fspath(root))
+    repo = gitpython.Repo(os.fspath(root), search_parent_directories=True)  # root may be a --subdir project
     try:
+        rel_pointer = show_prefix(root) + rel_pointer  # gitpython reads paths from the top of the work tree
         kw: dict[str, Any] = {"paths": rel_pointer}
         if max_count:
             kw["max_count"] = max_count

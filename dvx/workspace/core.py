@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from dvx._fsutil import atomic_write, is_within, remove_stale_in
 from dvx._paths import path_problem
+from dvx._tomledit import dumps_toml
 from dvx.chunking import ChunkerParams
-from dvx.config import DEFAULTS, REPO_FORMAT, Config, dumps_toml
+from dvx.config import DEFAULTS, REPO_FORMAT, Config
 from dvx.errors import ConfigError, FormatVersionError, NotARepoError, UnsafePathError, UsageError
 from dvx.workspace.lock import repo_lock
 from dvx.workspace.statcache import StatCache
@@ -34,11 +35,17 @@ def find_git_root(start: str | os.PathLike[str]) -> Path | None:
     return None
 
 
-def init_workspace(start: str | os.PathLike[str] = ".", force: bool = False) -> Workspace:
-    """Create ``.dvx/`` (config, cache, tmp, .gitignore) and ``expectations/`` at the git root."""
-    root = find_git_root(start)
-    if root is None:
+def init_workspace(start: str | os.PathLike[str] = ".", force: bool = False, subdir: bool = False) -> Workspace:
+    """Create ``.dvx/`` (config, cache, tmp, .gitignore) and ``expectations/`` at the git root
+    (with ``subdir``: in ``start`` itself, a project inside a larger work tree, as DVC's ``--subdir``)."""
+    git_root = find_git_root(start)
+    if git_root is None:
         raise NotARepoError(f"{Path(start).absolute()}: not inside a git work tree", "run `git init` first")
+    root = Path(os.path.normpath(Path(start).absolute())) if subdir else git_root
+    if subdir:
+        why = path_problem(root.relative_to(git_root).as_posix()) if root != git_root else None
+        if why is not None:
+            raise UnsafePathError(f"{root}: {why}")
     dvx_dir = root / DVX_DIR
     if (dvx_dir / "config").exists() and not force:
         raise UsageError(f"{dvx_dir}: dvx is already initialised here", "use `dvx init --force` to rewrite the defaults")
@@ -299,7 +306,8 @@ class Workspace:
                 r = f"{rel}/{e.name}" if rel else e.name
                 if e.name.endswith(".dvx") and e.is_file(follow_symlinks=False):
                     out.append(r)
-                elif e.is_dir(follow_symlinks=False) and e.name not in skip and e.name + ".dvx" not in names:
+                elif e.is_dir(follow_symlinks=False) and e.name not in skip and e.name + ".dvx" not in names \
+                        and not os.path.isfile(os.path.join(e.path, DVX_DIR, "config")):  # another project's (--subdir)
                     stack.append(r)
         out.sort()
         for pp in out:

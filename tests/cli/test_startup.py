@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dvxtest import env, git, make_dvx_repo
 
-HEAVY = {"pyarrow", "numpy", "pandas", "great_expectations", "pandera", "s3fs", "fsspec", "botocore", "yaml"}
+HEAVY = {"pyarrow", "numpy", "pandas", "great_expectations", "pandera", "s3fs", "fsspec", "botocore", "yaml", "tomlkit"}
 
 
 def _imported(cwd: Path, *args: str) -> set[str]:

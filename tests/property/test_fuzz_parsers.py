@@ -27,7 +27,8 @@ from fuzzkit import EXAMPLES, doc_mutations, fuzz_settings, mutations, text_muta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dvx.config import DEFAULTS, Config, dumps_toml
+from dvx._tomledit import dumps_toml
+from dvx.config import DEFAULTS, Config
 from dvx.errors import (
     ConfigError,
     CorruptObjectError,

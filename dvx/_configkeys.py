@@ -1,0 +1,62 @@
+"""Names the configuration layers share: file locations, remote option kinds, secrets, env names.
+
+Kept apart from :mod:`dvx.config` so the merge logic there stays short; it
+imports nothing of dvx.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+CONFIG_NAME = "config"
+SYSTEM_DIR_ENV = "DVX_SYSTEM_CONFIG_DIR"
+GLOBAL_DIR_ENV = "DVX_GLOBAL_CONFIG_DIR"
+
+# Remote options dvx interprets (any other key goes to the fsspec filesystem).
+REMOTE_INT_KEYS = frozenset({"jobs", "pack_size", "connect_timeout", "read_timeout", "retries"})
+REMOTE_BOOL_KEYS = frozenset({"anon", "use_ssl", "verify"})
+REMOTE_STR_KEYS = frozenset({"url", "compression", "endpoint_url", "region", "profile"})
+# Keys whose values are credentials: never in the committed file, shown as *** in listings.
+SECRET_KEYS = frozenset(
+    {
+        "access_key_id",
+        "secret_access_key",
+        "session_token",
+        "key",
+        "secret",
+        "token",
+        "password",
+        "account_key",
+        "sas_token",
+        "connection_string",
+        "client_secret",
+    }
+)
+MASK = "***"
+
+
+def system_config_path() -> Path:
+    """``/etc/dvx/config``, or ``$DVX_SYSTEM_CONFIG_DIR/config`` (tests, unusual installs)."""
+    return Path(os.environ.get(SYSTEM_DIR_ENV) or "/etc/dvx") / CONFIG_NAME
+
+
+def global_config_path() -> Path:
+    """The per-user file: ``$DVX_GLOBAL_CONFIG_DIR``, ``$XDG_CONFIG_HOME/dvx`` or ``~/.config/dvx``, then ``config``."""
+    d = os.environ.get(GLOBAL_DIR_ENV)
+    if not d:
+        xdg = os.environ.get("XDG_CONFIG_HOME")
+        d = os.path.join(xdg, "dvx") if xdg and os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".config", "dvx")
+    return Path(d) / CONFIG_NAME
+
+
+def env_name(name: str) -> str:
+    """A remote name as it appears in ``DVX_REMOTE_<NAME>_<KEY>``: upper case, every
+    character other than a letter or digit (``-``, ``.``) replaced by ``_``."""
+    return re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def squash(key: str) -> str:
+    """``key`` without underscores, upper case: how ``DVX_REMOTE_*`` keys are compared."""
+    return key.replace("_", "").upper()
