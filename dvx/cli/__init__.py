@@ -42,6 +42,10 @@ COMMANDS: dict[str, str] = {
     "fsck": "dvx.cli.fsck:fsck_cmd",
     "accept": "dvx.cli.accept:accept_cmd",
     "gc": "dvx.cli.gc:gc_cmd",
+    "list": "dvx.cli.xrepo:list_cmd",
+    "get": "dvx.cli.xrepo:get_cmd",
+    "import": "dvx.cli.xrepo:import_cmd",
+    "update": "dvx.cli.xrepo:update_cmd",
 }
 
 # Short help shown by `dvx --help` without importing the command modules.
@@ -68,6 +72,10 @@ SHORT_HELP: dict[str, str] = {
     "hook-run": "(internal) What the installed git hooks run.",
     "merge-driver": "(internal) git's merge driver for pointer files.",
     "accept": "Accept a dataset version's intended drift, with a reason.",
+    "list": "List what another repository tracks (URL, any revision).",
+    "get": "Download a path of another repository without tracking it.",
+    "import": "Download a path of another repository and track it with its source.",
+    "update": "Move imported paths to a newer revision of their source.",
 }
 
 

@@ -116,10 +116,12 @@ def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool,
     if not r.paths:
         click.echo("no tracked paths")
         return
+    imported = sum(1 for p in r.paths if p.source)
     if not r.changed and not state.quiet:
-        click.echo(f"{len(r.paths)} tracked paths, all unchanged")
+        click.echo(f"{len(r.paths)} tracked paths, all unchanged" + (f" ({imported} imported)" if imported else ""))
     for p in r.changed:
-        click.echo(f"{', '.join(p.problems):24} {p.path}")
+        origin = f"  (imported from {p.source['url']})" if p.source else ""
+        click.echo(f"{', '.join(p.problems):24} {p.path}{origin}")
     exit_on_errors(r.errors)
 
 

@@ -29,6 +29,7 @@ class PathStatus:
     pointer_id: str | None = None
     workspace_id: str | None = None
     error: str | None = None
+    source: dict[str, str | None] | None = None  # where an imported path came from (the pointer's source-*)
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -113,7 +114,8 @@ def status(ws: Workspace, rels: Sequence[str], has: object | None = None) -> Sta
             cur = None if cur_oid is None else to_hex(cur_oid)
             if state == UNCHANGED and cur != p.oid:
                 state = MODIFIED
-            result.paths.append(PathStatus(rel, p.kind, state, in_cache, p.oid, cur))
+            origin = p.source.to_json() if p.source is not None else None
+            result.paths.append(PathStatus(rel, p.kind, state, in_cache, p.oid, cur, source=origin))
     finally:
         ws.statcache.save()
     return result
