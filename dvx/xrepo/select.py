@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dvx.errors import CorruptObjectError, ObjectMissingError, RemoteError, UnsafePathError
+from dvx.errors import CorruptObjectError, ObjectMissingError, RemoteError, UnsafePathError, UsageError
 from dvx.hashing import from_hex, hash_bytes
 from dvx.remote import Remote, TransferResult, fetch, fetch_objects
 from dvx.store import FileManifest, ObjectStore, ObjectType, TreeEntry, TreeManifest
@@ -110,6 +110,9 @@ def select(src: SourceRepo, path: str, f: Fetcher, fetch_data: bool = True) -> S
     written) when the source's pointer or objects are hostile."""
     tracked = src.tracked_at_or_above(path)
     if tracked is None:
+        if path in src.tree.files or path in src.tree.children:
+            raise UsageError(f"{src.describe(path)}: git tracks it, not dvx; only dvx-tracked data is imported",
+                             "dvx get copies a single file git tracks")
         raise src.not_found(path)
     p = src.pointer(tracked)
     what = src.describe(path)
