@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,6 +11,9 @@ from dvx import repo
 from dvx.cli._render import emit_json, exit_on_errors, git_add_hint, human_size, table
 from dvx.cli.options import State, common_options, force_option, json_option, pass_state, remote_option
 from dvx.cli.progress import Progress
+
+if TYPE_CHECKING:
+    from dvx.xrepo import UpdateCheck
 
 
 @click.command("init")
@@ -82,9 +86,10 @@ def checkout_cmd(state: State, paths: tuple[str, ...], force: bool) -> None:
               help="With -c: look for versions not on the remote in all of HEAD's history (default: its last 100 "
                    "commits that change a pointer file).")
 @remote_option
+@click.option("--check-updates", is_flag=True, help="Also ask each imported path's source whether its revision moved.")
 @pass_state
 def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool, all_commits: bool,
-               remote: str | None) -> None:
+               remote: str | None, check_updates: bool) -> None:
     """Show tracked paths that are modified, deleted or not in the cache (or, with --cloud, not on the remote,
     and how many versions committed on the current branch are not on it either)."""
     if all_commits and not cloud:
@@ -109,8 +114,12 @@ def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool,
                        f"{sha[:7]} {rel}); run `dvx push --all-commits{f' -r {remote}' if remote else ''}`")
         return
     r = repo.status(list(paths) or None)
+    updates = _check_updates(list(paths)) if check_updates else []
     if as_json:
-        emit_json({"clean": r.clean, "paths": [p.to_json() for p in r.paths]})
+        out: dict[str, object] = {"clean": r.clean, "paths": [p.to_json() for p in r.paths]}
+        if check_updates:
+            out["updates"] = [u.to_json() for u in updates]
+        emit_json(out)
         exit_on_errors(r.errors)
         return
     if not r.paths:
@@ -122,7 +131,17 @@ def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool,
     for p in r.changed:
         origin = f"  (imported from {p.source['url']})" if p.source else ""
         click.echo(f"{', '.join(p.problems):24} {p.path}{origin}")
+    for u in updates:
+        if u.available:
+            click.echo(f"{'update available':24} {u.path}  ({u.source.rev or 'HEAD'}: {u.source.commit[:7]} -> "
+                       f"{u.latest[:7]}; `dvx update {u.path}`)")
     exit_on_errors(r.errors)
+
+
+def _check_updates(paths: list[str]) -> list[UpdateCheck]:
+    from dvx.xrepo import check_updates
+
+    return check_updates(paths or None)
 
 
 @click.command("ls")

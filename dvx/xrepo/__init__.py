@@ -10,7 +10,19 @@ Nothing is ever written to the source repository or to its remote (docs/imports.
 """
 
 from dvx.xrepo.get import GetResult, get
-from dvx.xrepo.imports import ImportedPath, ImportResult, import_path, update
+from dvx.xrepo.imports import ImportedPath, ImportResult, UpdateCheck, check_updates, import_path, update
 from dvx.xrepo.listing import ListEntry, ListResult, list_repo
 
-__all__ = ["GetResult", "ImportResult", "ImportedPath", "ListEntry", "ListResult", "get", "import_path", "list_repo", "update"]
+__all__ = [
+    "GetResult",
+    "ImportResult",
+    "ImportedPath",
+    "ListEntry",
+    "ListResult",
+    "UpdateCheck",
+    "check_updates",
+    "get",
+    "import_path",
+    "list_repo",
+    "update",
+]

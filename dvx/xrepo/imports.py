@@ -155,15 +155,16 @@ def import_path(url: str, path: str, out: str | None = None, rev: str | None = N
     return _stage(ws, result, autostage)
 
 
-def _imported(ws: Workspace, paths: Sequence[str] | None, cwd: str | None) -> list[tuple[str, ptr.Pointer]]:
-    """(path, pointer) of each imported path named (all of them when none is)."""
+def _imported(ws: Workspace, paths: Sequence[str] | None, cwd: str | None, strict: bool = True) -> list[tuple[str, ptr.Pointer]]:
+    """(path, pointer) of each imported path named (all of them when none is); with ``strict``, a named
+    path that was not imported is a UsageError."""
     out: list[tuple[str, ptr.Pointer]] = []
     for rel in ws.resolve_tracked(list(paths) if paths else None, cwd):
         pp = ptr.pointer_path(rel)
         p = ptr.load(ws.abspath(pp), ws.display(pp))
         if p.source is not None:
             out.append((rel, p))
-        elif paths:
+        elif paths and strict:
             raise UsageError(f"{ws.display(rel)}: was not imported ({ws.display(pp)} names no source)",
                              "dvx update moves paths that dvx import wrote")
     return out
@@ -202,3 +203,32 @@ def update(paths: Sequence[str] | None = None, rev: str | None = None, *, force:
             result.paths.append(ImportedPath(rel, change, p, origin.commit, fetched, co))
             result.to_stage += [ptr.pointer_path(rel), _gitignore_of(rel)]
     return _stage(ws, result, autostage)
+
+
+@dataclass
+class UpdateCheck:
+    """Whether the revision an imported path records names a newer commit of its source now."""
+
+    path: str
+    source: ptr.Source
+    latest: str  # the commit the recorded revision names now
+
+    @property
+    def available(self) -> bool:
+        return self.latest != self.source.commit
+
+    def to_json(self) -> dict[str, object]:
+        return {"path": self.path, "rev": self.source.rev, "commit": self.source.commit, "latest": self.latest,
+                "update_available": self.available}
+
+
+def check_updates(paths: Sequence[str] | None = None, cwd: str | None = None) -> list[UpdateCheck]:
+    """For each imported path (of ``paths``, or all), the commit its recorded revision names now
+    (one clone per source URL; nothing is fetched or written)."""
+    ws = Workspace.find(cwd or ".")
+    out: list[UpdateCheck] = []
+    with Sources(ws.root) as sources:
+        for rel, p in _imported(ws, paths, cwd, strict=False):
+            assert p.source is not None
+            out.append(UpdateCheck(rel, p.source, sources.open(p.source.url, p.source.rev).sha))
+    return out

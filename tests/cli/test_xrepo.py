@@ -152,11 +152,16 @@ def test_update_follows_the_recorded_branch_then_is_a_no_op(tmp_path: Path) -> N
     run_dvx(src, "add", "t.csv")
     new = _commit(src, "two")
     run_dvx(src, "push")
+    assert "update available" not in run_dvx(dst, "status").stdout  # the source is asked only when told to
+    line = next(ln for ln in run_dvx(dst, "status", "--check-updates").stdout.splitlines() if "update available" in ln)
+    assert "data/t.csv" in line and new[:7] in line
+    assert [u["update_available"] for u in json.loads(run_dvx(dst, "status", "--check-updates", "--json").stdout)["updates"]] == [True]
     sub = dst / "data"
     out = run_dvx(sub, "update").stdout  # every imported path, from a subfolder
     assert out.startswith("updated") and new[:7] in out
     assert (sub / "t.csv").read_bytes() == CSV + b"3,4\n"
     assert run_dvx(sub, "update", "t.csv").stdout.startswith("unchanged")
+    assert "update available" not in run_dvx(dst, "status", "--check-updates").stdout
     (sub / "t.csv").write_bytes(b"local edit\n")
     (src / "t.csv").write_bytes(CSV + b"5,6\n")
     run_dvx(src, "add", "t.csv")
@@ -166,6 +171,13 @@ def test_update_follows_the_recorded_branch_then_is_a_no_op(tmp_path: Path) -> N
     assert (sub / "t.csv").read_bytes() == b"local edit\n"
     run_dvx(sub, "update", "-f")
     assert (sub / "t.csv").read_bytes() == CSV + b"5,6\n"
+    # The URL comes from a committed pointer: git transports that run commands are refused.
+    pointer = sub / "t.csv.dvx"
+    text = pointer.read_text()
+    url_line = next(ln for ln in text.splitlines() if ln.startswith("source-url:"))
+    pointer.write_text(text.replace(url_line, f"source-url: ext::sh -c touch% {tmp_path}/pwned"))
+    assert "cannot clone" in _error(run_dvx(sub, "update", "--rev", "main", check=False), 2)
+    assert not (tmp_path / "pwned").exists()
 
 
 def test_hostile_pointer_in_the_source_is_one_line_exit_2(source: dict[str, Any], tmp_path: Path) -> None:
