@@ -21,7 +21,7 @@ from dvx.errors import UsageError, WorkspaceWriteError
 from dvx.remote import TransferResult
 from dvx.store import ObjectStore
 from dvx.xrepo.select import Fetcher, Progress, Selection, select
-from dvx.xrepo.source import Sources, norm_path
+from dvx.xrepo.source import SourceRepo, Sources, norm_path
 
 
 @dataclass
@@ -111,35 +111,39 @@ def get(url: str, path: str, out: str | None = None, rev: str | None = None, *, 
     parent = os.path.dirname(os.path.abspath(target))
     try:
         os.makedirs(parent, exist_ok=True)
+        with Sources(base) as sources, tempfile.TemporaryDirectory(prefix=".dvx-get-", dir=parent) as tmp:
+            src = sources.open(url, rev)
+            fetcher = Fetcher(src, ObjectStore(None, tmp, max_chunk=MAX_CHUNK, fsync=False), MAX_CHUNK, jobs, progress)
+            res = GetResult(url, rev, src.sha, rel, target, "file", 0, 1, "dvx", fetcher.result)
+            _download(src, fetcher, res, force)
     except OSError as e:
-        raise WorkspaceWriteError.from_os_error(e, parent) from e
-    with Sources(base) as sources, tempfile.TemporaryDirectory(prefix=".dvx-get-", dir=parent) as tmp:
-        src = sources.open(url, rev)
-        fetcher = Fetcher(src, ObjectStore(None, tmp, max_chunk=MAX_CHUNK, fsync=False), MAX_CHUNK, jobs, progress)
-        res = GetResult(url, rev, src.sha, rel, target, "file", 0, 1, "dvx", fetcher.result)
-        dest = str(tmp_name(target))
-        try:
-            if src.tracked_at_or_above(rel) is None:
-                hit = src.tree.files.get(rel)
-                if hit is None:
-                    if rel in src.tree.children:
-                        raise UsageError(f"{src.describe(rel)}: is a folder git tracks, not a dvx-tracked path",
-                                         "dvx get copies tracked files and folders, and single files git tracks")
-                    raise src.not_found(rel)
-                from dvx import scm
-
-                with open(dest, "xb") as f:
-                    f.write(scm.read_blob(src.clone, hit[0]))  # a file git holds itself: small
-                res.size, res.tracked = hit[1], "git"
-            else:
-                sel = select(src, rel, fetcher)
-                (_write_file if sel.kind == "file" else _write_dir)(fetcher.store, sel, dest, rel)
-                res.kind, res.size, res.files = sel.kind, sel.size, sel.files
-            _place(dest, target, force)
-        except OSError as e:
-            raise WorkspaceWriteError.from_os_error(e, target, "dvx get") from e
-        finally:
-            if os.path.lexists(dest):
-                with contextlib.suppress(OSError):
-                    _remove(dest)
+        raise WorkspaceWriteError.from_os_error(e, os.path.relpath(target), "dvx get") from e
     return res
+
+
+def _download(src: SourceRepo, fetcher: Fetcher, res: GetResult, force: bool) -> None:
+    """Write ``res.path`` of ``src`` to a temp file or folder beside ``res.out``, then rename it there."""
+    rel, target = res.path, res.out
+    dest = str(tmp_name(target))
+    try:
+        if src.tracked_at_or_above(rel) is None:
+            hit = src.tree.files.get(rel)
+            if hit is None:
+                if rel in src.tree.children:
+                    raise UsageError(f"{src.describe(rel)}: is a folder git tracks, not a dvx-tracked path",
+                                     "dvx get copies tracked files and folders, and single files git tracks")
+                raise src.not_found(rel)
+            from dvx import scm
+
+            with open(dest, "xb") as f:
+                f.write(scm.read_blob(src.clone, hit[0]))  # a file git holds itself: small
+            res.size, res.tracked = hit[1], "git"
+        else:
+            sel = select(src, rel, fetcher)
+            (_write_file if sel.kind == "file" else _write_dir)(fetcher.store, sel, dest, rel)
+            res.kind, res.size, res.files = sel.kind, sel.size, sel.files
+        _place(dest, target, force)
+    finally:
+        if os.path.lexists(dest):
+            with contextlib.suppress(OSError):
+                _remove(dest)

@@ -51,7 +51,11 @@ class Fetcher:
 
     def remote(self) -> Remote:
         if self._remote is None:
-            self._remote = self.src.open_remote(self.max_chunk)
+            try:
+                self._remote = self.src.open_remote(self.max_chunk)
+            except RemoteError as e:  # a package to install, an option the filesystem refuses
+                raise RemoteError(f"{self.src.label}: the source's remote: {e.message}",
+                                  e.hint if e.hint and e.hint.startswith("pip install") else None) from None
         return self._remote
 
     def _add(self, res: TransferResult) -> None:

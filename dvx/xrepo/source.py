@@ -60,10 +60,13 @@ def is_local(url: str) -> bool:
 def local_dir(url: str, base: Path) -> Path | None:
     """The folder of a local source (a relative path is taken from ``base``); None for a network URL."""
     if url.startswith("file://"):
-        return Path(url[len("file://"):])
-    if _URL.match(url):
+        folder = Path(url[len("file://"):])
+    elif _URL.match(url):
         return None
-    return Path(os.path.normpath(base / url))
+    else:
+        folder = Path(os.path.normpath(base / url))
+    # `repo/.git` names the repository whose folder is `repo` (where its relative remotes start).
+    return folder.parent if folder.name == ".git" else folder
 
 
 @dataclass
