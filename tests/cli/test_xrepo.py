@@ -211,6 +211,16 @@ def test_source_remote_missing_names_it_and_dvx_push_in_the_source_fixes_it(tmp_
     run_dvx(src, "push")
     run_dvx(dst, "import", "../src", "t.csv")
     assert (dst / "t.csv").read_bytes() == CSV
+    # Committed but not pushed: the remote lacks the objects.
+    write_files(src, {"u.csv": CSV + b"9,9\n"})
+    run_dvx(src, "add", "u.csv")
+    _commit(src, "not pushed")
+    cp = run_dvx(dst, "import", "../src", "u.csv", check=False)
+    assert "objects are missing from the source's remote 'storage'" in _error(cp, 1)
+    assert commands(cp) == ["dvx push"] and not (dst / "u.csv.dvx").exists()
+    run_dvx(src, "push")
+    run_dvx(dst, "import", "../src", "u.csv")
+    assert (dst / "u.csv").read_bytes() == CSV + b"9,9\n"
 
 
 def test_source_remote_of_an_unknown_protocol_is_refused(source: dict[str, Any], tmp_path: Path) -> None:
