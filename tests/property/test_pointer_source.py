@@ -66,3 +66,14 @@ def test_partial_source_is_refused() -> None:
     # source-rev is optional: absent means the source's default branch.
     p = ptr.parse(_set_field(VALID, "source-rev", None), "imgs.dvx")
     assert p.source is not None and p.source.rev is None
+
+
+def test_merge_driver_keeps_the_source_of_the_same_data() -> None:
+    """Two branches that moved an import to the same data merge into a pointer that still names its source."""
+    from dvx.workspace.merge import _merge
+
+    origin = ptr.Source("../shared", "v1.0", _SHA, "data/imgs")
+    ours = ptr.Pointer("dir", _OID, 10, 2, 3, source=origin)
+    theirs = ptr.Pointer("dir", _OID, 10, 2, 3, "5b1e" * 8, source=origin)
+    merged = _merge("imgs.dvx", None, ours, theirs)
+    assert merged.source == origin and merged.profile == "5b1e" * 8
