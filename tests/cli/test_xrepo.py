@@ -111,6 +111,7 @@ def test_get_file_directory_sub_path_and_older_tag(source: dict[str, Any], tmp_p
 
 def test_import_commit_status_push_and_update_to_a_newer_commit(source: dict[str, Any], tmp_path: Path) -> None:
     src = source["src"]
+    untouched = _snapshot(src)
     dst = make_dvx_repo(tmp_path / "dst")
     run_dvx(dst, "remote", "add", "-d", "mine", "../mine")
     _commit(dst, "init")
@@ -137,6 +138,7 @@ def test_import_commit_status_push_and_update_to_a_newer_commit(source: dict[str
     assert up["fetched_objects"] == 3
     assert {k: v[0] for k, v in tree_bytes(dst / "imgs").items()} == IMGS_V2
     assert "source-rev: main\n" in (dst / "imgs.dvx").read_text()
+    assert _snapshot(src) == untouched  # import and update read the source, never write it
 
 
 def test_update_follows_the_recorded_branch_then_is_a_no_op(tmp_path: Path) -> None:
