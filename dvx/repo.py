@@ -6,6 +6,7 @@ arguments and renders the result dataclasses.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -112,7 +113,7 @@ def _name_profile(ws: Workspace, p: ptr.Pointer) -> ptr.Pointer:
     pid = hash_hex(data)
     with ws.cache.writer() as w:
         w.put(from_hex(pid), ObjectType.PROFILE, data)
-    return ptr.Pointer(p.kind, p.oid, p.size, p.files, p.chunks, pid, p.extra)
+    return dataclasses.replace(p, profile=pid)
 
 
 def checkout(

@@ -46,6 +46,10 @@ COMMANDS: dict[str, str] = {
     "gc": "dvx.cli.gc:gc_cmd",
     "config": "dvx.cli.config:config_cmd",
     "doctor": "dvx.cli.doctor:doctor_cmd",
+    "list": "dvx.cli.xrepo:list_cmd",
+    "get": "dvx.cli.xrepo:get_cmd",
+    "import": "dvx.cli.xrepo:import_cmd",
+    "update": "dvx.cli.xrepo:update_cmd",
 }
 
 # Short help shown by `dvx --help` without importing the command modules.
@@ -74,6 +78,10 @@ SHORT_HELP: dict[str, str] = {
     "accept": "Accept a dataset version's intended drift, with a reason.",
     "config": "Get, set, unset or list configuration (as git config).",
     "doctor": "Show versions, config files, remotes, hooks and cache (for bug reports).",
+    "list": "List what another repository tracks (URL, any revision).",
+    "get": "Download a path of another repository without tracking it.",
+    "import": "Download a path of another repository and track it with its source.",
+    "update": "Move imported paths to a newer revision of their source.",
 }
 
 

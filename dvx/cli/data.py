@@ -14,6 +14,7 @@ from dvx.cli.progress import Progress
 
 if TYPE_CHECKING:
     from dvx.workspace.status import StatusResult
+    from dvx.xrepo import UpdateCheck
 
 
 @click.command("init")
@@ -95,9 +96,10 @@ def checkout_cmd(state: State, paths: tuple[str, ...], force: bool) -> None:
 @remote_option
 @click.option("--exit-code", is_flag=True,
               help="Exit 1 when anything is modified, deleted, not in the cache or (-c) not pushed; -q implies it.")
+@click.option("--check-updates", is_flag=True, help="Also ask each imported path's source whether its revision moved.")
 @pass_state
 def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool, all_commits: bool,
-               remote: str | None, exit_code: bool) -> None:
+               remote: str | None, exit_code: bool, check_updates: bool) -> None:
     """Show tracked paths that are modified, deleted or not in the cache (or, with --cloud, not on the remote,
     and how many versions committed on the current branch are not on it either).
 
@@ -115,13 +117,20 @@ def status_cmd(state: State, paths: tuple[str, ...], as_json: bool, cloud: bool,
     r = repo.cloud_status(list(paths) or None, remote) if cloud else repo.status(list(paths) or None)
     history = repo.unpushed_history(remote, all_commits) if cloud and not paths else None
     unpushed = history is not None and bool(history.versions)
+    updates = _check_updates(list(paths)) if check_updates and not cloud else []
     if as_json:
         doc = r.to_json()
         doc["clean"] = r.clean and not unpushed
         doc["unpushed_history"] = None if history is None else history.to_json()
+        if check_updates:
+            doc["updates"] = [u.to_json() for u in updates]
         emit_json(doc)
     elif not state.quiet:
         _print_status(r, cloud, state.verbose > 0)
+        for u in updates:
+            if u.available:
+                click.echo(f"{'update available':24} {u.path}  ({u.source.rev or 'HEAD'}: {u.source.commit[:7]} -> "
+                           f"{u.latest[:7]}; `dvx update {u.path}`)")
         if history is not None and history.versions:
             n, (sha, rel) = len(history.versions), history.versions[-1]
             click.echo(f"{n} committed version{'' if n == 1 else 's'} not on remote '{history.remote}' (oldest: "
@@ -137,7 +146,8 @@ def _print_status(r: StatusResult, cloud: bool, verbose: bool) -> None:
         return
     if not r.changed:
         where = "all on the remote" if cloud else "all unchanged"
-        click.echo(f"{len(r.paths)} tracked paths, {where}")
+        imported = sum(1 for p in r.paths if p.source)
+        click.echo(f"{len(r.paths)} tracked paths, {where}" + (f" ({imported} imported)" if imported else ""))
         return
     for p in r.changed:
         what = ", ".join(p.problems)
@@ -147,9 +157,16 @@ def _print_status(r: StatusResult, cloud: bool, verbose: bool) -> None:
         more = ""
         if files is not None and files.large:
             more = f"  ({files.counts()}{'' if verbose else '; -v or --json for all'})"
-        click.echo(f"{what:24} {shown_path(p.path)}{more}")
+        origin = f"  (imported from {p.source['url']})" if p.source else ""
+        click.echo(f"{what:24} {shown_path(p.path)}{origin}{more}")
         if files is not None:
             click.echo(file_lines(files, verbose, indent="    "), nl=False)
+
+
+def _check_updates(paths: list[str]) -> list[UpdateCheck]:
+    from dvx.xrepo import check_updates
+
+    return check_updates(paths or None)
 
 
 @click.command("ls")

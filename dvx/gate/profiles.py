@@ -12,6 +12,7 @@ pointer (:func:`name_stored_profile`).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -175,7 +176,7 @@ def _attach(ws: Workspace, rel: str, data_id: str, prof_bytes: bytes) -> str | N
         return None
     with ws.lock(quiet=True), ws.cache.writer() as w:
         w.put(from_hex(oid_hex), ObjectType.PROFILE, prof_bytes)
-    new = ptr.Pointer(cur.kind, cur.oid, cur.size, cur.files, cur.chunks, oid_hex, cur.extra)
+    new = dataclasses.replace(cur, profile=oid_hex)  # every other key kept (an import's source-*)
     atomic_write(target, new.dumps(rel).encode("utf-8"))
     staged = scm.read_staged(ws.root, pp)
     if staged is not None and staged.decode("utf-8", "replace") == old_text:

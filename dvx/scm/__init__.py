@@ -9,6 +9,7 @@ pointer files in one batch, history); ``hooks`` writes the git hooks;
 from dvx.scm.git import (
     GitError,
     clone,
+    clone_bare,
     config_value,
     git,
     git_version,
@@ -79,6 +80,7 @@ __all__ = [
     "all_commits",
     "changed_pointers",
     "clone",
+    "clone_bare",
     "commit_time",
     "commits_to_push",
     "driver_command",

@@ -108,6 +108,24 @@ def clone(url: str, dest: str) -> None:
         )
 
 
+# Transports a clone of a URL from a pointer file or the command line may use; git's
+# `ext::` and `fd::` (which run commands) and any other are refused.
+_CLONE_PROTOCOLS = ("file", "git", "http", "https", "ssh")
+
+
+def clone_bare(url: str, dest: str) -> None:
+    """``git clone --bare url dest`` (no work tree, no hooks run, nothing written to the source),
+    allowing only the file, git, http(s) and ssh transports; UsageError when it fails."""
+    allow = [a for p in _CLONE_PROTOCOLS for a in ("-c", f"protocol.{p}.allow=always")]
+    cp = run(".", "-c", "protocol.allow=never", *allow, "clone", "--bare", "--quiet", "--", url, dest,
+             env=dict(os.environ, GIT_TERMINAL_PROMPT="0"))
+    if cp.returncode != 0:
+        raise UsageError(
+            f"{url}: cannot clone: {last_line(cp.stderr, 'git clone failed')}",
+            "check the URL, and that git can reach it from here",
+        )
+
+
 def index_commit(root: str | os.PathLike[str]) -> str:
     """An unreferenced commit of the index as it is now (``git stash`` makes the same objects).
 

@@ -11,6 +11,7 @@ side. Nothing here runs git: the driver sees only the three files.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 from dataclasses import dataclass
@@ -102,8 +103,8 @@ def _merge(name: str, b: ptr.Pointer | None, o: ptr.Pointer | None, t: ptr.Point
     if o is None or t is None:
         raise _Unmerged("deleted on one side and changed on the other")
     if _same_data(o, t):
-        # Same data: a profile either side computed describes it.
-        return ptr.Pointer(o.kind, o.oid, o.size, o.files, o.chunks, o.profile or t.profile, o.extra)
+        # Same data: a profile either side computed describes it; ours' other keys (an import's source) stay.
+        return dataclasses.replace(o, profile=o.profile or t.profile)
     if b is not None and _same_data(b, o):
         return t
     if b is not None and _same_data(b, t):

@@ -11,6 +11,10 @@ shows one changed line per changed fact), in the spirit of git-lfs pointers::
     files: 1
     chunks: 17
     profile: 5b1e...   (optional)
+    source-url: ../shared-data     (optional, with the next three: an imported path)
+    source-rev: v1.0
+    source-commit: 3f2a...40 hex digits...
+    source-path: data/train.parquet
 
 Parsing is strict and speaks like packaging's parsers: ``file:line: what``.
 """
@@ -31,6 +35,11 @@ FORMAT = 1
 SUFFIX = ".dvx"
 KINDS = ("file", "dir")
 _ORDER = ("format", "type", "id", "size", "files", "chunks", "profile")
+# An imported path (`dvx import`): where it came from. `source-rev` is optional
+# (absent: the source's default branch); the other three come together.
+_SOURCE_KEYS = ("source-url", "source-rev", "source-commit", "source-path")
+_SOURCE_REQUIRED = ("source-url", "source-commit", "source-path")
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _REQUIRED = ("format", "type", "id", "size", "files", "chunks")
 _INTS = ("format", "size", "files", "chunks")
 # A pointer is about 250 bytes; anything past 64 KiB is not one.
@@ -49,6 +58,40 @@ def _show(value: str) -> str:
     return repr(value if len(value) <= 80 else value[:77] + "...")
 
 
+def source_value_problem(value: str) -> str | None:
+    """Why ``value`` cannot be written as a pointer value (it would not read back as itself), or None."""
+    if not value:
+        return "is empty"
+    if value != value.strip():
+        return "starts or ends with white space"
+    if any(ord(c) < 0x20 or c == "\x7f" for c in value):
+        return "holds a control character"
+    if len(value) > 4096:
+        return "is longer than 4096 characters"
+    return None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an imported path came from: a git URL, the revision asked for (None: the default
+    branch), the commit it resolved to, and the path in that repository."""
+
+    url: str
+    rev: str | None
+    commit: str
+    path: str
+
+    def lines(self) -> list[str]:
+        """The pointer lines, in their fixed order."""
+        out = [f"source-url: {self.url}"]
+        if self.rev is not None:
+            out.append(f"source-rev: {self.rev}")
+        return [*out, f"source-commit: {self.commit}", f"source-path: {self.path}"]
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"url": self.url, "rev": self.rev, "commit": self.commit, "path": self.path}
+
+
 @dataclass(frozen=True)
 class Pointer:
     """What a pointer file says about one tracked path."""
@@ -60,6 +103,7 @@ class Pointer:
     chunks: int
     profile: str | None = None
     extra: dict[str, str] = field(default_factory=dict, compare=False)
+    source: Source | None = None  # set for a path `dvx import` wrote
 
     def dumps(self, tracked: str) -> str:
         """The pointer file's text; ``tracked`` is named in the header comment."""
@@ -77,6 +121,8 @@ class Pointer:
         ]
         if self.profile:
             lines.append(f"profile: {self.profile}")
+        if self.source is not None:
+            lines.extend(self.source.lines())
         return "\n".join(lines) + "\n"
 
 
@@ -135,7 +181,7 @@ def parse(text: str, source: str = "<pointer>") -> Pointer:
             raise PointerError(source, lineno, f"expected 'key: value', got {_show(raw.strip())}")
         if key in values:
             raise PointerError(source, lineno, f"duplicate key {_show(key)}")
-        if key not in _ORDER and not _KEY.fullmatch(key):
+        if key not in _ORDER and key not in _SOURCE_KEYS and not _KEY.fullmatch(key):
             # Unknown keys are kept (a newer dvx may add some) but must be well formed.
             raise PointerError(source, lineno, f"invalid key {_show(key)} (letters, digits, '_' and '-')")
         values[key] = value
@@ -161,8 +207,28 @@ def parse(text: str, source: str = "<pointer>") -> Pointer:
     profile = values.get("profile") or None
     if profile is not None and not is_oid(profile):
         raise PointerError(source, lines_of["profile"], f"'profile' must be 32 lowercase hex digits, got {_show(profile)}")
-    extra = {k: v for k, v in values.items() if k not in _ORDER}
-    return Pointer(kind, oid, int(values["size"]), int(values["files"]), int(values["chunks"]), profile, extra)
+    extra = {k: v for k, v in values.items() if k not in _ORDER and k not in _SOURCE_KEYS}
+    origin = _parse_source(values, lines_of, source)
+    return Pointer(kind, oid, int(values["size"]), int(values["files"]), int(values["chunks"]), profile, extra, origin)
+
+
+def _parse_source(values: dict[str, str], lines_of: dict[str, int], source: str) -> Source | None:
+    """The ``source-*`` keys of an imported path: all of url, commit and path, or none."""
+    present = [k for k in _SOURCE_KEYS if k in values]
+    if not present:
+        return None
+    for key in _SOURCE_REQUIRED:
+        if key not in values:
+            raise PointerError(source, lines_of[present[0]], f"'{present[0]}' without '{key}' (truncated or hand-edited?)")
+    for key in present:
+        why = source_value_problem(values[key])
+        if why is not None:
+            raise PointerError(source, lines_of[key], f"'{key}' {why}")
+    commit = values["source-commit"]
+    if not _SHA.fullmatch(commit):
+        raise PointerError(source, lines_of["source-commit"],
+                           f"'source-commit' must be 40 or 64 lowercase hex digits, got {_show(commit)}")
+    return Source(values["source-url"], values.get("source-rev"), commit, values["source-path"])
 
 
 def repair_hint(pointer: str) -> str:

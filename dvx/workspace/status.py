@@ -42,6 +42,7 @@ class PathStatus:
     pushed: bool | None = None
     missing_objects: int | None = None
     files: FileChanges | None = None  # a modified directory's files, when its tree is in the cache
+    source: dict[str, str | None] | None = None  # where an imported path came from (the pointer's source-*)
 
     @property
     def problems(self) -> list[str]:
@@ -60,6 +61,7 @@ class PathStatus:
             "in_cache": self.in_cache, "pushed": self.pushed, "missing_objects": self.missing_objects,
             "pointer_id": self.pointer_id, "workspace_id": self.workspace_id, "error": self.error,
             "files": None if self.files is None else self.files.to_json(),
+            "source": self.source,
         }
 
 
@@ -156,7 +158,8 @@ def status(ws: Workspace, rels: Sequence[str], has: object | None = None) -> Sta
             cur = None if cur_oid is None else to_hex(cur_oid)
             if state == UNCHANGED and cur != p.oid:
                 state = MODIFIED
-            st = PathStatus(rel, p.kind, state, in_cache, p.oid, cur)
+            origin = p.source.to_json() if p.source is not None else None
+            st = PathStatus(rel, p.kind, state, in_cache, p.oid, cur, source=origin)
             if state == MODIFIED and p.kind == "dir" and in_cache:
                 st.files = file_changes(ws, rel, oid, tree)
             result.paths.append(st)
