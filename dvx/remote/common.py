@@ -37,7 +37,7 @@ class TransferResult:
 
     def add(self, other: TransferResult) -> None:
         """Count ``other``, another transfer of the same command, in this result."""
-        for f in fields(self):
+        for f in fields(TransferResult):  # a subclass (scope.ScopedTransfer) adds fields of its own
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 

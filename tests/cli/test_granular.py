@@ -150,7 +150,8 @@ def test_status_and_ls_of_a_folder_in_a_fresh_clone(origin: Path, tmp_path: Path
 def test_targets_that_name_nothing_are_usage_errors(origin: Path, tmp_path: Path) -> None:
     clone = _clone(origin, tmp_path / "clone")
     for argv in (["status", "data/nothing/x.png"], ["fetch", "../outside"], ["pull", "/etc"],
-                 ["checkout", "data/images/../../.."], ["push", "data/images/cats"], ["ls", "data/images.dvx/x"]):
+                 ["checkout", "data/images/../../.."], ["push", "data/images/cats"], ["ls", "data/images.dvx/x"],
+                 ["fetch", "--rev", "HEAD", "data/images/cats"]):
         cp = run_dvx(clone, *argv, check=False)
         lines = [ln for ln in cp.stderr.splitlines() if ln.startswith("error: ")]
         assert cp.returncode == 2 and len(lines) == 1 and "Traceback" not in cp.stderr, (argv, cp.stderr)
