@@ -18,7 +18,9 @@ from dvx.workspace import Workspace, init_workspace
 from dvx.workspace import pointer as ptr
 from dvx.workspace.add import AddResult
 from dvx.workspace.checkout import CheckoutResult
+from dvx.workspace.ls import LsEntry
 from dvx.workspace.status import StatusResult
+from dvx.workspace.targets import Target, inside_roots, resolve_targets, tree_of, widest
 
 if TYPE_CHECKING:
     from dvx.scope import Revisions, ScopedTransfer, UnpushedHistory
@@ -126,13 +128,13 @@ def checkout(
     from dvx.workspace.checkout import checkout as _checkout
 
     ws = Workspace.find(cwd or ".")
-    rels = resolve_tracked(ws, paths, cwd)
+    targets = resolve_targets(ws, paths, cwd)
     with ws.lock():
         _heal_cache(ws)
         try:
-            return _checkout(ws, rels, force=force, progress=progress)
+            return _checkout(ws, targets, force=force, progress=progress)
         except CorruptObjectError as e:
-            _raise_healed(ws, e, _roots(ws, rels))
+            _raise_healed(ws, e, _target_roots(ws, targets))
             raise
 
 
@@ -165,33 +167,32 @@ def _raise_healed(ws: Workspace, err: CorruptObjectError, roots: list[tuple[byte
 
 
 def status(paths: Sequence[str] | None = None, cwd: str | None = None) -> StatusResult:
-    """State of tracked paths, reading only files whose stat changed."""
+    """State of tracked paths and of paths inside tracked directories, reading only changed files."""
     from dvx.workspace.status import status as _status
+    from dvx.workspace.targets import status_within
 
     ws = Workspace.find(cwd or ".")
-    rels = resolve_tracked(ws, paths, cwd)
-    return _status(ws, rels)
+    targets = resolve_targets(ws, paths, cwd)
+    result = _status(ws, [t.rel for t in targets if not t.sub])
+    inside = [t for t in targets if t.sub]
+    if inside:
+        result.paths.extend(status_within(ws, inside))
+    return result
 
 
-@dataclass
-class LsEntry:
-    path: str
-    kind: str
-    size: int
-    files: int
-    chunks: int
-    id: str
-    profile: str | None
+def ls(paths: Sequence[str] | None = None, cwd: str | None = None, remote: str | None = None) -> list[LsEntry]:
+    """Tracked paths with what their pointers say; the files of tracked directories named or entered
+    by ``paths`` (a tree manifest the cache lacks is fetched alone from ``remote``)."""
+    from dvx.workspace.ls import ls as _ls
 
-
-def ls(cwd: str | None = None) -> list[LsEntry]:
-    """Every tracked path with what its pointer says (no data is read)."""
     ws = Workspace.find(cwd or ".")
-    out = []
-    for pp in ws.find_pointers():
-        p = ptr.load(ws.abspath(pp), ws.display(pp))
-        out.append(LsEntry(ptr.tracked_path(pp), p.kind, p.size, p.files, p.chunks, p.oid, p.profile))
-    return out
+
+    def fetch_tree(oid: bytes) -> None:
+        from dvx.remote import fetch_objects, open_remote
+
+        fetch_objects(ws.cache, open_remote(ws.config, remote), [oid])
+
+    return _ls(ws, paths, cwd, fetch_tree)
 
 
 # Remotes -----------------------------------------------------------------
@@ -206,6 +207,11 @@ def _pointer_roots(p: ptr.Pointer) -> list[tuple[bytes, ObjectType]]:
     if p.profile:
         out.append((from_hex(p.profile), ObjectType.PROFILE))
     return out
+
+
+def _target_roots(ws: Workspace, targets: Sequence[Target]) -> list[tuple[bytes, ObjectType]]:
+    """Roots of each target: a tracked path's pointer; the file manifests below a target inside one."""
+    return _roots(ws, [t.rel for t in targets if not t.sub]) + inside_roots(ws, targets)
 
 
 def _roots(ws: Workspace, rels: Sequence[str]) -> list[tuple[bytes, ObjectType]]:
@@ -267,20 +273,40 @@ def fetch(
     from dvx.remote import open_remote
 
     ws = Workspace.find(cwd or ".")
-    rels = resolve_tracked(ws, paths, cwd)
-    got = scope.chosen(ws, revisions, rels=rels if paths or not revisions else None)
+    targets = resolve_targets(ws, paths, cwd)
+    rels = list(dict.fromkeys(t.rel for t in targets))
+    whole = [t.rel for t in targets if not t.sub]
+    if revisions and len(whole) < len(targets):
+        t = next(t for t in targets if t.sub)
+        raise UsageError(f"{ws.display(t.path)}: a path inside a tracked directory is fetched at the workspace's "
+                         f"version only, not at {revisions.flags()}", f"name {ws.display(t.rel)} instead")
+    got = scope.chosen(ws, revisions, rels=whole if paths or not revisions else None)
     rem = open_remote(ws.config, remote, jobs=jobs)
     with ws.lock():
         try:
-            result = scope.ScopedTransfer.of(_fetch_healing(ws, rem, got.roots(), jobs, progress), got)
+            trees = _fetch_trees(ws, rem, targets, jobs)
+            roots = got.roots() + inside_roots(ws, widest(targets))
+            result = scope.ScopedTransfer.of(_fetch_healing(ws, rem, roots, jobs, progress), got)
         except UnsafePathError as e:
             raise _naming_pointer(ws, rels, e) from None
+        result.add(trees)
     if result.missing:
         raise ObjectMissingError(
             f"{len(result.missing)} objects are missing from remote {rem.label}",
             f"push them from a clone that has them (`dvx push{' ' + revisions.flags() if revisions else ''}`)",
         )
     return result
+
+
+def _fetch_trees(ws: Workspace, rem, targets: Sequence[Target], jobs: int | None):
+    """Fetch alone the tree manifests of tracked directories with targets inside them; the TransferResult."""
+    from dvx.remote import TransferResult, fetch_objects
+
+    oids = dict.fromkeys(tree_of(ws, t.rel)[0] for t in widest(targets) if t.sub)
+    if not oids:
+        return TransferResult()
+    _heal_cache(ws)
+    return fetch_objects(ws.cache, rem, oids, jobs=jobs)
 
 
 def _naming_pointer(ws: Workspace, rels: Sequence[str], e: UnsafePathError) -> UnsafePathError:

@@ -171,12 +171,16 @@ def _check_updates(paths: list[str]) -> list[UpdateCheck]:
 
 @click.command("ls")
 @common_options
+@click.argument("paths", nargs=-1)
+@remote_option
 @json_option
-def ls_cmd(as_json: bool) -> None:
-    """List tracked paths with their size, number of files and id."""
-    entries = repo.ls()
+def ls_cmd(paths: tuple[str, ...], remote: str | None, as_json: bool) -> None:
+    """List tracked paths with their size, number of files and id; the files of a tracked
+    directory, or of a folder inside one, when named (data/images/cats)."""
+    entries = repo.ls(list(paths) or None, remote=remote)
     if as_json:
         emit_json([e.__dict__ for e in entries])
         return
-    rows = [(e.path, e.kind, human_size(e.size), e.files, e.chunks, e.id[:12]) for e in entries]
+    rows = [(e.path, e.kind, human_size(e.size), e.files, "-" if e.chunks is None else e.chunks, e.id[:12])
+            for e in entries]
     click.echo(table(rows, ["path", "type", "size", "files", "chunks", "id"]))

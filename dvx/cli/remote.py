@@ -197,12 +197,16 @@ def fetch_cmd(state: State, paths: tuple[str, ...], remote: str | None, jobs: in
 @remote_option
 @jobs_option
 @force_option("Overwrite local changes that are not in the cache.")
+@json_option
 @pass_state
-def pull_cmd(state: State, paths: tuple[str, ...], remote: str | None, jobs: int | None, force: bool) -> None:
-    """fetch, then checkout."""
-    with Progress("pull", not state.quiet) as prog:
+def pull_cmd(state: State, paths: tuple[str, ...], remote: str | None, jobs: int | None, force: bool, as_json: bool) -> None:
+    """fetch, then checkout (all tracked paths, or folders and files inside a tracked directory)."""
+    with Progress("pull", not state.quiet and not as_json) as prog:
         r = repo.pull(list(paths) or None, remote, jobs, force=force, progress=prog.transfer)
-    if not state.quiet:
-        click.echo(_summary("fetched", cast(_Transferred, r.fetch)))  # PullResult.fetch is typed object
-        c = r.checkout
+    f = cast(_Transferred, r.fetch)  # PullResult.fetch is typed object
+    c = r.checkout
+    if as_json:
+        emit_json({"fetch": {k: v for k, v in f.__dict__.items() if k != "missing"}, "checkout": c.__dict__})
+    elif not state.quiet:
+        click.echo(_summary("fetched", f))
         click.echo(f"{len(c.restored)} restored, {len(c.removed)} removed, {c.unchanged} unchanged")

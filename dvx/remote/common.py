@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from dvx.errors import RemoteError
 from dvx.remote.errors import translate_errors
@@ -34,6 +34,11 @@ class TransferResult:
     present: int = 0              # objects already at the destination
     elapsed: float = 0.0
     missing: list[builtins.bytes] = field(default_factory=list)  # objects neither side has
+
+    def add(self, other: TransferResult) -> None:
+        """Count ``other``, another transfer of the same command, in this result."""
+        for f in fields(TransferResult):  # a subclass (scope.ScopedTransfer) adds fields of its own
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
 class Counter:

@@ -13,11 +13,12 @@ from dvx._fsutil import remove_if_stale, remove_stale_in
 from dvx._paths import path_problem
 from dvx.errors import CorruptObjectError, ObjectMissingError, UnsafePathError, WorkspaceChangedError, WorkspaceWriteError
 from dvx.hashing import from_hex, to_hex
-from dvx.store.objects import FileManifest, ObjectType, TreeManifest, shown_path
+from dvx.store.objects import FileManifest, ObjectType, TreeEntry, TreeManifest, shown_path
 from dvx.workspace import pointer as ptr
 from dvx.workspace._files import hash_file, tree_signature, walk_files
 from dvx.workspace._worktree import InTheWay, WorkTree, lstat_at
 from dvx.workspace.core import Workspace
+from dvx.workspace.targets import Target, entries_of
 
 
 @dataclass
@@ -165,10 +166,13 @@ class _Plan:
     oid: bytes
     tree: TreeManifest | None  # None for a file
     manifest: FileManifest | None = None  # the file's manifest, for a file
+    sub: str = ""  # a file or folder inside the tree: only its entries are written
+    entries: tuple[TreeEntry, ...] = ()  # the tree's entries to write (all, or those at or below ``sub``)
 
 
-def _plan(ws: Workspace, rel: str) -> _Plan:
-    """Parse the pointer, check the path and every tree entry, and that the cache has the manifest."""
+def _plan(ws: Workspace, target: Target) -> _Plan:
+    """Parse the pointer, check the path and every tree entry to write, and that the cache has the manifest."""
+    rel = target.rel
     pp = ptr.pointer_path(rel)
     shown = ws.display(pp)
     ptr.check_tracked(rel, shown)
@@ -184,8 +188,9 @@ def _plan(ws: Workspace, rel: str) -> _Plan:
         tree = ws.cache.get_tree_manifest(oid)  # decoding checks every entry's path (dvx._paths)
     except UnsafePathError as e:
         raise UnsafePathError(f"{shown}: {e.message}; nothing was written", e.hint) from None
+    entries = entries_of(ws, target, tree, oid) if target.sub else tree.entries
     base = os.fsencode(rel) + b"/"
-    for entry in tree.entries:
+    for entry in entries:
         # Entries were checked alone; joined to the tracked path they must still fit.
         why = path_problem(base + entry.path)
         if why is not None:
@@ -194,7 +199,13 @@ def _plan(ws: Workspace, rel: str) -> _Plan:
                 "rename the folder or its files and run `dvx add` again",
             )
     _check_pointer(ws, pp, p.size, tree.size, (p.files, tree.nfiles, "files"))
-    return _Plan(rel, oid, tree)
+    # A granular pull caches a tree without all its files: say so before anything is written.
+    missing = ws.cache.missing(e.file_oid for e in entries)
+    if missing:
+        n = sum(e.file_oid in missing for e in entries)
+        raise ObjectMissingError(f"{ws.display(target.path)}: {n} of its {len(entries)} files are not in the cache",
+                                 "run `dvx pull` (or `dvx fetch`) to get them")
+    return _Plan(rel, oid, tree, sub=target.sub, entries=entries)
 
 
 def _preflight(wt: WorkTree, plan: _Plan) -> None:
@@ -214,7 +225,7 @@ def _preflight(wt: WorkTree, plan: _Plan) -> None:
         return
     # Per folder of the tree: open it (a link raises) and list its links once.
     by_dir: dict[bytes, list[bytes]] = {}
-    for e in plan.tree.entries:
+    for e in plan.entries:
         d, _, n = e.path.rpartition(b"/")
         by_dir.setdefault(d, []).append(n)
     for d in sorted(by_dir):
@@ -234,11 +245,15 @@ def _preflight(wt: WorkTree, plan: _Plan) -> None:
 
 def checkout(
     ws: Workspace,
-    rels: Sequence[str],
+    rels: Sequence[str | Target],
     force: bool = False,
     progress: Callable[[str, int], None] | None = None,
 ) -> CheckoutResult:
     """Restore each tracked path (repo-relative, without ``.dvx``) from the cache.
+
+    A ``Target`` inside a tracked directory restores only the tree's entries
+    at or below it, and removes only files below it that the tree does not
+    name: nothing outside the target is written or deleted.
 
     Every pointer, tree and path is checked before anything is written: a
     path dvx must not write (``.git``, ``..``; dvx._paths), a symbolic link
@@ -253,7 +268,7 @@ def checkout(
     holds the repository lock.
     """
     result = CheckoutResult()
-    plans = [_plan(ws, rel) for rel in rels]
+    plans = [_plan(ws, r if isinstance(r, Target) else Target(r)) for r in rels]
     with WorkTree(ws.root, ws.display) as wt:
         for plan in plans:
             _preflight(wt, plan)
@@ -261,7 +276,7 @@ def checkout(
         try:
             for plan in plans:
                 if progress:
-                    progress(plan.rel, 0)
+                    progress(plan.rel + (f"/{plan.sub}" if plan.sub else ""), 0)
                 # Partial copies a killed dvx command left beside the path (each folder once).
                 parent = ws.abspath(plan.rel).parent
                 if parent not in swept:
@@ -290,7 +305,6 @@ def _checkout_one(ws: Workspace, wt: WorkTree, plan: _Plan, force: bool, result:
         assert plan.manifest is not None
         _restore_one(ws, wt, rel, relb, plan.oid, False, force, result, plan.manifest.size, plan.manifest)
         return
-    tree = plan.tree
     parent, _, name = relb.rpartition(b"/")
     pfd = wt.dir(parent, rel, create=True)
     assert pfd is not None
@@ -305,16 +319,22 @@ def _checkout_one(ws: Workspace, wt: WorkTree, plan: _Plan, force: bool, result:
     top_fd = wt.dir(relb, rel, create=True)
     assert top_fd is not None
     named = set()
-    for e in tree.entries:
+    for e in plan.entries:
         named.add(e.path)
         _restore_one(ws, wt, rel, relb + b"/" + e.path, e.file_oid, e.executable, force, result, e.size)
-    top = os.fsencode(ws.abspath(rel))
+    subb = os.fsencode(plan.sub)
+    if plan.sub and len(plan.entries) == 1 and plan.entries[0].path == subb:
+        return  # one file inside the tree: nothing else is touched
+    # What the tree does not name goes, below the target only (the whole tree, or a folder of it).
+    scope = relb + b"/" + subb if plan.sub else relb
+    inner = subb + b"/" if plan.sub else b""
+    top = os.fsencode(ws.root) + b"/" + scope
     # Listing by name is only a read; every unlink goes through a handle.
     debris: list[bytes] = []
     for r, ap, _st in list(walk_files(top, debris)):
-        if r in named:
+        if inner + r in named:
             continue
-        relkey = relb + b"/" + r
+        relkey = scope + b"/" + r
         _cur, safe = _local_is_safe(ws, ap, relkey)
         if safe or force:
             d, _, n = relkey.rpartition(b"/")
@@ -328,12 +348,12 @@ def _checkout_one(ws: Workspace, wt: WorkTree, plan: _Plan, force: bool, result:
             result.conflicts.append(os.fsdecode(relkey))
     for d in debris:  # dvx temp files: never data, never a conflict
         remove_if_stale(d)
-    top_fd = wt.dir(relb, rel)
+    top_fd = wt.dir(scope, rel)
     assert top_fd is not None
     wt.prune_empty_dirs(top_fd)
     with contextlib.suppress(OSError):
         os.fsync(top_fd)
-    if not result.conflicts:
+    if not result.conflicts and not plan.sub:  # the stat signature is of the whole tree
         ts = tree_signature(top)
         ws.statcache.put_tree(relb, ts.sig, ts.newest, plan.oid, written=True)
 

@@ -261,24 +261,11 @@ class Workspace:
 
     def resolve_tracked(self, paths: list[str] | tuple[str, ...] | None, cwd: str | os.PathLike[str] | None = None) -> list[str]:
         """Tracked paths for user arguments; all when empty. A folder holding
-        tracked paths selects them; anything else untracked is a UsageError."""
-        from dvx.workspace.pointer import pointer_path, tracked_path
+        tracked paths selects them; a path inside a tracked directory, or
+        anything else untracked, is a UsageError (``targets.resolve_targets``)."""
+        from dvx.workspace.targets import resolve_targets, whole_paths
 
-        if not paths:
-            return [tracked_path(p) for p in self.find_pointers()]
-        out: list[str] = []
-        for p in paths:
-            rel = self.tracked_rel(p, cwd)
-            if os.path.exists(self.abspath(pointer_path(rel))):
-                out.append(rel)
-                continue
-            inside = [tracked_path(q) for q in self.find_pointers() if q.startswith(rel + "/")]
-            if not inside:
-                raise UsageError(
-                    f"{p}: not tracked by dvx (no {self.display(pointer_path(rel))})", f"run `dvx add {p}` first"
-                )
-            out.extend(inside)
-        return list(dict.fromkeys(out))
+        return list(dict.fromkeys(whole_paths(self, resolve_targets(self, paths, cwd))))
 
     def find_pointers(self) -> list[str]:
         """Every ``*.dvx`` pointer file in the work tree (repo-relative), sorted.
