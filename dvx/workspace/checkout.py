@@ -18,6 +18,7 @@ from dvx.workspace import pointer as ptr
 from dvx.workspace._files import hash_file, tree_signature, walk_files
 from dvx.workspace._worktree import InTheWay, WorkTree, lstat_at
 from dvx.workspace.core import Workspace
+from dvx.workspace.dvxignore import Ignore
 
 
 @dataclass
@@ -310,8 +311,10 @@ def _checkout_one(ws: Workspace, wt: WorkTree, plan: _Plan, force: bool, result:
         _restore_one(ws, wt, rel, relb + b"/" + e.path, e.file_oid, e.executable, force, result, e.size)
     top = os.fsencode(ws.abspath(rel))
     # Listing by name is only a read; every unlink goes through a handle.
+    # Paths a .dvxignore excludes are not the tree's: never listed, never removed.
+    ign = Ignore.outer(ws.root, rel)
     debris: list[bytes] = []
-    for r, ap, _st in list(walk_files(top, debris)):
+    for r, ap, _st in list(walk_files(top, debris, ign)):
         if r in named:
             continue
         relkey = relb + b"/" + r
@@ -334,7 +337,7 @@ def _checkout_one(ws: Workspace, wt: WorkTree, plan: _Plan, force: bool, result:
     with contextlib.suppress(OSError):
         os.fsync(top_fd)
     if not result.conflicts:
-        ts = tree_signature(top)
+        ts = tree_signature(top, ign.salt)
         ws.statcache.put_tree(relb, ts.sig, ts.newest, plan.oid, written=True)
 
 

@@ -11,6 +11,7 @@ from dvx.hashing import from_hex, to_hex
 from dvx.workspace import pointer as ptr
 from dvx.workspace._files import hash_file, hash_tree, tree_signature
 from dvx.workspace.core import Workspace
+from dvx.workspace.dvxignore import Ignore
 
 UNCHANGED = "unchanged"
 MODIFIED = "modified"
@@ -77,12 +78,13 @@ def workspace_id(ws: Workspace, rel: str, kind: str, save: bool = False) -> byte
         if not os.path.isdir(ap) or os.path.islink(ap):
             return None
         top = os.fsencode(ap)
+        ign = Ignore.outer(ws.root, rel)
         ws.statcache.clock()  # before the scan: statcache.py, "Racy entries"
-        ts = tree_signature(top)
+        ts = tree_signature(top, ign.salt)
         cached = ws.statcache.get_tree(key, ts.sig)
         if cached is not None:
             return cached
-        h, _ = hash_tree(top, key, ws.chunker, ws.statcache)
+        h, _ = hash_tree(top, key, ws.chunker, ws.statcache, ignore=ign)
         ws.statcache.put_tree(key, ts.sig, ts.newest, h.oid)
         return h.oid
     finally:
