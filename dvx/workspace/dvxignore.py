@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat as stat_mod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,8 @@ NAME = ".dvxignore"
 BNAME = os.fsencode(NAME)
 # An honest .dvxignore is a few lines; a hostile one is not read whole.
 MAX_BYTES = 1 << 20
+
+Rule = tuple[bool, "re.Pattern[str]", "re.Pattern[str]"]  # (ignores, regex, the regex anchored at the end)
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class _Spec:
 
     base: str
     prefix: str
-    spec: pathspec.GitIgnoreSpec
+    rules: tuple[Rule, ...]
 
 
 def _load(path: Path | bytes, shown: str) -> pathspec.GitIgnoreSpec | None:
@@ -77,7 +80,7 @@ def _read(path: Path | bytes, shown: str) -> bytes | None:
 
 def _compile(raw: bytes, shown: str) -> pathspec.GitIgnoreSpec | None:
     # Names on disk are bytes; surrogateescape maps them and the patterns alike.
-    lines = raw.decode("utf-8", "surrogateescape").split("\n")
+    lines = [_fix(x) for x in raw.decode("utf-8", "surrogateescape").split("\n")]
     try:
         spec = pathspec.GitIgnoreSpec.from_lines(lines)
     except (ValueError, TypeError) as e:
@@ -85,6 +88,15 @@ def _compile(raw: bytes, shown: str) -> pathspec.GitIgnoreSpec | None:
         where = f"{shown}:{lineno}" if lineno else shown
         raise ConfigError(f"{where}: not a gitignore pattern: {e}", "fix the file by hand") from e
     return spec if spec.patterns else None
+
+
+def _fix(line: str) -> str:
+    """``X/**/`` as git reads it: the folders *inside* X. pathspec lets the ``**`` match no folder and
+    so X itself; ``X/**/*/`` says the same thing to both."""
+    body = line.rstrip(" ")
+    if body.endswith("/**/") and len(body) > 4 and not body.endswith("\\/**/"):
+        return body[:-1] + "/*/"
+    return line
 
 
 def _bad(line: str) -> bool:
@@ -120,15 +132,16 @@ class Ignore:
             if raw is None or spec is None:
                 continue
             salt.append(shown.encode("utf-8", "surrogateescape") + b"\0" + raw + b"\0")
-            specs.append(_Spec("", "/".join(parts[i:]) + "/", spec))
+            specs.append(_Spec("", "/".join(parts[i:]) + "/", _rules(spec)))
         return cls(specs, b"".join(salt))
 
     def ignores_top(self) -> bool:
-        """Whether the outer rules ignore the tracked directory itself (or a folder above it)."""
-        for s in reversed(self.specs):
-            r = s.spec.check_file(s.prefix)  # the tracked directory seen from the file's folder, as a folder
-            if r.include is not None:
-                return bool(r.include)
+        """Whether the outer rules ignore the tracked directory itself or a folder above it."""
+        for s in self.specs:
+            parts = s.prefix.rstrip("/").split("/")
+            for i in range(1, len(parts) + 1):  # each folder on the way down, as the walk would meet it
+                if _decide(s.rules, "/".join(parts[:i]), True):
+                    return True
         return False
 
     def enter(self, top: bytes, rel: bytes) -> bool:
@@ -137,7 +150,7 @@ class Ignore:
         path = top + b"/" + rel + b"/" + BNAME if rel else top + b"/" + BNAME
         spec = _load(path, os.fsdecode(path))
         if spec is not None:
-            self.specs.append(_Spec(os.fsdecode(rel), "", spec))
+            self.specs.append(_Spec(os.fsdecode(rel), "", _rules(spec)))
         return bool(self.specs)
 
     def ignored(self, rel: bytes, is_dir: bool) -> bool:
@@ -156,7 +169,44 @@ class Ignore:
                 p = r[len(s.base) + 1:]
             else:
                 p = s.prefix + r
-            res = s.spec.check_file(p + "/" if is_dir else p)
-            if res.include is not None:
-                return bool(res.include)
+            decided = _decide(s.rules, p, is_dir)
+            if decided is not None:
+                return decided
         return False
+
+
+# pathspec compiles each pattern to a regex that it *searches* a path with: it
+# matches the path or any folder above it (a match through a folder sets this
+# group at the "/" after that folder), and a trailing "/**" compiles to a bare
+# prefix. The walk decides each folder before it enters it, so only matches of
+# the path itself count here (gitignore(5): "it is not possible to re-include
+# a file if a parent directory of that file is excluded").
+_DIR_MARK = "ps_d"
+
+
+
+def _rules(spec: pathspec.GitIgnoreSpec) -> tuple[Rule, ...]:
+    """The patterns of ``spec`` that match something, last first (the last matching one wins)."""
+    out: list[Rule] = []
+    for pat in spec.patterns:
+        regex = getattr(pat, "regex", None)
+        if pat.include is None or regex is None:
+            continue
+        out.append((bool(pat.include), regex, re.compile(f"(?:{regex.pattern})\\Z", regex.flags)))
+    return tuple(reversed(out))
+
+
+def _decide(rules: tuple[Rule, ...], p: str, is_dir: bool) -> bool | None:
+    """True (ignored), False (re-included by ``!``) or None (no pattern matches ``p`` itself)."""
+    for ignores, regex, at_end in rules:
+        m = regex.search(p)
+        if m is not None and m.groupdict().get(_DIR_MARK) is None:
+            return ignores  # the path itself (or, for "x/**", anything below x)
+        if at_end.search(p) is not None:
+            return ignores
+        # a folder-only pattern ("cache/", "*/") meets the folder through the mark at its end
+        if is_dir:
+            m = at_end.search(p + "/")
+            if m is not None and m.groupdict().get(_DIR_MARK) is not None:
+                return ignores
+    return None
