@@ -8,7 +8,9 @@ lists them and the command prints the ``git add`` line to run.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from dvx import scm
 from dvx.errors import UsageError
@@ -35,7 +37,11 @@ def move(src: str, dst: str, force: bool = False, cwd: str | None = None, autost
     ws = Workspace.find(cwd or ".")
     rel = ws.tracked_rel(src, cwd)
     into = dst.endswith(("/", "\\"))
-    dst_rel = ws.relpath(dst, cwd).rstrip("/")
+    base = Path(cwd) if cwd is not None else Path.cwd()
+    if Path(os.path.normpath(base / dst)) == ws.root:
+        into, dst_rel = True, ""  # the repository's top folder
+    else:
+        dst_rel = ws.relpath(dst, cwd).rstrip("/")
     with ws.lock():
         target = target_of(ws, rel, dst_rel, into)
         scm.refuse_git_tracked(ws.root, [target])

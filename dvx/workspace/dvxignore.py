@@ -11,7 +11,7 @@ has a matching pattern decides, within a file the last matching pattern
 wins, ``!`` re-includes, and a path below an ignored folder stays ignored
 (the walk never enters the folder). Patterns are compiled by ``pathspec``'s
 ``GitIgnoreSpec``, the implementation DVC and black use; a property test
-checks the decisions against ``git`` itself (tests/property/test_dvxignore.py).
+checks the decisions against ``git`` itself (tests/property/test_dvxignore_vs_git.py).
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def target_of(ws: Workspace, src: str, dst: str, into: bool) -> str:
     ``/``), as ``mv`` does, unless ``dst`` already holds the pointer a crashed ``move`` of ``src`` wrote."""
     name = src.rpartition("/")[2]
     if into:
-        return f"{dst}/{name}"
+        return f"{dst}/{name}" if dst else name
     pp = ws.abspath(ptr.pointer_path(dst))
     try:
         resumed = pp.read_bytes() == pointer_text(ws, src, dst)
