@@ -15,7 +15,7 @@ from pathlib import Path
 from dvx import scm
 from dvx.errors import UsageError
 from dvx.workspace import Workspace
-from dvx.workspace.move import MoveResult, RemoveResult, target_of, tracked_pointer
+from dvx.workspace.move import MoveResult, RemoveResult, check_removable, target_of
 from dvx.workspace.move import move as _move
 from dvx.workspace.move import remove as _remove
 
@@ -62,7 +62,7 @@ def remove(
     out: list[RemoveResult] = []
     with ws.lock():
         for rel in rels:  # every path checked before any is removed
-            tracked_pointer(ws, rel)
+            check_removable(ws, rel, outs=outs, force=force)
         for rel in rels:
             out.append(_remove(ws, rel, outs=outs, force=force))
     staged: list[str] = list(dict.fromkeys(p for r in out for p in r.to_stage))

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from dvx._fsutil import atomic_write
 from dvx._paths import path_problem
 from dvx.errors import UnsafePathError, UsageError, WorkspaceChangedError, WorkspaceWriteError
-from dvx.hashing import from_hex
 from dvx.workspace import pointer as ptr
 from dvx.workspace.core import Workspace
 from dvx.workspace.ignore import add_ignore, remove_ignore
@@ -231,26 +230,35 @@ def _carry_stat(ws: Workspace, src: str, dst: str, st: os.stat_result, hit: tupl
         sc.move(os.fsencode(src), os.fsencode(dst))
 
 
-def remove(ws: Workspace, rel: str, outs: bool = False, force: bool = False) -> RemoveResult:
-    """Stop tracking ``rel``: delete its pointer and ``.gitignore`` line; with ``outs`` the data too.
-
-    ``outs`` refuses (WorkspaceChangedError) to delete data whose content is
-    not in the cache, unless ``force``. The cache is left alone. The caller
-    holds the repository lock.
-    """
+def check_removable(ws: Workspace, rel: str, outs: bool = False, force: bool = False) -> ptr.Pointer:
+    """The pointer of ``rel`` when ``remove`` may go ahead: UsageError when ``rel`` is not tracked;
+    with ``outs`` and without ``force``, WorkspaceChangedError when the data's current content is not
+    in the cache (deleting it would lose it)."""
     p = tracked_pointer(ws, rel)
-    shown = ws.display(rel)
     _refuse_links_above(ws, rel)
-    result = RemoveResult(rel, p.kind, False)
     st = _lexists(ws, rel)
     if outs and st is not None and not stat_mod.S_ISLNK(st.st_mode) and not force:
         kind = "dir" if stat_mod.S_ISDIR(st.st_mode) else "file"
         cur = workspace_id(ws, rel, kind, save=True)
-        if cur is not None and cur != from_hex(p.oid) and not ws.cache_has(cur):
+        if cur is not None and not ws.cache_has(cur):
+            shown = ws.display(rel)
             raise WorkspaceChangedError(
                 f"{shown}: has changes that are not in the cache; nothing was removed",
                 f"`dvx add {shown}` to keep them first, or `dvx rm --outs -f {shown}` to discard them",
             )
+    return p
+
+
+def remove(ws: Workspace, rel: str, outs: bool = False, force: bool = False) -> RemoveResult:
+    """Stop tracking ``rel``: delete its pointer and ``.gitignore`` line; with ``outs`` the data too.
+
+    Checked first by ``check_removable``. The cache is left alone. The
+    caller holds the repository lock.
+    """
+    p = check_removable(ws, rel, outs, force)
+    shown = ws.display(rel)
+    result = RemoveResult(rel, p.kind, False)
+    st = _lexists(ws, rel)
     pp = ptr.pointer_path(rel)
     try:
         if outs and st is not None:
