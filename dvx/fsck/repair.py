@@ -22,12 +22,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dvx.errors import CorruptObjectError, DvxError, ObjectMissingError, RemoteError, UsageError
+from dvx.errors import ConfigError, CorruptObjectError, DvxError, ObjectMissingError, RemoteError, UsageError
 from dvx.fsck import FsckResult, Problem, check_stores, roots_of
 from dvx.store.fsck import Reach
 from dvx.store.objects import ObjectType
 from dvx.store.repair import repair_store
 from dvx.workspace import Workspace
+from dvx.workspace.dvxignore import Ignore
 from dvx.workspace.rebuild import rebuild_file, rebuild_tree
 
 _ROUNDS = 4  # tree -> file manifests -> chunks, and one more for good measure
@@ -186,8 +187,11 @@ def _refill(ws: Workspace, remote: Callable[[], Any], roots: dict[tuple[bytes, O
                     continue
                 tried.add((target, path))
                 shown = ws.display(os.path.relpath(path, ws.root))
-                build = rebuild_tree if kind == ObjectType.TREE else rebuild_file
-                if build(cache, path, ws.chunker, target):
+                if kind == ObjectType.TREE:
+                    ok = rebuild_tree(cache, path, ws.chunker, target, _outer_ignore(ws, path))
+                else:
+                    ok = rebuild_file(cache, path, ws.chunker, target)
+                if ok:
                     res.repaired.append(Repaired(
                         "cache", kind.name.lower(), target.hex(),
                         f"rebuilt from workspace {'folder' if kind == ObjectType.TREE else 'file'} {shown} "
@@ -198,6 +202,15 @@ def _refill(ws: Workspace, remote: Callable[[], Any], roots: dict[tuple[bytes, O
         if not got:
             return
         cache.refresh()
+
+
+def _outer_ignore(ws: Workspace, path: str) -> Ignore | None:
+    """The ``.dvxignore`` rules above the workspace folder ``path``, as ``add`` applied them; None when
+    they cannot be read (the rebuild then sees the folder without them)."""
+    try:
+        return Ignore.outer(ws.root, os.path.relpath(path, ws.root).replace(os.sep, "/"))
+    except ConfigError:
+        return None
 
 
 def _fetch(cache: Any, rem: Any, oids: list[bytes], res: RepairResult) -> set[bytes]:

@@ -75,6 +75,23 @@ def stage(root: Path, rels: Sequence[str]) -> None:
         git(root, "add", "--", *existing)
 
 
+def recordable(root: Path, rels: Sequence[str]) -> list[str]:
+    """Which of ``rels`` a ``git add`` can record: those that exist, and deleted ones git tracks
+    (``git add`` of a deleted tracked path stages its removal; of an unknown one, it fails)."""
+    gone = [r for r in rels if not os.path.lexists(root / r)]
+    known = set(tracked_by_git(root, gone)) if gone else set()
+    return [r for r in rels if r not in gone or r in known]
+
+
+def stage_changes(root: Path, rels: Sequence[str]) -> list[str]:
+    """``git add`` the ``recordable`` paths of ``rels`` (new, changed and deleted pointer and
+    .gitignore files, as ``git mv`` and ``git rm`` leave the index); the paths staged."""
+    paths = recordable(root, rels)
+    if paths:
+        git(root, "add", "--", *[f":(literal){r}" for r in paths])
+    return paths
+
+
 def toplevel(start: str | os.PathLike[str]) -> Path:
     """The root of the git work tree enclosing ``start``."""
     try:

@@ -17,6 +17,7 @@ from dvx.chunking import READ_SIZE, ChunkerParams, iter_chunks, iter_file_window
 from dvx.errors import FileReadError, UnsafePathError
 from dvx.hashing import hash_bytes
 from dvx.store.objects import ChunkRef, FileManifest, ObjectType, TreeEntry, TreeManifest
+from dvx.workspace.dvxignore import BNAME, Ignore
 from dvx.workspace.statcache import StatCache, stat_key
 
 if TYPE_CHECKING:
@@ -124,14 +125,20 @@ def hash_file(
     return Hashed(oid, m.size, 1, len(m.chunks))
 
 
-def walk_files(top: bytes, debris: list[bytes] | None = None) -> Iterator[tuple[bytes, bytes, os.stat_result]]:
+def walk_files(
+    top: bytes, debris: list[bytes] | None = None, ignore: Ignore | None = None
+) -> Iterator[tuple[bytes, bytes, os.stat_result]]:
     """(relative path, absolute path, stat) of regular files under ``top``.
 
     Symlinks and special files are not followed or stored (documented in
     docs/cli.md); ``.git`` and ``.dvx`` folders are skipped, and so are dvx
     temp files (``_fsutil.is_tmp_name``), whose absolute paths are appended
-    to ``debris`` when given.
+    to ``debris`` when given. Paths a ``.dvxignore`` excludes are skipped
+    (``dvxignore``): the files inside ``top`` always count, the repository's
+    files above it only through ``ignore`` (``Ignore.outer``).
     """
+    # A copy: the walk adds the rules of the .dvxignore files it meets.
+    ign = Ignore(list(ignore.specs), ignore.salt) if ignore is not None else Ignore()
     stack = [b""]
     while stack:
         rel = stack.pop()
@@ -140,14 +147,19 @@ def walk_files(top: bytes, debris: list[bytes] | None = None) -> Iterator[tuple[
             it = list(os.scandir(base))
         except OSError as e:
             raise FileReadError(f"{os.fsdecode(base)}: cannot list: {e.strerror}") from e
+        active = bool(ign.specs)
+        if any(ent.name == BNAME and ent.is_file(follow_symlinks=False) for ent in it):
+            active = ign.enter(top, rel)
         for ent in it:
             r = rel + b"/" + ent.name if rel else ent.name
             if ent.is_symlink():
                 continue
             if ent.is_dir():
-                if ent.name not in SKIP_DIRS:
+                if ent.name not in SKIP_DIRS and not (active and ign.ignored(r, True)):
                     stack.append(r)
             elif ent.is_file():
+                if active and ign.ignored(r, False):
+                    continue
                 if is_tmp_name(ent.name):
                     if debris is not None:
                         debris.append(ent.path)
@@ -168,11 +180,16 @@ def hash_tree(
     writer: StoreWriter | None = None,
     known: Container[bytes] | None = None,
     files: list[tuple[bytes, bytes, os.stat_result]] | None = None,
+    ignore: Ignore | None = None,
 ) -> tuple[Hashed, TreeManifest]:
-    """TreeManifest of the directory ``top``; stores contents when ``writer`` is given."""
+    """TreeManifest of the directory ``top``; stores contents when ``writer`` is given.
+
+    ``files`` is ``walk_files``' answer when the caller has it; else the walk
+    runs here with the outer ``.dvxignore`` rules ``ignore``.
+    """
     entries: list[TreeEntry] = []
     chunks = 0
-    files = files if files is not None else list(walk_files(top))
+    files = files if files is not None else list(walk_files(top, ignore=ignore))
     for rel, _ap, _st in files:
         # Refused before anything is stored: a tree holding it could never be checked out.
         why = path_problem(rel)
@@ -199,7 +216,7 @@ class TreeStat(NamedTuple):
     newest: int
 
 
-def tree_signature(top: bytes) -> TreeStat:
+def tree_signature(top: bytes, salt: bytes = b"") -> TreeStat:
     """xxh3-128 over every file's (path, size, mtime_ns, ctime_ns, inode, mode) below ``top``.
 
     The walk and the stats run in C (``dvx._cdc.scan_tree``: 20k files in
@@ -207,10 +224,12 @@ def tree_signature(top: bytes) -> TreeStat:
     signatures mean no file was added, removed, renamed, written or touched
     since the tree was last hashed, so ``status`` answers without building
     the tree or consulting the per-file stat cache. ``newest`` lets the stat
-    cache tell racy signatures (statcache.py).
+    cache tell racy signatures (statcache.py). ``salt`` (the outer
+    ``.dvxignore`` files, ``Ignore.salt``) is hashed in too: a change to
+    them changes which files the tree holds.
     """
     try:
         records, newest = _cdc.scan_tree(top)
     except OSError as e:
         raise FileReadError(f"{os.fsdecode(top)}: cannot list: {e.strerror}") from e
-    return TreeStat(xxhash.xxh3_128_digest(records), newest)
+    return TreeStat(xxhash.xxh3_128_digest(records + salt if salt else records), newest)

@@ -15,6 +15,7 @@ from dvx.hashing import to_hex
 from dvx.workspace import pointer as ptr
 from dvx.workspace._files import hash_file, hash_tree, tree_signature, walk_files
 from dvx.workspace.core import Workspace
+from dvx.workspace.dvxignore import Ignore
 from dvx.workspace.ignore import add_ignore
 
 
@@ -55,6 +56,14 @@ def _store_errors(ws: Workspace, rel: str) -> Iterator[None]:
 def _gitignore_of(rel: str) -> str:
     parent = rel.rpartition("/")[0]
     return f"{parent}/.gitignore" if parent else ".gitignore"
+
+
+def _outer_ignore(ws: Workspace, rel: str) -> Ignore:
+    """The ``.dvxignore`` rules above the directory ``rel``; UsageError when they ignore ``rel`` itself."""
+    ign = Ignore.outer(ws.root, rel)
+    if ign.ignores_top():
+        raise UsageError(f"{ws.display(rel)}: is ignored by a .dvxignore file", "remove the pattern that matches it")
+    return ign
 
 
 def check_addable(ws: Workspace, rel: str) -> str:
@@ -142,9 +151,10 @@ def add(
                 if kind == "file":
                     h = hash_file(ap, key, params, statcache, w, known)
                 else:
+                    ign = _outer_ignore(ws, rel)
                     statcache.clock()
-                    ts = tree_signature(ap)
-                    files = list(walk_files(ap, debris))
+                    ts = tree_signature(ap, ign.salt)
+                    files = list(walk_files(ap, debris, ign))
                     h, _tree = hash_tree(ap, key, params, statcache, w, known, files)
                     statcache.put_tree(key, ts.sig, ts.newest, h.oid)
             # Partial copies left by a killed dvx command in and beside the path.

@@ -18,6 +18,7 @@ from dvx.workspace import pointer as ptr
 from dvx.workspace._files import hash_file, tree_signature, walk_files
 from dvx.workspace._worktree import InTheWay, WorkTree, lstat_at
 from dvx.workspace.core import Workspace
+from dvx.workspace.dvxignore import Ignore
 from dvx.workspace.targets import Target, entries_of
 
 
@@ -330,8 +331,11 @@ def _checkout_one(ws: Workspace, wt: WorkTree, plan: _Plan, force: bool, result:
     inner = subb + b"/" if plan.sub else b""
     top = os.fsencode(ws.root) + b"/" + scope
     # Listing by name is only a read; every unlink goes through a handle.
+    # Paths a .dvxignore excludes are not the tree's: never listed, never removed.
+    # (for a folder inside the tree, the .dvxignore files of the tree above that folder count too)
+    ign = Ignore.outer(ws.root, os.fsdecode(scope))
     debris: list[bytes] = []
-    for r, ap, _st in list(walk_files(top, debris)):
+    for r, ap, _st in list(walk_files(top, debris, ign)):
         if inner + r in named:
             continue
         relkey = scope + b"/" + r
@@ -354,7 +358,7 @@ def _checkout_one(ws: Workspace, wt: WorkTree, plan: _Plan, force: bool, result:
     with contextlib.suppress(OSError):
         os.fsync(top_fd)
     if not result.conflicts and not plan.sub:  # the stat signature is of the whole tree
-        ts = tree_signature(top)
+        ts = tree_signature(top, ign.salt)
         ws.statcache.put_tree(relb, ts.sig, ts.newest, plan.oid, written=True)
 
 

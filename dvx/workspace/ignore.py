@@ -48,3 +48,27 @@ def add_ignore(root: Path, rel: str) -> Path | None:
         text += "\n"
     atomic_write(gi, (text + "\n".join(new) + "\n").encode("utf-8", "surrogateescape"), fsync=False)
     return gi
+
+
+def remove_ignore(root: Path, rel: str) -> Path | None:
+    """Take ``rel``'s line out of its folder's .gitignore (``dvx mv``, ``dvx rm``).
+
+    A .gitignore left with nothing but dvx's own temp-file lines is deleted,
+    as DVC does. Returns the .gitignore path when it changed, else None.
+    """
+    parent, _, name = rel.rpartition("/")
+    gi = root / parent / ".gitignore" if parent else root / ".gitignore"
+    line = ignore_line(name)
+    try:
+        text = gi.read_text(encoding="utf-8", errors="surrogateescape")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    lines = text.splitlines()
+    if line not in lines:
+        return None
+    kept = [x for x in lines if x != line]
+    if all(not x.strip() or x in _TMP_LINES for x in kept):
+        gi.unlink()
+        return gi
+    atomic_write(gi, ("\n".join(kept) + "\n").encode("utf-8", "surrogateescape"), fsync=False)
+    return gi

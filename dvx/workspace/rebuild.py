@@ -15,10 +15,11 @@ import stat as stat_mod
 from typing import TYPE_CHECKING
 
 from dvx.chunking import ChunkerParams
-from dvx.errors import FileReadError, UnsafePathError
+from dvx.errors import ConfigError, FileReadError, UnsafePathError
 from dvx.store.objects import FileManifest, TreeEntry, TreeManifest
 from dvx.store.store import ObjectStore
 from dvx.workspace._files import _chunk_file, walk_files
+from dvx.workspace.dvxignore import Ignore
 
 if TYPE_CHECKING:
     from dvx.store.writer import StoreWriter
@@ -49,11 +50,11 @@ def rebuild_file(store: ObjectStore, path: str, params: ChunkerParams, oid: byte
     return m is not None and m.oid == oid
 
 
-def _tree(top: bytes, params: ChunkerParams, writer: StoreWriter | None) -> TreeManifest | None:
+def _tree(top: bytes, params: ChunkerParams, writer: StoreWriter | None, ignore: Ignore | None) -> TreeManifest | None:
     entries: list[TreeEntry] = []
     try:
-        files = list(walk_files(top))
-    except (OSError, FileReadError):
+        files = list(walk_files(top, ignore=ignore))
+    except (OSError, FileReadError, ConfigError):  # a bad .dvxignore: nothing is rebuilt from this folder
         return None
     for rel, ap, st in files:
         m = _file_manifest(ap, params, writer)
@@ -66,16 +67,17 @@ def _tree(top: bytes, params: ChunkerParams, writer: StoreWriter | None) -> Tree
         return None
 
 
-def rebuild_tree(store: ObjectStore, path: str, params: ChunkerParams, oid: bytes) -> bool:
-    """Store the tree manifest ``oid`` and everything it names from the folder at ``path`` if it matches."""
+def rebuild_tree(store: ObjectStore, path: str, params: ChunkerParams, oid: bytes, ignore: Ignore | None = None) -> bool:
+    """Store the tree manifest ``oid`` and everything it names from the folder at ``path`` if it matches
+    (``ignore``: the ``.dvxignore`` rules above the folder, as ``add`` applied them)."""
     top = os.fsencode(path)
     if not os.path.isdir(top) or os.path.islink(top):
         return False
-    t = _tree(top, params, None)
+    t = _tree(top, params, None, ignore)
     if t is None or t.oid != oid:
         return False
     with store.writer() as w:
-        t = _tree(top, params, w)
+        t = _tree(top, params, w, ignore)
         if t is None or t.oid != oid:
             return False  # changed while read: what was stored is named by its own content
         w.put_manifest(t)

@@ -235,6 +235,27 @@ class StatCache:
         if self.entries.pop(relpath, None) is not None:
             self._dirty = True
 
+    def drop_below(self, relpath: bytes) -> None:
+        """Forget ``relpath``, every file below it and its tree record (``dvx rm``)."""
+        self.move(relpath, None)
+
+    def move(self, old: bytes, new: bytes | None) -> None:
+        """Re-key the records of the folder ``old`` (its files and its tree) to ``new`` after a rename
+        (``dvx mv``); None drops them. A file's inode, size, mtime and ctime do not change when a
+        folder above it is renamed, nor does a tree's stat signature (paths in it are relative)."""
+        entries = self.entries
+        below = old + b"/"
+        keys = [k for k in entries if k == old or k.startswith(below) or k == _TREE_KEY + old
+                or k.startswith(_TREE_KEY + below)]
+        for k in keys:
+            v = entries.pop(k)
+            if new is not None:
+                tree = k.startswith(_TREE_KEY)
+                rest = k[len(_TREE_KEY) + len(old):] if tree else k[len(old):]
+                entries[(_TREE_KEY if tree else b"") + new + rest] = v
+        if keys:
+            self._dirty = True
+
     def _drop_racy(self) -> None:
         # As git smudges racy entries when it writes its index: an entry
         # that is racy now would look safe against the new file's mtime.

@@ -18,6 +18,7 @@ from dvx.workspace import pointer as ptr
 from dvx.workspace._files import hash_file, hash_tree, tree_signature
 from dvx.workspace.changes import FileChanges, compare_trees
 from dvx.workspace.core import Workspace
+from dvx.workspace.dvxignore import Ignore
 
 UNCHANGED = "unchanged"
 MODIFIED = "modified"
@@ -114,12 +115,13 @@ def _workspace_object(ws: Workspace, rel: str, kind: str) -> tuple[bytes | None,
     if not os.path.isdir(ap) or os.path.islink(ap):
         return None, None
     top = os.fsencode(ap)
+    ign = Ignore.outer(ws.root, rel)
     ws.statcache.clock()  # before the scan: statcache.py, "Racy entries"
-    ts = tree_signature(top)
+    ts = tree_signature(top, ign.salt)
     cached = ws.statcache.get_tree(key, ts.sig)
     if cached is not None:
         return cached, None
-    h, tree = hash_tree(top, key, ws.chunker, ws.statcache)
+    h, tree = hash_tree(top, key, ws.chunker, ws.statcache, ignore=ign)
     ws.statcache.put_tree(key, ts.sig, ts.newest, h.oid)
     return h.oid, tree
 
@@ -131,7 +133,8 @@ def file_changes(ws: Workspace, rel: str, pointer_oid: bytes, tree: TreeManifest
     if not ws.cache_has(pointer_oid):
         return None
     if tree is None:
-        _, tree = hash_tree(os.fsencode(ws.abspath(rel)), os.fsencode(rel), ws.chunker, ws.statcache)
+        _, tree = hash_tree(os.fsencode(ws.abspath(rel)), os.fsencode(rel), ws.chunker, ws.statcache,
+                            ignore=Ignore.outer(ws.root, rel))
     return compare_trees(ws.cache.get_tree_manifest(pointer_oid), tree, rel)
 
 
