@@ -55,9 +55,14 @@ _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _TYPES: dict[str, dict[str, type]] = {
     "core": {"format": int, "autostage": bool, "remote": str},
     "chunking": {"algorithm": str, "min_size": int, "avg_size": int, "max_size": int},
-    "cache": {"compression": str, "fsync": bool},
+    "cache": {"compression": str, "fsync": bool, "dir": str, "shared": str, "type": str},
 }
-_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {("cache", "compression"): ("none", "zstd")}
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("cache", "compression"): ("none", "zstd"),
+    ("cache", "shared"): ("none", "group"),
+    # auto: clone from the cache where the file system can (btrfs, XFS, APFS), else copy; copy: never clone.
+    ("cache", "type"): ("auto", "copy"),
+}
 _TYPE_NAMES = {int: "an integer", bool: "true or false", str: "a string"}
 
 
