@@ -158,6 +158,12 @@ class Workspace:
 
         return bool(self.config.get("cache", "shared") == GROUP)
 
+    @property
+    def clones(self) -> bool:
+        """Whether checkout may clone file ranges from the cache (``[cache] type``: "auto", the default;
+        "copy" never clones)."""
+        return bool(self.config.get("cache", "type", "auto") != "copy")
+
     def shown_cache(self) -> str:
         """The cache folder as the user should read it."""
         return self.display(str(self.cache_dir.relative_to(self.root))) if self.cache_dir.is_relative_to(self.root) \

@@ -1,0 +1,153 @@
+"""Copy-on-write clones of pack ranges into a file being checked out (``FICLONERANGE``, Linux).
+
+On btrfs and XFS (reflink=1) a range of one file can share the other's disk
+blocks: checkout then writes no data and the work tree costs no extra space
+until it is changed. A clone needs source and destination offsets and the
+length in whole file-system blocks, so a file's bytes can be cloned where
+its chunks lie in one uncompressed pack, one after another, at pack offsets
+congruent to their file offsets modulo the block size (``runs``). The
+first pack of a file added on its own starts at offset 0: that pack's part
+of the file qualifies; later packs start at an arbitrary file offset and
+qualify only by chance (docs/cache.md, "Clones").
+
+Every chunk is still read and verified against its id, as a copying
+checkout does; only the bytes outside the cloned blocks are written. A
+file system that cannot clone (EOPNOTSUPP, EXDEV, EINVAL, ENOTTY, ...) is
+remembered for the process and the file is copied.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import struct
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from dvx.errors import CorruptObjectError
+from dvx.store.layout import pack_path
+from dvx.store.objects import FileManifest
+from dvx.store.store import ObjectStore
+
+# _IOW(0x94, 13, struct file_clone_range): {s64 src_fd; u64 src_offset; u64 src_length; u64 dest_offset}
+FICLONERANGE = 0x4020940D
+_RANGE = struct.Struct("=qQQQ")
+_CANNOT = {errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL, errno.ENOTTY, errno.ENOSYS, errno.EPERM, errno.EBADF}
+_refused: set[tuple[int, int]] = set()  # (st_dev of the cache, st_dev of the work tree) that cannot clone
+
+
+@dataclass(frozen=True)
+class Run:
+    """File bytes ``[dest, dest + length)`` lie at ``[src, src + length)`` of one pack, raw and contiguous."""
+
+    pack: bytes
+    src: int
+    dest: int
+    length: int
+
+
+def runs(store: ObjectStore, m: FileManifest) -> list[Run]:
+    """The maximal runs of ``m``'s chunks that lie raw, in order, one after another in one pack."""
+    out: list[Run] = []
+    cur: Run | None = None
+    off = 0
+    for ref in m.chunks:
+        rec = store.record(ref.oid)
+        if rec is None or rec.compressed or rec.stored != ref.size:
+            if cur is not None:
+                out.append(cur)
+            cur = None
+        elif cur is not None and rec.pack == cur.pack and rec.offset == cur.src + cur.length:
+            cur = Run(cur.pack, cur.src, cur.dest, cur.length + ref.size)
+        else:
+            if cur is not None:
+                out.append(cur)
+            cur = Run(rec.pack, rec.offset, off, ref.size)
+        off += ref.size
+    if cur is not None:
+        out.append(cur)
+    return out
+
+
+def clonable(run: Run, block: int) -> tuple[int, int] | None:
+    """The destination range ``[a, b)`` of ``run`` that whole blocks can clone, or None."""
+    if (run.src - run.dest) % block:
+        return None
+    a = -(-run.dest // block) * block
+    b = (run.dest + run.length) // block * block
+    return (a, b) if b > a else None
+
+
+def _clone(src_fd: int, src: int, length: int, dest_fd: int, dest: int) -> None:
+    import fcntl
+
+    fcntl.ioctl(dest_fd, FICLONERANGE, _RANGE.pack(src_fd, src, length, dest))
+
+
+def supported() -> bool:
+    """Whether this platform has the clone call dvx uses (Linux)."""
+    return sys.platform.startswith("linux") and hasattr(os, "pwrite")
+
+
+def write_cloned(store: ObjectStore, m: FileManifest, fd: int, name: str) -> int | None:
+    """Write the file ``m`` to the empty open file ``fd``, cloning what ``runs`` allow; the bytes cloned.
+    None (nothing written) when no block can be cloned: the caller copies the file as usual."""
+    if not (store.local and supported()) or m.size == 0:
+        return None
+    devs = (os.stat(store.root).st_dev, os.fstat(fd).st_dev)
+    if devs in _refused:
+        return None
+    block = os.fstatvfs(fd).f_bsize
+    todo = [(r, c) for r in runs(store, m) if (c := clonable(r, block)) is not None]
+    if not todo:
+        return None
+    cloned: list[tuple[int, int]] = []
+    for run, (a, b) in todo:
+        src_fd = os.open(pack_path(store.root, run.pack), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            _clone(src_fd, run.src + (a - run.dest), b - a, fd, a)
+        except OSError as e:
+            if e.errno not in _CANNOT:
+                raise
+            if not cloned:
+                _refused.add(devs)
+                return None
+            break  # what is cloned stays; the rest is written
+        finally:
+            os.close(src_fd)
+        cloned.append((a, b))
+    # Every chunk is read and verified; only what no clone covers is written.
+    off = 0
+    for data in _verified(store, m, name):
+        end = off + len(data)
+        for lo, hi in _gaps(off, end, cloned):
+            os.pwrite(fd, memoryview(data)[lo - off : hi - off], lo)
+        off = end
+    os.ftruncate(fd, m.size)
+    return sum(b - a for a, b in cloned)
+
+
+def _gaps(lo: int, hi: int, covered: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """The parts of ``[lo, hi)`` outside the sorted, disjoint ``covered`` ranges."""
+    for a, b in covered:
+        if b <= lo or a >= hi:
+            continue
+        if a > lo:
+            yield lo, a
+        lo = max(lo, b)
+        if lo >= hi:
+            return
+    if lo < hi:
+        yield lo, hi
+
+
+def _verified(store: ObjectStore, m: FileManifest, name: str) -> Iterator[bytes]:
+    for ref in m.chunks:
+        data = store.get(ref.oid)
+        if len(data) != ref.size:
+            raise CorruptObjectError(
+                f"{name}: chunk {ref.oid.hex()} is {len(data)} bytes in {store.where}, its manifest says {ref.size}",
+                "the manifest and the stored chunk disagree (damaged or tampered with)",
+            )
+        yield data
