@@ -18,6 +18,7 @@ remembered for the process and the file is copied.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import struct
@@ -25,6 +26,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from dvx._fsutil import create_tmp
 from dvx.errors import CorruptObjectError
 from dvx.store.layout import pack_path
 from dvx.store.objects import FileManifest
@@ -35,6 +37,7 @@ FICLONERANGE = 0x4020940D
 _RANGE = struct.Struct("=qQQQ")
 _CANNOT = {errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL, errno.ENOTTY, errno.ENOSYS, errno.EPERM, errno.EBADF}
 _refused: set[tuple[int, int]] = set()  # (st_dev of the cache, st_dev of the work tree) that cannot clone
+_probed: dict[int, int] = {}  # st_dev -> block size when that file system clones, else 0
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,40 @@ def _clone(src_fd: int, src: int, length: int, dest_fd: int, dest: int) -> None:
 def supported() -> bool:
     """Whether this platform has the clone call dvx uses (Linux)."""
     return sys.platform.startswith("linux") and hasattr(os, "pwrite")
+
+
+def probe(root: str) -> int:
+    """The block size of ``root``'s file system when it can clone ranges (tried once per file system and
+    process on two small temp files in ``root/tmp``), else 0."""
+    if not supported():
+        return 0
+    try:
+        dev = os.stat(root).st_dev
+    except OSError:
+        return 0
+    if dev in _probed:
+        return _probed[dev]
+    got = 0
+    tmpdir = os.path.join(root, "tmp")
+    made: list[tuple[str, int]] = []
+    try:
+        os.makedirs(tmpdir, exist_ok=True)
+        block = os.statvfs(tmpdir).f_bsize
+        for _ in range(2):
+            tmp, fd = create_tmp(os.path.join(tmpdir, "clone-probe"))
+            made.append((str(tmp), fd))
+        os.pwrite(made[0][1], b"\0" * block, 0)
+        _clone(made[0][1], 0, block, made[1][1], 0)
+        got = block
+    except OSError:
+        got = 0
+    finally:
+        for path, fd in made:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+    _probed[dev] = got
+    return got
 
 
 def write_cloned(store: ObjectStore, m: FileManifest, fd: int, name: str) -> int | None:

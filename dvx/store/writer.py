@@ -35,6 +35,10 @@ _MAX_COMMITS = 2
 _POOL_MIN = 16 << 10
 _POOL_WORKERS = 2
 _MAX_PENDING = 16
+# Laid out for clones (``store.align``): files at least this big start a chunk pack of their own and are
+# not cut into several packs below _ALIGN_MAX_PACK (a cut pack's tail cannot be cloned: dvx.store.clone).
+_ALIGN_MIN = 4 << 20
+_ALIGN_MAX_PACK = 4 << 30
 
 
 @dataclass
@@ -75,6 +79,7 @@ class StoreWriter:
         self._commits: deque[Future[_pack.FinishedPack]] = deque()
         self._broken: BaseException | None = None
         self._closed = False
+        self._whole_file = False  # the open chunk pack is holding one file whole (begin_file)
         if store.local and not store._swept:
             # The next writer removes what killed writers left in tmp/
             # (temp files no live process holds: _fsutil.remove_if_stale).
@@ -204,6 +209,30 @@ class StoreWriter:
             raise self._fail(e) from None
         return True
 
+    def begin_file(self, size: int) -> None:
+        """The chunks of a file of ``size`` bytes come next. In a store laid out for clones
+        (``store.align``, raw blobs), a file of at least 4 MiB starts at a block-aligned pack offset
+        (the open chunk pack is finished first unless its size is a whole number of blocks) and its
+        chunks stay in that one pack (up to 4 GiB), so a checkout can clone it whole."""
+        self._check()
+        if self.store.align < 0:
+            from dvx.store.clone import probe
+
+            self.store.align = probe(self.store.root)
+        align = self.store.align
+        if not self.store.local or not align or self.store.compression is not None:
+            self._whole_file = False
+            return
+        big = size >= _ALIGN_MIN
+        b = self._builder
+        if b is not None and (b.size >= self.store.pack_size or (big and b.size % align)):
+            try:
+                self._drain(0)
+                self._finish_pack(False)
+            except BaseException as e:
+                raise self._fail(e) from None
+        self._whole_file = big
+
     def put_manifest(self, m: FileManifest | TreeManifest) -> ObjectId:
         """Store a manifest; return its id."""
         data = m.encode()
@@ -238,7 +267,7 @@ class StoreWriter:
         self.stats.bytes_in += len(data)
         self.stats.bytes_stored += len(blob)
         self.stats.objects_added += 1
-        if b.size >= self.store.pack_size:
+        if b.size >= (_ALIGN_MAX_PACK if self._whole_file and not meta else self.store.pack_size):
             if meta:
                 # The chunks a manifest lists are in earlier chunk packs or the open one:
                 # that one is finished first, so no index names a manifest without its chunks.

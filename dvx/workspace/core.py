@@ -256,10 +256,13 @@ class Workspace:
         if compression == "none":
             compression = None
         fsync = bool(self.config.get("cache", "fsync", True))
-        return ObjectStore(
+        store = ObjectStore(
             None, str(self.cache_dir), compression=compression, fsync=fsync,
             max_chunk=self.chunker.max_size,
         )
+        if self.clones and compression is None:
+            store.align = -1  # the first writer asks the file system (dvx.store.clone.probe)
+        return store
 
     def cache_has(self, oid: bytes) -> bool:
         """Whether the local cache's index names ``oid`` (verified index files only).

@@ -183,32 +183,33 @@ def _used(path: Path) -> int:
 
 def test_checkout_clones_from_the_cache(reflink_fs: Path) -> None:
     repo = make_dvx_repo(reflink_fs / "repo")
-    body = os.urandom(8 << 20)
-    (repo / "big.bin").write_bytes(body)
-    run_dvx(repo, "add", "big.bin")
-    size = len(body)
+    # A folder: one writer for all its files; each large file starts a block-aligned pack of its own.
+    files = {"d/a.bin": os.urandom(5 << 20), "d/b.txt": b"small\n" * 1000, "d/c.bin": os.urandom(5 << 20) + b"x"}
+    for rel, body in files.items():
+        (repo / rel).parent.mkdir(exist_ok=True)
+        (repo / rel).write_bytes(body)
+    run_dvx(repo, "add", "d")
+    size = sum(len(b) for b in files.values())
 
-    (repo / "big.bin").unlink()
-    before = _used(reflink_fs)
-    out = run_dvx(repo, "checkout").stdout
-    cloned = _used(reflink_fs) - before
+    def checkout() -> tuple[int, str]:
+        shutil.rmtree(repo / "d")
+        before = _used(reflink_fs)
+        out = run_dvx(repo, "checkout").stdout
+        for rel, body in files.items():
+            assert (repo / rel).read_bytes() == body
+        return _used(reflink_fs) - before, out
+
+    cloned, out = checkout()
     assert "cloned from the cache" in out, out
-    assert (repo / "big.bin").read_bytes() == body
-
     _set_cache(repo, type="copy")
-    (repo / "big.bin").unlink()
-    before = _used(reflink_fs)
-    out = run_dvx(repo, "checkout").stdout
-    copied = _used(reflink_fs) - before
+    copied, out = checkout()
     assert "cloned" not in out, out
-    assert (repo / "big.bin").read_bytes() == body
-    # The clone shares the cache's blocks: only the unaligned tail is new data.
+    # The clones share the cache's blocks: only the small file and the unaligned tails are new data.
     assert copied >= size * 0.95, (copied, size)
     assert cloned < size * 0.05, (cloned, size)
-    # Changing the clone leaves the cache alone.
+    # Changing a clone leaves the cache alone.
     _set_cache(repo, type="auto")
-    (repo / "big.bin").unlink()
-    run_dvx(repo, "checkout")
-    with open(repo / "big.bin", "r+b") as f:
+    checkout()
+    with open(repo / "d" / "a.bin", "r+b") as f:
         f.write(b"changed")
     run_dvx(repo, "fsck")
