@@ -130,12 +130,16 @@ def probe(root: str) -> int:
 def write_cloned(store: ObjectStore, m: FileManifest, fd: int, name: str) -> int | None:
     """Write the file ``m`` to the empty open file ``fd``, cloning what ``runs`` allow; the bytes cloned.
     None (nothing written) when no block can be cloned: the caller copies the file as usual."""
-    if not (store.local and supported()) or m.size == 0:
+    if not (store.local and supported()):
+        return None
+    if store.align < 0:
+        store.align = probe(store.root)
+    block = store.align  # 0: the cache's file system does not clone (or clones are off)
+    if not block or m.size < block:
         return None
     devs = (os.stat(store.root).st_dev, os.fstat(fd).st_dev)
     if devs in _refused:
         return None
-    block = os.fstatvfs(fd).f_bsize
     todo = [(r, c) for r in runs(store, m) if (c := clonable(r, block)) is not None]
     if not todo:
         return None
