@@ -23,6 +23,7 @@ import errno
 import os
 import struct
 import sys
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -36,6 +37,11 @@ from dvx.store.store import ObjectStore
 FICLONERANGE = 0x4020940D
 _RANGE = struct.Struct("=qQQQ")
 _CANNOT = {errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL, errno.ENOTTY, errno.ENOSYS, errno.EPERM, errno.EBADF}
+# Laid out for clones (``store.align``): files at least this big start a chunk pack of their own and stay
+# in it up to ALIGN_MAX_PACK (a file cut into several packs clones only its first: module docstring).
+ALIGN_MIN = 4 << 20
+ALIGN_MAX_PACK = 4 << 30
+_enabled: weakref.WeakKeyDictionary[ObjectStore, int] = weakref.WeakKeyDictionary()  # store -> block size, -1: unknown
 _refused: set[tuple[int, int]] = set()  # (st_dev of the cache, st_dev of the work tree) that cannot clone
 _probed: dict[int, int] = {}  # st_dev -> block size when that file system clones, else 0
 
@@ -127,20 +133,46 @@ def probe(root: str) -> int:
     return got
 
 
+def enable(store: ObjectStore) -> None:
+    """Let checkout clone from ``store`` and its writers lay large files out for clones, if its file
+    system can (asked on first use: ``block_size``)."""
+    _enabled.setdefault(store, -1)
+
+
+def block_size(store: ObjectStore) -> int:
+    """The block size of ``store`` when it is enabled and its file system clones, else 0."""
+    got = _enabled.get(store, 0)
+    if got < 0:
+        got = _enabled[store] = probe(store.root)
+    return got
+
+
+def plan_file(store: ObjectStore, size: int, open_pack: int | None) -> tuple[bool, bool]:
+    """For a writer about to store the chunks of a file of ``size`` bytes, with a chunk pack of
+    ``open_pack`` bytes open (None: none): (finish that pack first, keep this file in one pack).
+    Laid out for clones only in a raw local store on a file system that clones (probed on first use)."""
+    if not store.local or store.compression is not None or store not in _enabled:
+        return False, False
+    align = block_size(store)
+    if not align:
+        return False, False
+    big = size >= ALIGN_MIN
+    full = open_pack is not None and (open_pack >= store.pack_size or (big and open_pack % align != 0))
+    return full, big
+
+
 def write_cloned(store: ObjectStore, m: FileManifest, fd: int, name: str) -> int | None:
     """Write the file ``m`` to the empty open file ``fd``, cloning what ``runs`` allow; the bytes cloned.
     None (nothing written) when no block can be cloned: the caller copies the file as usual."""
     if not (store.local and supported()):
         return None
-    if store.align < 0:
-        store.align = probe(store.root)
-    block = store.align  # 0: the cache's file system does not clone (or clones are off)
-    if not block or m.size < block:
+    size = block_size(store)  # 0: clones are off or the cache's file system does not clone
+    if not size or m.size < size:
         return None
     devs = (os.stat(store.root).st_dev, os.fstat(fd).st_dev)
     if devs in _refused:
         return None
-    todo = [(r, c) for r in runs(store, m) if (c := clonable(r, block)) is not None]
+    todo = [(r, c) for r in runs(store, m) if (c := clonable(r, size)) is not None]
     if not todo:
         return None
     cloned: list[tuple[int, int]] = []

@@ -75,10 +75,6 @@ class ObjectStore:
         # index names it. `[cache] fsync = false` opts out: a power cut can then
         # leave an index naming a short or lost pack (docs/format.md, "Power loss").
         self.fsync = fsync
-        # Local cache on a file system that clones (dvx.store.clone.probe): its block size; the
-        # writer then lays a large file's new chunks out for clones (StoreWriter.begin_file). 0: off;
-        # -1: not known yet (the first writer probes).
-        self.align = 0
         # How messages name this store: its root, or "remote 'origin' (s3://...)".
         self.where = where or self.display_root
         self.io = IoStats()

@@ -20,6 +20,7 @@ from dvx.hashing import hash_bytes
 from dvx.store import pack as _pack
 from dvx.store.blob import MIN_COMPRESS, stays_raw
 from dvx.store.blob import compress as _compress
+from dvx.store.clone import ALIGN_MAX_PACK, plan_file
 from dvx.store.index import FLAG_ZSTD, check_id, encode_index, max_raw
 from dvx.store.layout import index_path, pack_path, put_file
 from dvx.store.objects import FileManifest, ObjectType, TreeManifest
@@ -35,10 +36,6 @@ _MAX_COMMITS = 2
 _POOL_MIN = 16 << 10
 _POOL_WORKERS = 2
 _MAX_PENDING = 16
-# Laid out for clones (``store.align``): files at least this big start a chunk pack of their own and are
-# not cut into several packs below _ALIGN_MAX_PACK (a cut pack's tail cannot be cloned: dvx.store.clone).
-_ALIGN_MIN = 4 << 20
-_ALIGN_MAX_PACK = 4 << 30
 
 
 @dataclass
@@ -210,28 +207,17 @@ class StoreWriter:
         return True
 
     def begin_file(self, size: int) -> None:
-        """The chunks of a file of ``size`` bytes come next. In a store laid out for clones
-        (``store.align``, raw blobs), a file of at least 4 MiB starts at a block-aligned pack offset
-        (the open chunk pack is finished first unless its size is a whole number of blocks) and its
-        chunks stay in that one pack (up to 4 GiB), so a checkout can clone it whole."""
+        """The chunks of a file of ``size`` bytes come next: in a store laid out for clones a large file
+        starts a block-aligned chunk pack and stays in it (``dvx.store.clone.plan_file``)."""
         self._check()
-        if self.store.align < 0:
-            from dvx.store.clone import probe
-
-            self.store.align = probe(self.store.root)
-        align = self.store.align
-        if not self.store.local or not align or self.store.compression is not None:
-            self._whole_file = False
-            return
-        big = size >= _ALIGN_MIN
         b = self._builder
-        if b is not None and (b.size >= self.store.pack_size or (big and b.size % align)):
+        cut, self._whole_file = plan_file(self.store, size, None if b is None else b.size)
+        if cut:
             try:
                 self._drain(0)
                 self._finish_pack(False)
             except BaseException as e:
                 raise self._fail(e) from None
-        self._whole_file = big
 
     def put_manifest(self, m: FileManifest | TreeManifest) -> ObjectId:
         """Store a manifest; return its id."""
@@ -267,7 +253,7 @@ class StoreWriter:
         self.stats.bytes_in += len(data)
         self.stats.bytes_stored += len(blob)
         self.stats.objects_added += 1
-        if b.size >= (_ALIGN_MAX_PACK if self._whole_file and not meta else self.store.pack_size):
+        if b.size >= (ALIGN_MAX_PACK if self._whole_file and not meta else self.store.pack_size):
             if meta:
                 # The chunks a manifest lists are in earlier chunk packs or the open one:
                 # that one is finished first, so no index names a manifest without its chunks.

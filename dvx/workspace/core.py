@@ -63,6 +63,21 @@ def init_workspace(start: str | os.PathLike[str] = ".", force: bool = False) -> 
     return Workspace(root)
 
 
+def check_cache_folder(c: Path, where: str) -> bool:
+    """Whether ``c`` is a dvx cache (True) or absent or empty (False, may be made one); ConfigError naming
+    ``where`` (the config line) for anything else: dvx never writes into a folder of the user's."""
+    from dvx.store.marker import check_marker
+
+    if c.exists() and not c.is_dir():
+        raise ConfigError(f"{where}: [cache] dir = {str(c)!r}: not a folder", "fix the file by hand")
+    if check_marker(None, True, str(c), str(c)):
+        return True
+    if c.is_dir() and any(os.scandir(c)):
+        raise ConfigError(f"{where}: [cache] dir = {str(c)!r} holds files but is not a dvx cache (no dvx-store "
+                          "file): dvx will not write into it", "point it at an empty or new folder")
+    return False
+
+
 def _remove_dead_gate_copies(tmp_dir: Path) -> list[str]:
     """``gate-<id>-<pid>`` folders (gate.data_path) whose process is gone."""
     out: list[str] = []
@@ -178,7 +193,7 @@ class Workspace:
         is refused, so a cloned repository cannot make dvx write into, or gc
         sweep, an arbitrary folder of the user's.
         """
-        from dvx.store.marker import check_marker, write_marker
+        from dvx.store.marker import write_marker
         from dvx.workspace import perms
         from dvx.workspace.projects import register
 
@@ -186,15 +201,8 @@ class Workspace:
         if self.group_shared:
             perms.open_up_umask()
         if self.shared_cache:
-            where = self.config.where("cache", "dir")
-            if c.exists() and not c.is_dir():
-                raise ConfigError(f"{where}: [cache] dir = {str(c)!r}: not a folder", "fix the file by hand")
             try:
-                if not check_marker(None, True, str(c), str(c)):
-                    if c.is_dir() and any(os.scandir(c)):
-                        raise ConfigError(
-                            f"{where}: [cache] dir = {str(c)!r} holds files but is not a dvx cache (no dvx-store "
-                            "file): dvx will not write into it", "point it at an empty or new folder")
+                if not check_cache_folder(c, self.config.where("cache", "dir")):
                     c.mkdir(parents=True, exist_ok=True)
                     write_marker(None, True, str(c))
             except OSError as e:
@@ -260,8 +268,10 @@ class Workspace:
             None, str(self.cache_dir), compression=compression, fsync=fsync,
             max_chunk=self.chunker.max_size,
         )
-        if self.clones and compression is None:
-            store.align = -1  # the first writer asks the file system (dvx.store.clone.probe)
+        if self.clones:
+            from dvx.store.clone import enable
+
+            enable(store)  # the first clone or writer asks the file system (dvx.store.clone.probe)
         return store
 
     def cache_has(self, oid: bytes) -> bool:

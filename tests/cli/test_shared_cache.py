@@ -121,6 +121,27 @@ def test_cache_dir_that_is_not_a_cache_is_refused(tmp_path: Path) -> None:
     assert sorted(p.name for p in keep.iterdir()) == ["notes.txt"]
 
 
+def test_cache_dir_command(tmp_path: Path) -> None:
+    import json
+
+    repo = make_dvx_repo(tmp_path / "r")
+    (repo / "sub").mkdir()
+    assert json.loads(run_dvx(repo, "cache", "dir", "--json").stdout)["value"] is None
+    run_dvx(repo / "sub", "cache", "dir", "../../c", "--local")  # relative to where it is typed
+    got = json.loads(run_dvx(repo, "cache", "dir", "--json").stdout)
+    assert got["value"] == "../c" and got["dir"] == str((tmp_path / "c").resolve())
+    assert ".dvx/config.local" in got["where"]
+    (repo / "x.bin").write_bytes(os.urandom(50_000))
+    run_dvx(repo, "add", "x.bin")
+    assert (tmp_path / "c" / "dvx-store").is_file() and (tmp_path / "c" / "packs").is_dir()
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "a.txt").write_text("mine")
+    cp = run_dvx(repo, "cache", "dir", str(tmp_path / "full"), check=False)
+    assert cp.returncode == 2 and "not a dvx cache" in cp.stderr, cp.stderr
+    run_dvx(repo, "cache", "dir", "--unset", "--local")
+    assert json.loads(run_dvx(repo, "cache", "dir", "--json").stdout)["dir"] == str(repo.resolve() / ".dvx" / "cache")
+
+
 @pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX permissions")
 def test_shared_group_under_umask_077(tmp_path: Path) -> None:
     repo = make_dvx_repo(tmp_path / "r")
