@@ -12,7 +12,7 @@ UV_VERSION := 0.13.9
 export UV_CACHE_DIR ?= $(HOME)/.cache/uv
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test venv install install-dev chromium lint bench lock clean
+.PHONY: demo test venv install install-dev chromium xfsprogs lint bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ chromium:
 	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	    || echo "warning: could not install chromium; report rendering tests will be skipped"; }
 
+# mkfs.xfs for the copy-on-write clone test (a loop-mounted XFS image; skipped with its reason without root or loop devices).
+xfsprogs:
+	@command -v mkfs.xfs >/dev/null 2>&1 || \
+	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xfsprogs >/dev/null) \
+	    || echo "warning: could not install xfsprogs; the reflink clone test will be skipped"; }
+
 demo: install
 	$(BIN)/python -m dvx._demo
 
@@ -45,7 +51,7 @@ lint: install-dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: install-dev chromium lint
+test: install-dev chromium xfsprogs lint
 	$(BIN)/python -m pytest -n 2 -q tests
 
 bench: install-dev

@@ -73,7 +73,7 @@ SCOPES = ("system", "global", "project", "local")
 _TYPES: dict[str, dict[str, type]] = {
     "core": {"format": int, "autostage": bool, "remote": str},
     "chunking": {"algorithm": str, "min_size": int, "avg_size": int, "max_size": int},
-    "cache": {"compression": str, "fsync": bool},
+    "cache": {"compression": str, "fsync": bool, "dir": str, "shared": str, "type": str},
     "hooks": {"fetch": bool},
 }
 # Keys checked where they are read (dvx.gc.roots, dvx.remote.session), with
@@ -82,7 +82,12 @@ _TYPES_ELSEWHERE: dict[str, dict[str, type]] = {
     "core": {"lock_stale": str, "lock_wait": str},
     "gc": {"repack": float, "grace": str},
 }
-_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {("cache", "compression"): ("none", "zstd")}
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("cache", "compression"): ("none", "zstd"),
+    ("cache", "shared"): ("none", "group"),
+    # auto: clone from the cache where the file system can (btrfs, XFS, APFS), else copy; copy: never clone.
+    ("cache", "type"): ("auto", "copy"),
+}
 _TYPE_NAMES = {int: "an integer", bool: "true or false", str: "a string", float: "a number"}
 # Fixed when a repository is created: never in a user or system file.
 _PROJECT_ONLY = ("chunking", "core.format")

@@ -161,7 +161,7 @@ def _raise_healed(ws: Workspace, err: CorruptObjectError, roots: list[tuple[byte
     report = _heal_roots(ws, roots)
     if report:
         raise DamagedCacheError(
-            f"{err.message}; {report.describe(ws.display(str(ws.cache_dir.relative_to(ws.root))))}",
+            f"{err.message}; {report.describe(ws.shown_cache())}",
             "run `dvx pull` to fetch the damaged objects again from the remote (or `dvx add` the data again)",
         ) from err
 

@@ -52,6 +52,7 @@ COMMANDS: dict[str, str] = {
     "get": "dvx.cli.xrepo:get_cmd",
     "import": "dvx.cli.xrepo:import_cmd",
     "update": "dvx.cli.xrepo:update_cmd",
+    "cache": "dvx.cli.cache:cache_group",
 }
 
 # Short help shown by `dvx --help` without importing the command modules.
@@ -77,6 +78,7 @@ SHORT_HELP: dict[str, str] = {
     "log": "A dataset's history across commits.",
     "fsck": "Check the cache (and remote) and that pointers resolve.",
     "gc": "Remove what the workspace and chosen revisions do not need.",
+    "cache": "Show or set the cache folder (cache dir), shared between projects.",
     "hook-run": "(internal) What the installed git hooks run.",
     "merge-driver": "(internal) git's merge driver for pointer files.",
     "accept": "Accept a dataset version's intended drift, with a reason.",

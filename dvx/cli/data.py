@@ -76,7 +76,8 @@ def checkout_cmd(state: State, paths: tuple[str, ...], force: bool) -> None:
     if not state.quiet:
         click.echo(
             f"{len(r.restored)} restored, {len(r.removed)} removed, {r.unchanged} unchanged"
-            f" ({human_size(r.bytes_written)} written)"
+            f" ({human_size(r.bytes_written)} written"
+            + (f", {human_size(r.bytes_cloned)} of it cloned from the cache" if r.bytes_cloned else "") + ")"
         )
         if state.verbose:
             for p in r.restored:

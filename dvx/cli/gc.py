@@ -25,6 +25,9 @@ from dvx.cli.options import (
 @revision_options("Keep")
 @click.option("-c", "--cloud", is_flag=True, help="Collect the remote too (irreversible there).")
 @remote_option
+@click.option("-p", "--projects", "projects", multiple=True, metavar="PATH",
+              help="Another project using the same cache ([cache] dir): keep what its workspace (and the same "
+                   "--all-* scopes) needs too. Repeat for each; gc refuses while one is not named.")
 @click.option("--dry-run", "--dry", "dry_run", is_flag=True, help="Say what would go; change nothing.")
 @click.option("--break-lock", "break_lock", is_flag=True,
               help="Remove the remote's stale lock files (with -f: every lock file) and do nothing else.")
@@ -32,8 +35,8 @@ from dvx.cli.options import (
 @json_option
 @pass_state
 def gc_cmd(state: State, workspace: bool, all_branches: bool, all_tags: bool, all_commits: bool,
-           revs: tuple[str, ...], cloud: bool, remote: str | None, dry_run: bool, break_lock: bool, force: bool,
-           as_json: bool) -> None:
+           revs: tuple[str, ...], cloud: bool, remote: str | None, projects: tuple[str, ...], dry_run: bool,
+           break_lock: bool, force: bool, as_json: bool) -> None:
     """Remove from the cache (and, with --cloud, the remote) every object that the workspace and the
     chosen revisions do not need. Packs mostly garbage are rewritten ([gc] repack), many index files
     are compacted into few, and files younger than [gc] grace are never removed. Refuses without -w,
@@ -55,7 +58,7 @@ def gc_cmd(state: State, workspace: bool, all_branches: bool, all_tags: bool, al
         return click.confirm("Remove them?", default=False, err=True)
 
     r = gc(workspace=workspace, all_branches=all_branches, all_tags=all_tags, all_commits=all_commits, revs=revs,
-           cloud=cloud, remote=remote, dry_run=dry_run, confirm=confirm)
+           cloud=cloud, remote=remote, projects=projects, dry_run=dry_run, force=force, confirm=confirm)
     if as_json:
         emit_json(r.to_json())
         return
@@ -79,6 +82,8 @@ def _what(r: Any) -> str:
 
 def _lines(r: Any) -> list[str]:
     kept = "the workspace" + (f" and {_n(len(r.revisions), 'commit')}" if r.revisions else "")
+    if r.projects:
+        kept += f" and of {_n(len(r.projects), 'other project')} sharing the cache"
     verb = "would remove" if r.dry_run else "removed"
     out = [f"kept {_n(r.live_objects, 'object')} reached by {_n(r.pointers, 'pointer')} of {kept}"]
     for s in r.stores:

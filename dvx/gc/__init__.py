@@ -10,6 +10,8 @@ of ``.dvx/cache`` (``dvx.gc.side``) after. ``dry_run`` plans and writes nothing.
 from __future__ import annotations
 
 import contextlib
+import os
+import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,12 +55,13 @@ class GcResult:
     stores: list[StoreGc] = field(default_factory=list)
     side: SideResult = field(default_factory=SideResult)
     confirmed: bool = True
+    projects: list[str] = field(default_factory=list)  # the other projects of a shared cache whose roots were kept
 
     def to_json(self) -> dict[str, object]:
         return {"dry_run": self.dry_run, "revisions": self.revisions, "pointers": self.pointers,
                 "roots": self.roots, "live_objects": self.live_objects, "grace": self.grace,
                 "stores": [s.to_json() for s in self.stores], "side": self.side.to_json(),
-                "removed": self.confirmed}
+                "removed": self.confirmed, "projects": self.projects}
 
 
 def gc(
@@ -72,20 +75,39 @@ def gc(
     remote: str | None = None,
     dry_run: bool = False,
     confirm: Callable[[GcResult], bool] | None = None,
+    projects: Sequence[str] = (),
+    force: bool = False,
     cwd: str | None = None,
 ) -> GcResult:
     """Remove from the cache (``cloud``: and the remote) what the kept pointers do not reach.
 
     ``confirm`` is called with the plan before anything is deleted; False
     leaves everything as it was (``confirmed`` False in the result).
+    A cache other projects use too (``[cache] dir``) is collected only when
+    ``projects`` names every one of them: their workspaces and the same
+    ``--all-*`` scopes (not ``--rev``, which names this project's commits) are
+    kept too; GcRefusedError otherwise (``dvx.gc.shared``). ``force``: the user
+    gave ``-f`` (only repeated in the hint of that refusal).
     """
+    from dvx.gc.shared import other_projects
+
     ws = Workspace.find(cwd or ".")
     conf = settings(ws.config)
-    roots = gather(ws, workspace=workspace, all_branches=all_branches, all_tags=all_tags,
-                   all_commits=all_commits, revs_wanted=list(revs))
-    res = GcResult(dry_run, roots.revisions, roots.pointers, len(roots.objects), grace=conf.grace_text)
-    lock = contextlib.nullcontext() if dry_run else ws.lock()
+    scope = {"workspace": workspace, "all_branches": all_branches, "all_tags": all_tags, "all_commits": all_commits}
+    roots = gather(ws, **scope, revs_wanted=list(revs))
+    res = GcResult(dry_run, roots.revisions, roots.pointers, 0, grace=conf.grace_text)
+    lock = contextlib.nullcontext() if dry_run else ws.lock(exclusive_cache=True)
     with lock:
+        # Under the exclusive cache lock: no other project writes to the cache until the sweep is done.
+        others = other_projects(ws, projects, dry_run=dry_run,
+                                rerun=_rerun(scope, revs, cloud, remote, dry_run, force))
+        for other in others:
+            more = gather(other, **{**scope, "workspace": True}, revs_wanted=[])
+            res.projects.append(os.path.realpath(other.root))
+            res.pointers += more.pointers
+            for key, labels in more.objects.items():
+                roots.objects.setdefault(key, []).extend(f"{other.root}:{label}" for label in labels)
+        res.roots = len(roots.objects)
         rem = _open_remote(ws, remote, dry_run) if cloud else None
         guard: Any = contextlib.nullcontext()
         if rem is not None:
@@ -109,7 +131,7 @@ def gc(
                 live_r = live_with_markers(rem.store, m.live, conf.grace)
                 res.stores.append(StoreGc(f"remote {rem.label}",
                                           plan_gc(rem.store, live_r, repack=conf.repack, grace=conf.grace)))
-            res.side = sweep(str(ws.cache_dir), m.live, conf.grace, dry_run=True)
+            res.side = sweep(str(ws.side_dir), m.live, conf.grace, dry_run=True, tmp_dir=str(ws.cache_dir / "tmp"))
             if dry_run:
                 return res
             if confirm is not None and not confirm(res):
@@ -121,8 +143,26 @@ def gc(
             if rem is not None:
                 res.stores[1] = _collect_remote(ws, rem, res.stores[1], live_r, conf, listing)
                 rem.store.refresh()  # the local copies of deleted remote index files go (indexfiles._kept)
-        res.side = sweep(str(ws.cache_dir), m.live, conf.grace, dry_run=False)
+        res.side = sweep(str(ws.side_dir), m.live, conf.grace, dry_run=False, tmp_dir=str(ws.cache_dir / "tmp"))
     return res
+
+
+def _rerun(scope: dict[str, bool], revs: Sequence[str], cloud: bool, remote: str | None, dry_run: bool,
+           force: bool) -> str:
+    """The gc command line of these options (the hint of a refusal adds ``--projects``)."""
+    flags = {"workspace": "-w", "all_branches": "--all-branches", "all_tags": "--all-tags", "all_commits": "--all-commits"}
+    argv = ["dvx", "gc", *(flags[k] for k, on in scope.items() if on)]
+    for r in revs:
+        argv += ["--rev", r]
+    if cloud:
+        argv.append("-c")
+    if remote:
+        argv += ["-r", remote]
+    if dry_run:
+        argv.append("--dry-run")
+    if force:
+        argv.append("-f")
+    return shlex.join(argv)
 
 
 def _collect_remote(ws: Workspace, rem: Any, planned: StoreGc, live: set[Any], conf: Any, listing: Any) -> StoreGc:

@@ -58,8 +58,10 @@ def _keep(folder: str, name: str, live: set[bytes]) -> bool:
     return all(bytes.fromhex(i) in live for i in ids)
 
 
-def sweep(cache_dir: str, live: set[bytes], grace: float, dry_run: bool, now: float | None = None) -> SideResult:
-    """Remove side entries no live id names (``live``: object ids), and stale files in ``tmp/``."""
+def sweep(cache_dir: str, live: set[bytes], grace: float, dry_run: bool, now: float | None = None,
+          tmp_dir: str | None = None) -> SideResult:
+    """Remove side entries of ``cache_dir`` (``.dvx/cache``) no live id names (``live``: object ids), and
+    stale files in ``tmp_dir`` (default ``cache_dir/tmp``; the object cache's, which may be elsewhere)."""
     now = time.time() if now is None else now
     res = SideResult()
     tops = {"validation": os.path.join(cache_dir, "results", "validation"),
@@ -76,7 +78,7 @@ def sweep(cache_dir: str, live: set[bytes], grace: float, dry_run: bool, now: fl
                 continue
             _drop(e.path, st.st_size, dry_run, res)
     with contextlib.suppress(OSError):
-        for e in os.scandir(os.path.join(cache_dir, "tmp")):
+        for e in os.scandir(tmp_dir or os.path.join(cache_dir, "tmp")):
             # dvx's own temp files are removed when their writer is gone (Workspace.remove_debris).
             if is_tmp_name(e.name) or not e.is_file(follow_symlinks=False):
                 continue

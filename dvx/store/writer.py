@@ -20,6 +20,7 @@ from dvx.hashing import hash_bytes
 from dvx.store import pack as _pack
 from dvx.store.blob import MIN_COMPRESS, stays_raw
 from dvx.store.blob import compress as _compress
+from dvx.store.clone import ALIGN_MAX_PACK, plan_file
 from dvx.store.index import FLAG_ZSTD, check_id, encode_index, max_raw
 from dvx.store.layout import index_path, pack_path, put_file
 from dvx.store.objects import FileManifest, ObjectType, TreeManifest
@@ -75,6 +76,7 @@ class StoreWriter:
         self._commits: deque[Future[_pack.FinishedPack]] = deque()
         self._broken: BaseException | None = None
         self._closed = False
+        self._whole_file = False  # the open chunk pack is holding one file whole (begin_file)
         if store.local and not store._swept:
             # The next writer removes what killed writers left in tmp/
             # (temp files no live process holds: _fsutil.remove_if_stale).
@@ -204,6 +206,19 @@ class StoreWriter:
             raise self._fail(e) from None
         return True
 
+    def begin_file(self, size: int) -> None:
+        """The chunks of a file of ``size`` bytes come next: in a store laid out for clones a large file
+        starts a block-aligned chunk pack and stays in it (``dvx.store.clone.plan_file``)."""
+        self._check()
+        b = self._builder
+        cut, self._whole_file = plan_file(self.store, size, None if b is None else b.size)
+        if cut:
+            try:
+                self._drain(0)
+                self._finish_pack(False)
+            except BaseException as e:
+                raise self._fail(e) from None
+
     def put_manifest(self, m: FileManifest | TreeManifest) -> ObjectId:
         """Store a manifest; return its id."""
         data = m.encode()
@@ -238,7 +253,7 @@ class StoreWriter:
         self.stats.bytes_in += len(data)
         self.stats.bytes_stored += len(blob)
         self.stats.objects_added += 1
-        if b.size >= self.store.pack_size:
+        if b.size >= (ALIGN_MAX_PACK if self._whole_file and not meta else self.store.pack_size):
             if meta:
                 # The chunks a manifest lists are in earlier chunk packs or the open one:
                 # that one is finished first, so no index names a manifest without its chunks.

@@ -59,6 +59,8 @@ def _chunk_file(abspath: bytes, size: int, params: ChunkerParams, writer: StoreW
             return FileManifest((ChunkRef(cid, len(data)),))
     refs: list[ChunkRef] = []
     append = refs.append
+    if writer is not None:
+        writer.begin_file(size)
     if size >= _THREADED_MIN:
         try:
             with open(abspath, "rb", buffering=0) as f:

@@ -139,15 +139,21 @@ class WorkTree:
         The temp file is created with O_EXCL | O_NOFOLLOW and renamed over
         ``name``: a link at ``name`` itself is replaced, never followed.
         """
+        def fill(fd: int) -> None:
+            with open(fd, "wb", closefd=False) as f:
+                f.writelines(data)
+
+        self.write_file_fd(dfd, name, fill, executable)
+
+    def write_file_fd(self, dfd: int, name: bytes, fill: Callable[[int], object], executable: bool) -> None:
+        """``write_file`` where ``fill`` writes the content to the temp file's descriptor."""
         # A locked dvx temp file (_fsutil.create_tmp): a cleaner running
         # meanwhile sees a live writer and leaves it alone.
         tmp_path, fd = create_tmp(os.fsdecode(name), 0o600, dir_fd=dfd)
         tmp = os.fsencode(tmp_path)
         try:
-            with open(fd, "wb", closefd=False) as f:
-                f.writelines(data)
-                f.flush()
-                os.fchmod(fd, 0o755 if executable else 0o644)
+            fill(fd)
+            os.fchmod(fd, 0o755 if executable else 0o644)
             # Renamed while still open (and locked), closed after.
             os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
         except BaseException:

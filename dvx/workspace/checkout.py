@@ -13,6 +13,7 @@ from dvx._fsutil import remove_if_stale, remove_stale_in
 from dvx._paths import path_problem
 from dvx.errors import CorruptObjectError, ObjectMissingError, UnsafePathError, WorkspaceChangedError, WorkspaceWriteError
 from dvx.hashing import from_hex, to_hex
+from dvx.store.clone import write_cloned
 from dvx.store.objects import FileManifest, ObjectType, TreeEntry, TreeManifest, shown_path
 from dvx.workspace import pointer as ptr
 from dvx.workspace._files import hash_file, tree_signature, walk_files
@@ -31,6 +32,7 @@ class CheckoutResult:
     unchanged: int = 0
     conflicts: list[str] = field(default_factory=list)  # local changes not in the cache, left alone
     bytes_written: int = 0
+    bytes_cloned: int = 0  # of bytes_written, shared with the cache by copy-on-write clones ([cache] type)
 
 
 _HINT_MISMATCH = (
@@ -55,13 +57,26 @@ def _check_chunks(ws: Workspace, shown: str, m: FileManifest) -> None:
             )
 
 
-def _write_file(ws: Workspace, wt: WorkTree, dfd: int, name: bytes, m: FileManifest, executable: bool, shown: str) -> int:
+def _write_file(ws: Workspace, wt: WorkTree, dfd: int, name: bytes, m: FileManifest, executable: bool, shown: str,
+                result: CheckoutResult) -> int:
     # No fsync per file: the cache is the durable copy and a rerun of
     # checkout repairs the workspace; fsync per file made a 200-file
     # checkout 5x slower. The temp file is a dvx temp file: skipped by
     # add/status and removed by the next command if this one is killed.
     # The store streams verified chunks and checks each one's length.
-    wt.write_file(dfd, name, ws.cache.iter_file(m, shown), executable)
+    if not ws.clones:
+        wt.write_file(dfd, name, ws.cache.iter_file(m, shown), executable)
+        return m.size
+
+    def fill(fd: int) -> None:
+        got = write_cloned(ws.cache, m, fd, shown)
+        if got is None:
+            with open(fd, "wb", closefd=False) as f:
+                f.writelines(ws.cache.iter_file(m, shown))
+        else:
+            result.bytes_cloned += got
+
+    wt.write_file_fd(dfd, name, fill, executable)
     return m.size
 
 
@@ -146,7 +161,7 @@ def _restore(
             _HINT_MISMATCH,
         )
     _check_chunks(ws, shown, m)
-    result.bytes_written += _write_file(ws, wt, dfd, name, m, executable, shown)
+    result.bytes_written += _write_file(ws, wt, dfd, name, m, executable, shown, result)
     st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
     ws.statcache.put(relb, st, oid, len(m.chunks), written=True)
     result.restored.append(rel)

@@ -15,8 +15,15 @@ from dvx._paths import path_problem
 from dvx._tomledit import dumps_toml
 from dvx.chunking import ChunkerParams
 from dvx.config import DEFAULTS, REPO_FORMAT, Config
-from dvx.errors import ConfigError, FormatVersionError, NotARepoError, UnsafePathError, UsageError
-from dvx.workspace.lock import repo_lock
+from dvx.errors import (
+    ConfigError,
+    FormatVersionError,
+    NotARepoError,
+    UnsafePathError,
+    UsageError,
+    WorkspaceWriteError,
+)
+from dvx.workspace.lock import cache_lock, repo_lock
 from dvx.workspace.statcache import StatCache
 
 if TYPE_CHECKING:
@@ -61,6 +68,21 @@ def init_workspace(start: str | os.PathLike[str] = ".", force: bool = False, sub
     if not any((root / "expectations").iterdir()):
         keep.touch()
     return Workspace(root)
+
+
+def check_cache_folder(c: Path, where: str) -> bool:
+    """Whether ``c`` is a dvx cache (True) or absent or empty (False, may be made one); ConfigError naming
+    ``where`` (the config line) for anything else: dvx never writes into a folder of the user's."""
+    from dvx.store.marker import check_marker
+
+    if c.exists() and not c.is_dir():
+        raise ConfigError(f"{where}: [cache] dir = {str(c)!r}: not a folder", "fix the file by hand")
+    if check_marker(None, True, str(c), str(c)):
+        return True
+    if c.is_dir() and any(os.scandir(c)):
+        raise ConfigError(f"{where}: [cache] dir = {str(c)!r} holds files but is not a dvx cache (no dvx-store "
+                          "file): dvx will not write into it", "point it at an empty or new folder")
+    return False
 
 
 def _remove_dead_gate_copies(tmp_dir: Path) -> list[str]:
@@ -132,9 +154,69 @@ class Workspace:
                 "the chunking parameters are fixed when a repository is created: restore them",
             ) from e
 
-    @property
+    @cached_property
     def cache_dir(self) -> Path:
+        """The object cache: ``[cache] dir`` (relative to the work tree's root, ``~`` expanded) or ``.dvx/cache``."""
+        d = self.config.get("cache", "dir")
+        if not d:
+            return self.dvx_dir / "cache"
+        p = Path(os.path.expanduser(d))
+        return Path(os.path.realpath(p if p.is_absolute() else self.root / p))
+
+    @property
+    def side_dir(self) -> Path:
+        """``.dvx/cache``: this work tree's validation results, drift reports and profiles (never shared)."""
         return self.dvx_dir / "cache"
+
+    @property
+    def shared_cache(self) -> bool:
+        """Whether ``[cache] dir`` points the object cache elsewhere (maybe at a cache other projects use)."""
+        return bool(self.config.get("cache", "dir"))
+
+    @property
+    def group_shared(self) -> bool:
+        """``[cache] shared = "group"``."""
+        from dvx.workspace.perms import GROUP
+
+        return bool(self.config.get("cache", "shared") == GROUP)
+
+    @property
+    def clones(self) -> bool:
+        """Whether checkout may clone file ranges from the cache (``[cache] type``: "auto", the default;
+        "copy" never clones)."""
+        return bool(self.config.get("cache", "type", "auto") != "copy")
+
+    def shown_cache(self) -> str:
+        """The cache folder as the user should read it."""
+        return self.display(str(self.cache_dir.relative_to(self.root))) if self.cache_dir.is_relative_to(self.root) \
+            else str(self.cache_dir)
+
+    def _open_cache_dir(self) -> None:
+        """Check (and on first use create) a configured cache folder; apply ``[cache] shared``; register
+        this work tree in ``<cache>/projects/``.
+
+        ``[cache] dir`` comes from a file a repository can commit: a folder that
+        exists, holds something and is not a dvx cache (no ``dvx-store`` file)
+        is refused, so a cloned repository cannot make dvx write into, or gc
+        sweep, an arbitrary folder of the user's.
+        """
+        from dvx.store.marker import write_marker
+        from dvx.workspace import perms
+        from dvx.workspace.projects import register
+
+        c = self.cache_dir
+        if self.group_shared:
+            perms.open_up_umask()
+        if self.shared_cache:
+            try:
+                if not check_cache_folder(c, self.config.where("cache", "dir")):
+                    c.mkdir(parents=True, exist_ok=True)
+                    write_marker(None, True, str(c))
+            except OSError as e:
+                raise WorkspaceWriteError.from_os_error(e, str(c)) from e
+        if self.group_shared:
+            perms.fix_dir(c)
+        register(c, self.root)
 
     @property
     def tmp_dir(self) -> Path:
@@ -152,7 +234,8 @@ class Workspace:
         bad: str | None = None
         if os.path.islink(self.dvx_dir):
             bad = DVX_DIR
-        stack = [self.cache_dir, self.tmp_dir]
+        # A configured cache (already resolved: the user chose where it is) is walked below its root.
+        stack = [self.cache_dir, self.tmp_dir] + ([self.side_dir] if self.shared_cache else [])
         while stack and bad is None:
             d = stack.pop()
             if os.path.islink(d):
@@ -181,16 +264,22 @@ class Workspace:
     def cache(self) -> ObjectStore:
         """The local object cache (its index is read on first use; fsspec is not imported)."""
         self.check_private_dirs()
+        self._open_cache_dir()
         from dvx.store.store import ObjectStore
 
         compression = self.config.get("cache", "compression", "zstd") or None
         if compression == "none":
             compression = None
         fsync = bool(self.config.get("cache", "fsync", True))
-        return ObjectStore(
+        store = ObjectStore(
             None, str(self.cache_dir), compression=compression, fsync=fsync,
             max_chunk=self.chunker.max_size,
         )
+        if self.clones:
+            from dvx.store.clone import enable
+
+            enable(store)  # the first clone or writer asks the file system (dvx.store.clone.probe)
+        return store
 
     def cache_has(self, oid: bytes) -> bool:
         """Whether the local cache's index names ``oid`` (verified index files only).
@@ -206,16 +295,19 @@ class Workspace:
         return StatCache(self.tmp_dir / "statcache")
 
     @contextlib.contextmanager
-    def lock(self, quiet: bool = False) -> Iterator[None]:
-        """Exclusive repository lock for commands that write.
+    def lock(self, quiet: bool = False, exclusive_cache: bool = False) -> Iterator[None]:
+        """Exclusive repository lock for commands that write, and the cache lock: shared, or with
+        ``exclusive_cache`` (gc) exclusive, so no project sharing the cache writes to it meanwhile.
 
         The holder first removes what killed dvx processes left in ``.dvx``
         (temp files no live writer holds, gate copies of dead processes).
         """
         self.check_private_dirs()
         with repo_lock(self.tmp_dir / "lock", quiet=quiet):
-            self.remove_debris()
-            yield
+            self.cache  # noqa: B018 - opens (and checks, creates, registers) the cache folder first
+            with cache_lock(self.cache_dir / "lock", exclusive=exclusive_cache, quiet=quiet, group=self.group_shared):
+                self.remove_debris()
+                yield
 
     def remove_debris(self) -> list[str]:
         """Remove stale dvx temp files under ``.dvx`` (not the work tree); their paths."""
