@@ -250,7 +250,7 @@ class Config:
                 # Fixed at `dvx init`: another value would give every file other chunk ids.
                 raise ConfigError(
                     f"environment variable {name}={value!r:.80} would change [chunking] {key} = "
-                    f"{merged[section][key]!r} of {self.where('chunking', key)}; the chunking parameters "
+                    f"{merged[section][key]!r} of {self.where('chunking', key, files_only=True)}; the chunking parameters "
                     "of a repository are fixed at `dvx init`", f"unset {name}")
             merged[section][key] = got
             choices = _CHOICES.get((section, key))
@@ -300,10 +300,11 @@ class Config:
                 out[name] = (section, None, key)
         return out
 
-    def where(self, table: str | None, key: str) -> str:
-        """``file:line`` (or ``file``, or ``environment variable NAME``) that sets ``key`` of ``[table]``."""
+    def where(self, table: str | None, key: str, files_only: bool = False) -> str:
+        """``file:line`` (or ``file``, or ``environment variable NAME``) that sets ``key`` of ``[table]``;
+        ``files_only``: the file, ignoring the environment."""
         parts = table.split(".") if table else []
-        for name, (section, remote, k) in self.env_overrides().items():
+        for name, (section, remote, k) in ({} if files_only else self.env_overrides()).items():
             if k == key and table == (f"{section}.{remote}" if remote else section):
                 return f"environment variable {name}"
         for scope in reversed(SCOPES):

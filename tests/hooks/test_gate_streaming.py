@@ -63,7 +63,7 @@ def _writes(log: Path) -> list[str]:
 def _copies(writes: list[str], root: Path) -> list[str]:
     """Written paths that could hold a copy of the data: any named like the dataset
     or in a ``gate-`` folder, and any outside the stores (.dvx/cache), the stat
-    cache and lock (.dvx/tmp) and the pointer file (its profile is attached)."""
+    cache and lock with its holder's pid (.dvx/tmp) and the pointer file (its profile is attached)."""
     tmp = root / ".dvx" / "tmp"
     out = []
     for w in writes:
@@ -72,7 +72,7 @@ def _copies(writes: list[str], root: Path) -> list[str]:
             out.append(w)
         elif p.is_relative_to(root / ".dvx" / "cache") or p in (tmp, root / "data"):  # mkdir of existing folders
             continue
-        elif p.parent == tmp and (p.name == "lock" or "statcache" in p.name):
+        elif p.parent == tmp and (p.name in ("lock", "lock.pid") or "statcache" in p.name):
             continue
         elif p.parent == root / "data" and p.name.lstrip(".").startswith("train.csv.dvx"):
             continue

@@ -167,7 +167,7 @@ class Campaign:
         run_dvx(self.origin, "remote", "add", "-d", "store", remote_url)
         if endpoint:
             run_dvx(self.origin, "remote", "modify", "store", "endpoint_url", endpoint)
-        git(self.origin, "add", ".dvx", "expectations")
+        git(self.origin, "add", ".dvx", "expectations", ".gitattributes")  # what `dvx init` made
         git(self.origin, "commit", "-qm", "dvx init", "--no-verify")
         # No grace period: the packs gc may remove were written seconds ago (config.local is git-ignored).
         (self.origin / ".dvx" / "config.local").write_text('[gc]\ngrace = "0s"\n')

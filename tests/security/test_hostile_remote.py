@@ -250,7 +250,7 @@ def assert_refused(r: Run, must_name: str, code: int = 1) -> None:
 
 def assert_nothing_written(repo: Path) -> None:
     assert not (repo / "data.bin").exists()
-    leftovers = [p.name for p in repo.iterdir() if p.name not in (".git", ".dvx", ".gitignore", "expectations", "data.bin.dvx")]
+    leftovers = [p.name for p in repo.iterdir() if p.name not in (".git", ".dvx", ".gitattributes", ".gitignore", "expectations", "data.bin.dvx")]
     assert leftovers == [], leftovers
 
 
