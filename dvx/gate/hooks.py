@@ -129,7 +129,6 @@ def pre_push(args: tuple[str, ...], stdin: str, env: Mapping[str, str]) -> HookO
 
 def follow_checkout(rels: list[str] | None) -> HookOutcome:
     """``dvx checkout`` of ``rels`` (all when None); never fails: warnings name what is missing."""
-    from dvx import repo
     from dvx.workspace import Workspace
     from dvx.workspace import pointer as ptr
 
@@ -137,18 +136,9 @@ def follow_checkout(rels: list[str] | None) -> HookOutcome:
     if rels is None:
         rels = [ptr.tracked_path(pp) for pp in ws.find_pointers()]
     out = HookOutcome()
-    restored = 0
-    missing: list[str] = []
-    for rel in rels:
-        if not os.path.exists(ws.abspath(ptr.pointer_path(rel))):
-            continue  # the pointer is gone in this commit; the data file stays (git-ignored)
-        try:
-            r = repo.checkout([rel], cwd=str(ws.root))
-            restored += len(r.restored) + len(r.removed)
-        except ObjectMissingError:
-            missing.append(rel)
-        except DvxError as e:
-            out.lines.append(f"warning: dvx: {e.format_message()}")
+    # the pointers gone in this commit are skipped: their data files stay (git-ignored)
+    present = [rel for rel in rels if os.path.exists(ws.abspath(ptr.pointer_path(rel)))]
+    missing, restored = _checkout_each(ws, present, out)
     if missing and ws.config.get("hooks", "fetch", False):
         missing, fetched = _fetch_missing(ws, missing, out)
         restored += fetched
@@ -171,17 +161,25 @@ def _fetch_missing(ws: Workspace, rels: list[str], out: HookOutcome) -> tuple[li
         out.lines.append(f"warning: dvx: hooks.fetch: {e.format_message()}")
         return rels, 0
     out.lines.append(f"dvx: fetched {f.objects} objects for {len(rels)} path(s) (hooks.fetch)")
-    still: list[str] = []
+    return _checkout_each(ws, rels, out)
+
+
+def _checkout_each(ws: Workspace, rels: list[str], out: HookOutcome) -> tuple[list[str], int]:
+    """``dvx checkout`` of each of ``rels``: (those whose data the cache lacks, files updated); other
+    errors become warnings (a hook that follows a checkout never fails)."""
+    from dvx import repo
+
+    missing: list[str] = []
     updated = 0
     for rel in rels:
         try:
             r = repo.checkout([rel], cwd=str(ws.root))
             updated += len(r.restored) + len(r.removed)
         except ObjectMissingError:
-            still.append(rel)
+            missing.append(rel)
         except DvxError as e:
             out.lines.append(f"warning: dvx: {e.format_message()}")
-    return still, updated
+    return missing, updated
 
 
 def post_checkout(args: tuple[str, ...]) -> HookOutcome:

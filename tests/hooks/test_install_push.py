@@ -196,6 +196,21 @@ def _pre_commit_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return exe, e
 
 
+def _bad_commit_refused_by_pre_commit(drepo: Path, exe: Path, e: dict[str, str], *stages: str) -> None:
+    """``pre-commit install`` for ``stages``, commit its config, then a commit of data the suite fails is refused."""
+    subprocess.run([str(exe), "install", *(a for s in stages for a in ("-t", s))], cwd=drepo, env=e, check=True,
+                   capture_output=True)
+    git(drepo, "add", ".pre-commit-config.yaml")
+    cp = subprocess.run(["git", "commit", "-qm", "pc"], cwd=drepo, env=e, capture_output=True, text=True)
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    write_csv(drepo / DATA, seed=14, labels=("a", "b", "nope"))
+    run_dvx(drepo, "add", DATA)
+    git(drepo, "add", "-A")
+    cp = subprocess.run(["git", "commit", "-qm", "bad"], cwd=drepo, env=e, capture_output=True, text=True)
+    out = cp.stdout + cp.stderr
+    assert cp.returncode != 0 and "dvx check" in out and "expect_column_values_to_be_in_set" in out, out
+
+
 def test_pre_commit_framework_runs_dvx_hooks(drepo: Path, tmp_path: Path) -> None:
     exe, e = _pre_commit_env(tmp_path)
     snippet = _doc_snippets()[0]
@@ -211,17 +226,7 @@ def test_pre_commit_framework_runs_dvx_hooks(drepo: Path, tmp_path: Path) -> Non
     git(hooks_repo, "tag", rev.group(1))
     run_dvx(drepo, "hooks", "uninstall")
     (drepo / ".pre-commit-config.yaml").write_text(snippet.replace(url.group(1), str(hooks_repo)))
-    subprocess.run([str(exe), "install", "-t", "pre-commit", "-t", "pre-push"], cwd=drepo, env=e, check=True,
-                   capture_output=True)
-    git(drepo, "add", ".pre-commit-config.yaml")
-    cp = subprocess.run(["git", "commit", "-qm", "pc"], cwd=drepo, env=e, capture_output=True, text=True)
-    assert cp.returncode == 0, cp.stdout + cp.stderr
-    write_csv(drepo / DATA, seed=14, labels=("a", "b", "nope"))
-    run_dvx(drepo, "add", DATA)
-    git(drepo, "add", "-A")
-    cp = subprocess.run(["git", "commit", "-qm", "bad"], cwd=drepo, env=e, capture_output=True, text=True)
-    out = cp.stdout + cp.stderr
-    assert cp.returncode != 0 and "dvx check" in out and "expect_column_values_to_be_in_set" in out, out
+    _bad_commit_refused_by_pre_commit(drepo, exe, e, "pre-commit", "pre-push")
     # dvx-push: the data goes to the dvx remote before git pushes
     git(drepo, "reset", "-q", "--hard")
     bare = _push_setup(tmp_path, drepo, with_remote=False)
@@ -238,13 +243,4 @@ def test_pre_commit_local_snippet_refuses_bad_data(drepo: Path, tmp_path: Path) 
     exe, e = _pre_commit_env(tmp_path)
     run_dvx(drepo, "hooks", "uninstall")
     (drepo / ".pre-commit-config.yaml").write_text(_doc_snippets()[1])
-    subprocess.run([str(exe), "install", "-t", "pre-commit"], cwd=drepo, env=e, check=True, capture_output=True)
-    git(drepo, "add", ".pre-commit-config.yaml")
-    cp = subprocess.run(["git", "commit", "-qm", "pc"], cwd=drepo, env=e, capture_output=True, text=True)
-    assert cp.returncode == 0, cp.stdout + cp.stderr
-    write_csv(drepo / DATA, seed=14, labels=("a", "b", "nope"))
-    run_dvx(drepo, "add", DATA)
-    git(drepo, "add", "-A")
-    cp = subprocess.run(["git", "commit", "-qm", "bad"], cwd=drepo, env=e, capture_output=True, text=True)
-    out = cp.stdout + cp.stderr
-    assert cp.returncode != 0 and "dvx check" in out and "expect_column_values_to_be_in_set" in out, out
+    _bad_commit_refused_by_pre_commit(drepo, exe, e, "pre-commit")

@@ -147,10 +147,8 @@ def test_a_bound_suite_that_is_not_staged_is_named_and_git_add_fixes_it(drepo: P
     assert _subject(drepo) == "bind extra"
 
 
-def test_a_suite_only_commit_in_a_clone_without_the_data_names_dvx_pull_which_fixes_it(
-        drepo: Path, tmp_path: Path) -> None:
-    from hintkit import commands, follow
-
+def _pushed_and_cloned(drepo: Path, tmp_path: Path) -> Path:
+    """``drepo`` pushed to a folder remote (commit "remote"), and a clone of it with the hooks and no data."""
     run_dvx(drepo, "remote", "add", "-d", "store", str(tmp_path / "remote"))
     git(drepo, "add", "-A")
     assert _commit(drepo, "remote").returncode == 0
@@ -160,6 +158,14 @@ def test_a_suite_only_commit_in_a_clone_without_the_data_names_dvx_pull_which_fi
     for k, v in (("user.name", "dvx test"), ("user.email", "test@example.invalid")):
         git(clone, "config", k, v)
     run_dvx(clone, "hooks", "install")
+    return clone
+
+
+def test_a_suite_only_commit_in_a_clone_without_the_data_names_dvx_pull_which_fixes_it(
+        drepo: Path, tmp_path: Path) -> None:
+    from hintkit import commands, follow
+
+    clone = _pushed_and_cloned(drepo, tmp_path)
     (clone / SUITE_FILE).write_text(_tight())
     git(clone, "add", SUITE_FILE)
     cp = _commit(clone, "tighten")
@@ -183,15 +189,7 @@ def test_a_baseline_missing_from_a_clone_is_said_and_the_named_fetch_lets_drift_
 
     from hintkit import commands, follow
 
-    run_dvx(drepo, "remote", "add", "-d", "store", str(tmp_path / "remote"))
-    git(drepo, "add", "-A")
-    assert _commit(drepo, "remote").returncode == 0
-    run_dvx(drepo, "push")
-    clone = tmp_path / "clone"
-    git(tmp_path, "clone", "-q", str(drepo), str(clone))
-    for k, v in (("user.name", "dvx test"), ("user.email", "test@example.invalid")):
-        git(clone, "config", k, v)
-    run_dvx(clone, "hooks", "install")
+    clone = _pushed_and_cloned(drepo, tmp_path)
     write_csv(clone / DATA, seed=5, shift=0.8)  # drifted: x moved by 0.8 sd
     run_dvx(clone, "add", DATA)
     git(clone, "add", "-A")
