@@ -457,3 +457,32 @@ def test_many_index_files_are_compacted_into_one(tmp_path: Path) -> None:
         (repo / name).unlink()
     run_dvx(repo, "checkout")
     assert {n: (repo / n).read_bytes() for n in files} == files
+
+
+def test_damaged_manifest_refuses_and_fsck_repair_fixes_it(tmp_path: Path) -> None:
+    """A manifest the cache holds damaged may be the only record of chunks never pushed: gc -w deletes
+    nothing and names `dvx fsck --repair`, which fetches it again; gc then runs."""
+    repo = _repo(tmp_path)
+    run_dvx(repo, "remote", "add", "-d", "r", str(tmp_path / "remote"))
+    run_dvx(repo, "push", "-A")
+    tree = _pointer_id(repo, "HEAD")
+    meta = [p for p in (repo / ".dvx" / "cache" / "packs").rglob("*") if len(p.name) == 32 and p.stat().st_size < 20 * KB]
+    assert meta  # manifests go in their own packs (docs/format.md)
+    for p in meta:
+        raw = bytearray(p.read_bytes())
+        raw[len(raw) // 2] ^= 0x01
+        p.write_bytes(bytes(raw))
+    before = _cache_hash(repo)
+    data_packs = {p: p.read_bytes() for p in (repo / ".dvx" / "cache" / "packs").rglob("*")
+                  if len(p.name) == 32 and p not in meta}
+    cp = run_dvx(repo, "gc", "-w", "-f", check=False)
+    assert cp.returncode == 1 and "nothing deleted" in cp.stderr, cp.stderr
+    assert commands(cp) == ["dvx fsck --repair"], cp.stderr
+    assert all(p.read_bytes() == b for p, b in data_packs.items())  # A's garbage chunks too: nothing deleted
+    follow(repo, "dvx fsck --repair")
+    out = _gc(repo, "-w")
+    assert out["manifests_not_cached"] == 0 and out["stores"][0]["objects_removed"] > 0  # A's replaced files go
+    assert _store(repo).has(tree) and _cache_hash(repo) != before
+    shutil.rmtree(repo / "d")
+    run_dvx(repo, "checkout")
+    assert run_dvx(repo, "fsck", check=False).returncode == 0
