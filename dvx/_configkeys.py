@@ -60,3 +60,20 @@ def env_name(name: str) -> str:
 def squash(key: str) -> str:
     """``key`` without underscores, upper case: how ``DVX_REMOTE_*`` keys are compared."""
     return key.replace("_", "").upper()
+
+
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"\s*([0-9]{1,9}(?:\.[0-9]{1,6})?)\s*([smhdw]?)\s*")
+DURATION_KEYS = frozenset({("gc", "grace"), ("core", "lock_stale"), ("core", "lock_wait")})
+
+
+def parse_duration(value: object) -> float:
+    """Seconds of ``"30s"``, ``"30m"``, ``"1.5h"``, ``"2d"``, ``"1w"``, or a number of seconds
+    (``0``, ``"90"``); ValueError saying what is wrong otherwise. One parser for every duration
+    key (``DURATION_KEYS``), so ``dvx config`` refuses what a command reading the key would."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1e12:
+        return float(value)
+    m = _DURATION.fullmatch(value) if isinstance(value, str) else None
+    if m is None:
+        raise ValueError(f"must be a duration such as \"30m\", \"1h\" or \"2d\", got {value!r:.80}")
+    return float(m.group(1)) * _DURATION_UNITS[m.group(2)]

@@ -25,12 +25,14 @@ from typing import Any, NoReturn
 
 from dvx._configkeys import (
     CONFIG_NAME,
+    DURATION_KEYS,
     REMOTE_BOOL_KEYS,
     REMOTE_INT_KEYS,
     REMOTE_STR_KEYS,
     SECRET_KEYS,
     env_name,
     global_config_path,
+    parse_duration,
     squash,
     system_config_path,
 )
@@ -140,6 +142,19 @@ def _check(path: Path, text: str, data: dict[str, Any], scope: str = "project") 
             choices = _CHOICES.get((section, key))
             if choices and key in table and table[key] not in choices:
                 fail(section, key, f"must be one of {', '.join(map(repr, choices))}, got {table[key]!r:.80}")
+    for section, key in DURATION_KEYS:
+        table = data.get(section)
+        if isinstance(table, dict) and key in table:
+            try:
+                parse_duration(table[key])
+            except ValueError as e:
+                fail(section, key, str(e))
+    gc_table = data.get("gc")
+    if isinstance(gc_table, dict) and "repack" in gc_table:
+        rp = gc_table["repack"]
+        if not has_type(rp, float) or not 0 <= rp <= 1:
+            fail("gc", "repack", f"must be a number from 0 to 1 (the garbage share above which a pack is rewritten), "
+                                 f"got {rp!r:.40}")
     remotes = data.get("remote")
     if remotes is None:
         return

@@ -151,7 +151,7 @@ def _print_status(r: StatusResult, cloud: bool, verbose: bool) -> None:
         click.echo(f"{len(r.paths)} tracked paths, {where}" + (f" ({imported} imported)" if imported else ""))
         return
     for p in r.changed:
-        what = ", ".join(p.problems)
+        what = p.problems_text
         if p.missing_objects:
             what += f" ({p.missing_objects} objects)"
         files = p.files

@@ -86,6 +86,9 @@ def _lines(r: Any) -> list[str]:
         kept += f" and of {_n(len(r.projects), 'other project')} sharing the cache"
     verb = "would remove" if r.dry_run else "removed"
     out = [f"kept {_n(r.live_objects, 'object')} reached by {_n(r.pointers, 'pointer')} of {kept}"]
+    if r.not_cached:
+        out.append(f"{_n(r.not_cached, 'manifest')} the kept pointers name {'is' if r.not_cached == 1 else 'are'} not "
+                   "in the cache (not fetched): nothing below them is in it (`dvx fetch` brings them)")
     for s in r.stores:
         p, d = s.plan, s.stats
         n_obj = d.objects_removed if d else p.garbage_objects

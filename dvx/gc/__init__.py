@@ -2,7 +2,9 @@
 
 Mark (``dvx.store.gc.mark``): every object the kept pointers reach, through
 the cache and (``cloud``) the remote. A manifest that cannot be read makes gc
-refuse before anything is deleted. Plan (``plan_gc``) per store, then sweep
+refuse before anything is deleted; so does, with ``cloud``, one that neither
+holds. Without ``cloud`` a manifest the cache never had (a granular pull, a
+clone not pulled) reaches nothing in it (see ``gc``). Plan (``plan_gc``) per store, then sweep
 (``dvx.store.repack.apply_gc``), under the repository lock; the side folders
 of ``.dvx/cache`` (``dvx.gc.side``) after. ``dry_run`` plans and writes nothing.
 """
@@ -19,7 +21,7 @@ from typing import Any
 from dvx.errors import GcRefusedError, RemoteError
 from dvx.gc.roots import Roots, gather, settings
 from dvx.gc.side import SideResult, sweep
-from dvx.store.gc import GcPlan, mark, plan_gc
+from dvx.store.gc import GcPlan, mark, plan_gc, set_aside
 from dvx.store.objects import ObjectType
 from dvx.store.repack import GcStats, apply_gc
 from dvx.workspace import Workspace
@@ -56,12 +58,13 @@ class GcResult:
     side: SideResult = field(default_factory=SideResult)
     confirmed: bool = True
     projects: list[str] = field(default_factory=list)  # the other projects of a shared cache whose roots were kept
+    not_cached: int = 0  # kept manifests the cache never had (no --cloud): nothing below them is in the cache
 
     def to_json(self) -> dict[str, object]:
         return {"dry_run": self.dry_run, "revisions": self.revisions, "pointers": self.pointers,
                 "roots": self.roots, "live_objects": self.live_objects, "grace": self.grace,
                 "stores": [s.to_json() for s in self.stores], "side": self.side.to_json(),
-                "removed": self.confirmed, "projects": self.projects}
+                "removed": self.confirmed, "projects": self.projects, "manifests_not_cached": self.not_cached}
 
 
 def gc(
@@ -116,10 +119,27 @@ def gc(
             guard = translate_errors(rem)
         with guard:
             stores = [ws.cache] + ([rem.store] if rem is not None else [])
-            m = mark(stores, list(roots.objects))
+            # The cache alone: a manifest it does not hold at all (a clone never pulled, or pulled in
+            # part: `dvx pull data/images/cats` caches the tree and the file manifests below cats/ only)
+            # names nothing that must stay in it. Objects enter the cache by `dvx add`, which writes a
+            # file's chunks, its manifest, then the pointer (an added version's manifest is there), or
+            # by a fetch: the Python API's reads (dvx/versions/fill.py, view.py) fetch a manifest before
+            # its chunks; `dvx fetch`/`pull` (dvx/remote/fetch.py, _copy_in) writes chunks first and
+            # manifests last, so an interrupted fetch can leave chunks whose manifest the cache never
+            # had. Those are copies of what the remote holds, which the next fetch brings again: gc
+            # loses nothing only the cache had. A manifest the cache names but cannot read still
+            # refuses (it may be the only record of chunks never pushed), and so does one it held
+            # damaged and healing set aside since (a pack in quarantine/ lists it); with --cloud, one
+            # the remote lacks too: the remote is the system of record.
+            m = mark(stores, list(roots.objects), absent_ok=rem is None)
+            if m.absent:
+                for oid in m.absent & set_aside(ws.cache):
+                    m.absent.discard(oid)
+                    m.unwalkable[oid] = "was damaged in the cache and set aside in quarantine/"
+            res.not_cached = len(m.absent)
             if m.unwalkable:
                 raise _refusal(roots, m.unwalkable, cloud)
-            res.live_objects = len(m.live)
+            res.live_objects = len(m.live) - len(m.absent)
             res.stores.append(StoreGc("cache", plan_gc(ws.cache, m.live, repack=conf.repack, grace=conf.grace)))
             if rem is not None:
                 from dvx.store.gcsafe import live_with_markers, mark_listing
@@ -230,8 +250,9 @@ def _refusal(roots: Roots, bad: dict[bytes, str], cloud: bool) -> GcRefusedError
     whose = f" ({', '.join(labels[:_SHOWN])}{' and more' if len(labels) > _SHOWN else ''})" if labels else ""
     more = f"; {len(bad) - 1} more manifests too" if len(bad) > 1 else ""
     reason = f"is not in {where}" if why == "is in no store" else why
-    ws_only = labels and all("@" not in label for label in labels)
+    # Without --cloud only a manifest the cache holds damaged (or not decodable) gets here: fsck --repair
+    # sets its pack aside and fetches it again (or rebuilds it from the workspace).
     return GcRefusedError(
         f"dvx gc: nothing deleted: {kind} {oid.hex()}{whose} {reason}, so what it needs is unknown{more}",
-        "run `dvx fetch` to bring the workspace's manifests, then gc again" if ws_only and not cloud else None,
+        None if cloud else "run `dvx fsck --repair`, then gc again",
     )

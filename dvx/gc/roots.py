@@ -3,28 +3,18 @@ configuration of the sweep (``[gc] repack``, ``[gc] grace``)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from dvx import scope
+from dvx._configkeys import parse_duration
 from dvx.config import Config
 from dvx.errors import ConfigError, GcRefusedError, UsageError
 from dvx.scope import PointerSet, Revisions
 from dvx.workspace import Workspace
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION = re.compile(r"([0-9]{1,9})\s*([smhdw])")
 DEFAULT_GRACE = "1h"
 DEFAULT_REPACK = 0.5
 NO_SCOPE = "dvx gc: say what to keep: -w (workspace), --all-branches, --all-tags, --all-commits or --rev REV"
-
-
-def parse_duration(text: str) -> float:
-    """Seconds of ``"30m"``, ``"2d"``, ``"1h"``, ``"0s"`` (s, m, h, d, w); ValueError otherwise."""
-    m = _DURATION.fullmatch(text.strip())
-    if m is None:
-        raise ValueError(f"{text!r:.40} is not a duration such as \"30m\", \"1h\" or \"2d\"")
-    return float(int(m.group(1)) * _UNITS[m.group(2)])
 
 
 @dataclass
@@ -50,12 +40,10 @@ def settings(cfg: Config) -> GcSettings:
                           f"share above which a pack is rewritten), got {rp!r:.40}", "fix the file by hand")
     gr = sec.get("grace", DEFAULT_GRACE)
     try:
-        if not isinstance(gr, str):
-            raise ValueError(f"{gr!r:.40} is not a string")
         out.grace = parse_duration(gr)
     except ValueError as e:
-        raise ConfigError(f"{cfg.where('gc', 'grace')}: [gc] grace: {e}", "fix the file by hand") from None
-    out.repack, out.grace_text = float(rp), gr.strip()
+        raise ConfigError(f"{cfg.where('gc', 'grace')}: [gc] grace {e}", "fix the file by hand") from None
+    out.repack, out.grace_text = float(rp), str(gr).strip()
     return out
 
 

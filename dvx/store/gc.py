@@ -59,16 +59,22 @@ _BATCH = 4096  # file manifests read at once while marking
 
 @dataclass
 class MarkResult:
-    """What roots reach: ``live`` object ids; ``unwalkable`` manifests that could not be read (id -> why)."""
+    """What roots reach: ``live`` object ids; ``unwalkable`` manifests that could not be read (id -> why);
+    ``absent`` manifests no store names, taken as reaching nothing (``mark(absent_ok=True)``)."""
 
     live: set[bytes] = field(default_factory=set)
     unwalkable: dict[bytes, str] = field(default_factory=dict)
+    absent: set[bytes] = field(default_factory=set)
 
 
-def mark(stores: Sequence[ObjectStore], roots: Iterable[tuple[bytes, ObjectType]]) -> MarkResult:
+def mark(stores: Sequence[ObjectStore], roots: Iterable[tuple[bytes, ObjectType]], *,
+         absent_ok: bool = False) -> MarkResult:
     """Every object ``roots`` reach (tree -> file manifests -> chunks; profiles as leaves), reading
-    each manifest from the first of ``stores`` holding it intact. A manifest no store holds intact
-    is ``unwalkable``: what it names is unknown, so nothing may be deleted on its account."""
+    each manifest from the first of ``stores`` holding it intact. A manifest some store names but
+    none holds intact (damaged, or not decodable) is ``unwalkable``: what it names is unknown, so
+    nothing may be deleted on its account. One that no store names is unwalkable too, unless
+    ``absent_ok``: then it is ``absent`` and reaches nothing in these stores (the caller says why
+    that is safe: ``dvx.gc`` for the local cache alone, after a granular pull or none)."""
     res = MarkResult()
     files: list[bytes] = []
     for oid, otype in roots:
@@ -76,7 +82,7 @@ def mark(stores: Sequence[ObjectStore], roots: Iterable[tuple[bytes, ObjectType]
             continue
         res.live.add(oid)
         if otype == ObjectType.TREE:
-            raw = _read_one(stores, oid, res)
+            raw = _read_one(stores, oid, res, absent_ok)
             if raw is None:
                 continue
             try:
@@ -91,7 +97,7 @@ def mark(stores: Sequence[ObjectStore], roots: Iterable[tuple[bytes, ObjectType]
         elif otype == ObjectType.FILE:
             files.append(oid)
     for k in range(0, len(files), _BATCH):
-        for foid, data in _read_many(stores, files[k : k + _BATCH], res):
+        for foid, data in _read_many(stores, files[k : k + _BATCH], res, absent_ok):
             try:
                 res.live.update(file_chunk_ids(data))
             except ValueError as e:
@@ -99,8 +105,8 @@ def mark(stores: Sequence[ObjectStore], roots: Iterable[tuple[bytes, ObjectType]
     return res
 
 
-def _read_one(stores: Sequence[ObjectStore], oid: bytes, res: MarkResult) -> bytes | None:
-    why = "is in no store"
+def _read_one(stores: Sequence[ObjectStore], oid: bytes, res: MarkResult, absent_ok: bool) -> bytes | None:
+    why = None
     for s in stores:
         if not s.has(oid):
             continue
@@ -108,11 +114,15 @@ def _read_one(stores: Sequence[ObjectStore], oid: bytes, res: MarkResult) -> byt
             return s.get(oid)
         except DvxError as e:
             why = f"cannot be read: {e.message}"
-    res.unwalkable[oid] = why
+    if why is None and absent_ok:
+        res.absent.add(oid)
+        return None
+    res.unwalkable[oid] = why or "is in no store"
     return None
 
 
-def _read_many(stores: Sequence[ObjectStore], oids: list[bytes], res: MarkResult) -> list[tuple[bytes, bytes | memoryview]]:
+def _read_many(stores: Sequence[ObjectStore], oids: list[bytes], res: MarkResult,
+               absent_ok: bool) -> list[tuple[bytes, bytes | memoryview]]:
     """Verified bytes of ``oids`` (batched per store, as views of the read buffers; one by one after a failure)."""
     out: list[tuple[bytes, bytes | memoryview]] = []
     if stores:
@@ -129,7 +139,7 @@ def _read_many(stores: Sequence[ObjectStore], oids: list[bytes], res: MarkResult
     got = {o for o, _ in out}
     for o in oids:
         if o not in got:
-            raw = _read_one(stores, o, res)
+            raw = _read_one(stores, o, res, absent_ok)
             if raw is not None:
                 out.append((o, raw))
     return out
@@ -151,6 +161,24 @@ def _views(store: ObjectStore, recs: list[Record]) -> Iterator[tuple[bytes, byte
                 if r[6] or len(blob) != r[4] or hash_bytes(blob) != r[0]:
                     blob = store._decode_view(r, blob)
                 yield r[0], blob
+
+
+def set_aside(store: ObjectStore) -> set[bytes]:
+    """Ids the packs under the local store's ``quarantine/`` list (damaged packs that healing set
+    aside, dvx/store/heal.py): what the store held and lost, as against what it never had. Reads
+    each pack's trailer and header only; a pack whose header does not parse names nothing."""
+    out: set[bytes] = set()
+    if not store.local:
+        return out
+    for dirpath, _d, names in os.walk(os.path.join(store.root, QUARANTINE)):
+        for n in names:
+            with contextlib.suppress(OSError, ValueError), open(os.path.join(dirpath, n), "rb") as f:
+                size = f.seek(0, os.SEEK_END)
+                f.seek(max(0, size - _pack.TRAILER_SIZE))
+                hlen = _pack.parse_trailer(f.read(_pack.TRAILER_SIZE), size)
+                f.seek(size - _pack.TRAILER_SIZE - hlen)
+                out.update(r[0] for r in _pack.parse_header(f.read(hlen), b"", size))
+    return out
 
 
 # ------------------------------------------------------------------ plan

@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from dvx._configkeys import parse_duration as _seconds
 from dvx.errors import ConfigError, LockedError
 from dvx.hashing import hash_hex
 from dvx.store import sidefiles
@@ -47,20 +48,15 @@ WAIT = 10 * 60.0     # `[core] lock_wait`: how long a push waits for a gc to fin
 POLL = 1.0           # seconds between listings while waiting
 _MAX = 4096          # bytes read of a lock file
 _NAME = re.compile(r"[0-9a-f]{16}")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"\s*([0-9]{1,9}(?:\.[0-9]{1,6})?)\s*([smhd])\s*")
 
 
 def parse_duration(value: object, where: str) -> float:
-    """Seconds of ``"30s"``, ``"30m"``, ``"1h"``, ``"2d"`` (or a number of seconds);
-    ConfigError naming ``where`` (``file:line: [section] key``) otherwise."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        return float(value)
-    m = _DURATION.fullmatch(value) if isinstance(value, str) else None
-    if m is None:
-        raise ConfigError(f"{where} must be a duration such as \"30m\", \"1h\" or \"2d\", got {value!r:.80}",
-                          "fix the file by hand")
-    return float(m.group(1)) * _UNITS[m.group(2)]
+    """Seconds of a duration (``dvx._configkeys.parse_duration``); ConfigError naming ``where``
+    (``file:line: [section] key``) otherwise."""
+    try:
+        return _seconds(value)
+    except ValueError as e:
+        raise ConfigError(f"{where} {e}", "fix the file by hand") from None
 
 
 def clone_id(cache_root: str) -> str:

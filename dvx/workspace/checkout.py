@@ -20,6 +20,7 @@ from dvx.workspace._files import hash_file, tree_signature, walk_files
 from dvx.workspace._worktree import InTheWay, WorkTree, lstat_at
 from dvx.workspace.core import Workspace
 from dvx.workspace.dvxignore import Ignore
+from dvx.workspace.status import files_not_cached
 from dvx.workspace.targets import Target, entries_of
 
 
@@ -216,9 +217,8 @@ def _plan(ws: Workspace, target: Target) -> _Plan:
             )
     _check_pointer(ws, pp, p.size, tree.size, (p.files, tree.nfiles, "files"))
     # A granular pull caches a tree without all its files: say so before anything is written.
-    missing = ws.cache.missing(e.file_oid for e in entries)
-    if missing:
-        n = sum(e.file_oid in missing for e in entries)
+    n = files_not_cached(ws, [e.file_oid for e in entries])  # as `dvx status` counts them
+    if n:
         raise ObjectMissingError(f"{ws.display(target.path)}: {n} of its {len(entries)} files are not in the cache",
                                  "run `dvx pull` (or `dvx fetch`) to get them")
     return _Plan(rel, oid, tree, sub=target.sub, entries=entries)

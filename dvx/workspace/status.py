@@ -42,8 +42,19 @@ class PathStatus:
     error: str | None = None
     pushed: bool | None = None
     missing_objects: int | None = None
+    # A directory whose tree is cached: how many of its files' manifests the cache lacks (a granular
+    # pull), of ``total_files``; None when not examined (a file, a tree not cached, ``status -c``).
+    missing_files: int | None = None
+    total_files: int | None = None
     files: FileChanges | None = None  # a modified directory's files, when its tree is in the cache
     source: dict[str, str | None] | None = None  # where an imported path came from (the pointer's source-*)
+
+    @property
+    def problems_text(self) -> str:
+        """``problems`` in words for the text output; ``not in cache`` counted for a directory cached
+        in part (``deleted, 10 of 13 files not in cache``: the figures ``dvx checkout`` stops with)."""
+        counted = f"{self.missing_files} of {self.total_files} files {NOT_IN_CACHE}" if self.missing_files else None
+        return ", ".join(counted if w == NOT_IN_CACHE and counted else w for w in self.problems)
 
     @property
     def problems(self) -> list[str]:
@@ -59,7 +70,8 @@ class PathStatus:
         """One entry of ``paths`` in ``status --json`` (docs/status.md)."""
         return {
             "path": self.path, "kind": self.kind, "state": self.state, "problems": self.problems,
-            "in_cache": self.in_cache, "pushed": self.pushed, "missing_objects": self.missing_objects,
+            "in_cache": self.in_cache, "missing_files": self.missing_files, "pushed": self.pushed,
+            "missing_objects": self.missing_objects,
             "pointer_id": self.pointer_id, "workspace_id": self.workspace_id, "error": self.error,
             "files": None if self.files is None else self.files.to_json(),
             "source": self.source,
@@ -126,6 +138,16 @@ def _workspace_object(ws: Workspace, rel: str, kind: str) -> tuple[bytes | None,
     return h.oid, tree
 
 
+def files_not_cached(ws: Workspace, file_ids: Sequence[bytes]) -> int:
+    """How many of a tree's files (their manifest ids, one per entry) the cache lacks: one index
+    lookup each, no data read. ``status`` and ``checkout`` count with it, so they agree.
+
+    A cached file manifest stands for its file: ``dvx fetch`` writes a file's chunks before its
+    manifest (dvx/remote/fetch.py)."""
+    missing = ws.cache.missing(file_ids)
+    return sum(o in missing for o in file_ids) if missing else 0
+
+
 def file_changes(ws: Workspace, rel: str, pointer_oid: bytes, tree: TreeManifest | None = None) -> FileChanges | None:
     """Files of the modified directory ``rel`` that differ from its pointer's tree; None when that
     tree is not in the cache (nothing to compare with). ``tree``: the workspace tree when already built;
@@ -142,7 +164,8 @@ def status(ws: Workspace, rels: Sequence[str], has: object | None = None) -> Sta
     """State of each tracked path (repo-relative, without ``.dvx``).
 
     Unchanged files are recognised by the stat cache and never read.
-    ``has(oid) -> bool`` answers "in the cache"; it defaults to the cache.
+    ``has(oid) -> bool`` answers "in the cache"; it defaults to the cache, and then a directory
+    is in the cache when its tree and every file manifest the tree names are (``missing_files``).
     """
     result = StatusResult()
     contains = has if callable(has) else ws.cache_has
@@ -163,6 +186,11 @@ def status(ws: Workspace, rels: Sequence[str], has: object | None = None) -> Sta
                 state = MODIFIED
             origin = p.source.to_json() if p.source is not None else None
             st = PathStatus(rel, p.kind, state, in_cache, p.oid, cur, source=origin)
+            if p.kind == "dir" and in_cache and has is None:
+                # After a granular pull (docs/targets.md) the tree is cached without all its files.
+                ids = [e.file_oid for e in ws.cache.get_tree_manifest(oid).entries]
+                st.missing_files, st.total_files = files_not_cached(ws, ids), len(ids)
+                st.in_cache = st.missing_files == 0
             if state == MODIFIED and p.kind == "dir" and in_cache:
                 st.files = file_changes(ws, rel, oid, tree)
             result.paths.append(st)

@@ -20,7 +20,7 @@ from dvx.hashing import from_hex, to_hex
 from dvx.store.objects import ObjectType, TreeEntry, TreeManifest
 from dvx.workspace import pointer as ptr
 from dvx.workspace.core import Workspace
-from dvx.workspace.status import DELETED, MODIFIED, UNCHANGED, PathStatus, workspace_id
+from dvx.workspace.status import DELETED, MODIFIED, UNCHANGED, PathStatus, files_not_cached, workspace_id
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,8 @@ def status_within(ws: Workspace, targets: Sequence[Target]) -> list[PathStatus]:
 
     A folder compares the manifest ``dvx add`` would make of it with the
     entries below it; "in the cache" means every file manifest is (fetch
-    writes a manifest after its chunks). ObjectMissingError when the
+    writes a manifest after its chunks), ``missing_files`` counts the others.
+    ObjectMissingError when the
     directory's own manifest is not cached: which files it holds is unknown.
     """
     out: list[PathStatus] = []
@@ -187,9 +188,14 @@ def status_within(ws: Workspace, targets: Sequence[Target]) -> list[PathStatus]:
             want = found[0].file_oid if is_file else subtree(found, t.sub).oid
             cur = workspace_id(ws, t.path, "file" if is_file else "dir")
             state = DELETED if cur is None else UNCHANGED if cur == want else MODIFIED
-            in_cache = not ws.cache.missing(e.file_oid for e in found)
-            out.append(PathStatus(t.path, "file" if is_file else "dir", state, in_cache, to_hex(want),
-                                  None if cur is None else to_hex(cur)))
+            ids = [e.file_oid for e in found]
+            ps = PathStatus(t.path, "file" if is_file else "dir", state, False, to_hex(want),
+                            None if cur is None else to_hex(cur))
+            missing = files_not_cached(ws, ids)
+            ps.in_cache = missing == 0
+            if not is_file:
+                ps.missing_files, ps.total_files = missing, len(ids)
+            out.append(ps)
     finally:
         ws.statcache.save()
     return out

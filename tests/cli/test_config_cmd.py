@@ -132,7 +132,21 @@ def test_bad_command_line_values_write_nothing(plain: Path) -> None:
     repo = plain
     before = (repo / ".dvx" / "config").read_bytes()
     for args in (("core.autostage", "maybe"), ("cache.compression", "lz4"), ("chunking.avg_size", "4096"),
-                 ("core.autostag", "true"), ("core.remote", "nowhere")):
+                 ("core.autostag", "true"), ("core.remote", "nowhere"), ("gc.grace", "soon"), ("gc.repack", "2"),
+                 ("core.lock_wait", "5 minutes")):
         cp = run_dvx(repo, "config", *args, check=False)
         assert cp.returncode == 2 and cp.stderr.startswith("error: ") and cp.stderr.count("\n") == 1, (args, cp.stderr)
     assert (repo / ".dvx" / "config").read_bytes() == before
+
+
+def test_durations_take_a_unit_or_seconds(tmp_path: Path) -> None:
+    """What `dvx config` accepts, the commands that read the key accept: one parser for every duration."""
+    repo = make_dvx_repo(tmp_path / "repo")
+    for value in ("0", "90", "1.5h", "2d", "1w", "30 m"):
+        run_dvx(repo, "config", "gc.grace", value)
+        assert tomllib.loads((repo / ".dvx" / "config").read_text())["gc"]["grace"] == value
+        assert run_dvx(repo, "gc", "-w", "-f", "--json").returncode == 0, value
+    run_dvx(repo, "config", "core.lock_stale", "45m")
+    run_dvx(repo, "config", "core.lock_wait", "0")
+    run_dvx(repo, "remote", "add", "-d", "r", str(tmp_path / "remote"))
+    run_dvx(repo, "push")

@@ -80,6 +80,10 @@ def _cache_hash(repo: Path) -> str:
     return h.hexdigest()
 
 
+def _folder(top: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(top)): p.read_bytes() for p in top.rglob("*") if p.is_file()}
+
+
 def _pack_bytes(repo: Path) -> int:
     return sum(p.stat().st_size for p in (repo / ".dvx" / "cache" / "packs").rglob("*") if len(p.name) == 32)
 
@@ -251,9 +255,12 @@ def test_side_folders_and_quarantine(tmp_path: Path) -> None:
     assert not old.exists() and (cache / "tmp" / "fresh").exists()
 
 
-def test_unwalkable_root_refuses_and_fetch_fixes_it(tmp_path: Path) -> None:
+def test_never_pulled_clone_keeps_its_own_objects_and_cloud_refuses_what_no_store_has(tmp_path: Path) -> None:
+    """A manifest the cache never had names nothing in it: gc -w of a clone not pulled succeeds (it
+    used to refuse). With --cloud a manifest neither the cache nor the remote holds still refuses."""
     repo = _repo(tmp_path)
-    run_dvx(repo, "remote", "add", "-d", "r", str(tmp_path / "remote"))
+    remote = tmp_path / "remote"
+    run_dvx(repo, "remote", "add", "-d", "r", str(remote))
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "remote")
     run_dvx(repo, "push")
@@ -261,17 +268,30 @@ def test_unwalkable_root_refuses_and_fetch_fixes_it(tmp_path: Path) -> None:
     git(tmp_path, "clone", "-q", str(repo), str(clone))
     _grace0(clone)
     _write(clone, _files(9, ["y.bin"]))
-    run_dvx(clone, "add", "y.bin")  # something in the cache that the refusal must keep
-    before = _cache_hash(clone)
-    cp = run_dvx(clone, "gc", "-w", "-f", check=False)
-    assert cp.returncode == 1 and "nothing deleted" in cp.stderr and "(d)" in cp.stderr
-    assert commands(cp) == ["dvx fetch"]
-    assert _cache_hash(clone) == before
-    follow(clone, "dvx fetch")
-    assert _gc(clone, "-w")["stores"][0]["live_objects"] > 0
+    run_dvx(clone, "add", "y.bin")  # in this cache alone: gc must keep it
+    y = set(_store(clone).entries())
+    assert y
+    out = _gc(clone, "-w")
+    assert out["manifests_not_cached"] == 1 and out["stores"][0]["objects_removed"] == 0  # d's tree
+    assert set(_store(clone).entries()) == y
+    assert "1 manifest the kept pointers name is not in the cache" in run_dvx(clone, "gc", "-w", "-f").stdout
+    # Data committed elsewhere and never pushed: its pointer here, its objects in no store.
+    _write(repo, _files(8, ["z.bin"], 20 * KB))
+    run_dvx(repo, "add", "z.bin")
+    shutil.copyfile(repo / "z.bin.dvx", clone / "z.bin.dvx")
+    cache = clone / ".dvx" / "cache"
+    before, remote_before = _folder(cache / "packs") | _folder(cache / "index"), _folder(remote)
+    cp = run_dvx(clone, "gc", "-w", "-c", "-f", check=False)
+    assert cp.returncode == 1 and "nothing deleted: file" in cp.stderr and "(z.bin) is not in the cache or the remote" \
+        in cp.stderr and "hint" not in cp.stderr, cp.stderr
+    assert _folder(cache / "packs") | _folder(cache / "index") == before and _folder(remote) == remote_before
+    assert _gc(clone, "-w")["manifests_not_cached"] == 2  # without --cloud: z.bin's manifest names nothing here
+    (clone / "z.bin.dvx").unlink()
+    follow(clone, "dvx fetch")  # what the printed line names: d's objects come
+    assert _gc(clone, "-w")["manifests_not_cached"] == 0
     run_dvx(clone, "checkout", "d")
     assert tree_bytes(clone / "d") == tree_bytes(repo / "d") and (clone / "y.bin").exists()
-    assert _store(clone).has(_pointer_id(clone, "HEAD"))
+    assert set(_store(clone).entries()) >= y | _closure(clone, _pointer_id(clone, "HEAD"))
 
 
 def test_cloud_folder_remote(tmp_path: Path) -> None:
@@ -437,3 +457,32 @@ def test_many_index_files_are_compacted_into_one(tmp_path: Path) -> None:
         (repo / name).unlink()
     run_dvx(repo, "checkout")
     assert {n: (repo / n).read_bytes() for n in files} == files
+
+
+def test_damaged_manifest_refuses_and_fsck_repair_fixes_it(tmp_path: Path) -> None:
+    """A manifest the cache holds damaged may be the only record of chunks never pushed: gc -w deletes
+    nothing and names `dvx fsck --repair`, which fetches it again; gc then runs."""
+    repo = _repo(tmp_path)
+    run_dvx(repo, "remote", "add", "-d", "r", str(tmp_path / "remote"))
+    run_dvx(repo, "push", "-A")
+    tree = _pointer_id(repo, "HEAD")
+    meta = [p for p in (repo / ".dvx" / "cache" / "packs").rglob("*") if len(p.name) == 32 and p.stat().st_size < 20 * KB]
+    assert meta  # manifests go in their own packs (docs/format.md)
+    for p in meta:
+        raw = bytearray(p.read_bytes())
+        raw[len(raw) // 2] ^= 0x01
+        p.write_bytes(bytes(raw))
+    before = _cache_hash(repo)
+    data_packs = {p: p.read_bytes() for p in (repo / ".dvx" / "cache" / "packs").rglob("*")
+                  if len(p.name) == 32 and p not in meta}
+    cp = run_dvx(repo, "gc", "-w", "-f", check=False)
+    assert cp.returncode == 1 and "nothing deleted" in cp.stderr, cp.stderr
+    assert commands(cp) == ["dvx fsck --repair"], cp.stderr
+    assert all(p.read_bytes() == b for p, b in data_packs.items())  # A's garbage chunks too: nothing deleted
+    follow(repo, "dvx fsck --repair")
+    out = _gc(repo, "-w")
+    assert out["manifests_not_cached"] == 0 and out["stores"][0]["objects_removed"] > 0  # A's replaced files go
+    assert _store(repo).has(tree) and _cache_hash(repo) != before
+    shutil.rmtree(repo / "d")
+    run_dvx(repo, "checkout")
+    assert run_dvx(repo, "fsck", check=False).returncode == 0

@@ -195,3 +195,28 @@ def test_granular_pull_from_s3(tmp_path: Path, s3_bucket) -> None:
     assert _cached(clone) == _closure(repo, "cats/tabby") and out["fetch"]["objects"] == len(_closure(repo, "cats/tabby"))
     assert 0 < out["fetch"]["requests"] and out["fetch"]["bytes_received"] < sum(map(len, IMAGES.values()))
     assert os.listdir(clone / "data" / "images") == ["cats"]
+
+
+def test_status_and_gc_after_a_granular_pull(origin: Path, tmp_path: Path) -> None:
+    """A directory cached in part is not "in the cache": status counts the files it lacks (as checkout
+    does) and fails with --exit-code; gc -w keeps what the granular pull brought and deletes nothing."""
+    clone = _clone(origin, tmp_path / "clone")
+    run_dvx(clone, "pull", "data/images/dogs")
+    (p,) = json.loads(run_dvx(clone, "status", "--json", "data/images").stdout)["paths"]
+    assert p["in_cache"] is False and p["missing_files"] == 10 and "not in cache" in p["problems"], p
+    cp = run_dvx(clone, "status", "data/images", check=False)
+    assert "10 of 13 files not in cache" in cp.stdout, cp.stdout
+    assert run_dvx(clone, "status", "--exit-code", "data/images", check=False).returncode == 1
+    # Inside the directory: the pulled folder is complete, a sibling is not.
+    rows = {r["path"]: r for r in json.loads(run_dvx(clone, "status", "--json", "data/images/dogs",
+                                                     "data/images/cats").stdout)["paths"]}
+    assert rows["data/images/dogs"]["in_cache"] is True and rows["data/images/dogs"]["missing_files"] == 0
+    assert rows["data/images/cats"]["in_cache"] is False and rows["data/images/cats"]["missing_files"] == len(CATS)
+    before = _cached(clone)
+    run_dvx(clone, "config", "gc.grace", "0")  # a bare number: seconds
+    out = json.loads(run_dvx(clone, "gc", "-w", "-f", "--json").stdout)
+    assert out["stores"][0]["objects_removed"] == 0 and _cached(clone) == before
+    follow(clone, "dvx pull")
+    (p,) = json.loads(run_dvx(clone, "status", "--json", "data/images").stdout)["paths"]
+    assert p["in_cache"] is True and p["missing_files"] == 0 and p["state"] == "unchanged"
+    assert run_dvx(clone, "status", "--exit-code", "data/images", check=False).returncode == 0
