@@ -21,7 +21,8 @@ from typing import Any
 from dvx.errors import GcRefusedError, RemoteError
 from dvx.gc.roots import Roots, gather, settings
 from dvx.gc.side import SideResult, sweep
-from dvx.store.gc import GcPlan, mark, plan_gc, set_aside
+from dvx.store.gc import GcPlan, mark, plan_gc
+from dvx.store.heal import set_aside
 from dvx.store.objects import ObjectType
 from dvx.store.repack import GcStats, apply_gc
 from dvx.workspace import Workspace

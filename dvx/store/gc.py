@@ -27,8 +27,6 @@ A crash at any step leaves a valid store; a rerun completes the work.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -38,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from dvx.errors import DvxError
 from dvx.hashing import hash_bytes
 from dvx.store import pack as _pack
+from dvx.store.heal import quarantine_bytes
 from dvx.store.index import Record, record_problem
 from dvx.store.indexfiles import problem as index_problem
 from dvx.store.layout import list_files
@@ -50,7 +49,6 @@ if TYPE_CHECKING:
     from dvx.store.gctable import Table
 
 INDEX_ENTRIES = 1 << 18  # records per compacted index file (12.5 MiB)
-QUARANTINE = "quarantine"
 _BATCH = 4096  # file manifests read at once while marking
 
 
@@ -163,24 +161,6 @@ def _views(store: ObjectStore, recs: list[Record]) -> Iterator[tuple[bytes, byte
                 yield r[0], blob
 
 
-def set_aside(store: ObjectStore) -> set[bytes]:
-    """Ids the packs under the local store's ``quarantine/`` list (damaged packs that healing set
-    aside, dvx/store/heal.py): what the store held and lost, as against what it never had. Reads
-    each pack's trailer and header only; a pack whose header does not parse names nothing."""
-    out: set[bytes] = set()
-    if not store.local:
-        return out
-    for dirpath, _d, names in os.walk(os.path.join(store.root, QUARANTINE)):
-        for n in names:
-            with contextlib.suppress(OSError, ValueError), open(os.path.join(dirpath, n), "rb") as f:
-                size = f.seek(0, os.SEEK_END)
-                f.seek(max(0, size - _pack.TRAILER_SIZE))
-                hlen = _pack.parse_trailer(f.read(_pack.TRAILER_SIZE), size)
-                f.seek(size - _pack.TRAILER_SIZE - hlen)
-                out.update(r[0] for r in _pack.parse_header(f.read(hlen), b"", size))
-    return out
-
-
 # ------------------------------------------------------------------ plan
 
 
@@ -275,17 +255,6 @@ def index_files(recs: Iterable[Record], rows: Any = None) -> list[tuple[str, byt
     from dvx.store.gctable import index_files as _encode
 
     return _encode(recs, INDEX_ENTRIES, rows)
-
-
-def quarantine_bytes(store: ObjectStore) -> int:
-    """Bytes under the store's ``quarantine/`` folder (local stores; gc never deletes them)."""
-    total = 0
-    if store.local:
-        for dirpath, _d, names in os.walk(os.path.join(store.root, QUARANTINE)):
-            for n in names:
-                with contextlib.suppress(OSError):
-                    total += os.lstat(os.path.join(dirpath, n)).st_size
-    return total
 
 
 def plan_gc(store: ObjectStore, live: AbstractSet[bytes], *, repack: float = 0.5, grace: float = 3600.0,

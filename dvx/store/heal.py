@@ -31,7 +31,7 @@ import contextlib
 import logging
 import os
 import struct
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -350,3 +350,34 @@ def check(store: ObjectStore, roots: Iterable[tuple[bytes, ObjectType]] | None =
         for pid, why in scan_closure(store, roots).items():
             bad.setdefault(pid, why)
     return heal(store, bad)
+
+
+def _quarantined(store: ObjectStore) -> Iterator[str]:
+    """Paths of the files under a local store's ``quarantine/`` (none for a remote)."""
+    if store.local:
+        for dirpath, _d, names in os.walk(os.path.join(store.root, QUARANTINE)):
+            yield from (os.path.join(dirpath, n) for n in names)
+
+
+def quarantine_bytes(store: ObjectStore) -> int:
+    """Bytes under the store's ``quarantine/`` folder (local stores; gc never deletes them)."""
+    total = 0
+    for path in _quarantined(store):
+        with contextlib.suppress(OSError):
+            total += os.lstat(path).st_size
+    return total
+
+
+def set_aside(store: ObjectStore) -> set[bytes]:
+    """Ids the packs under the local store's ``quarantine/`` list (damaged packs that healing set
+    aside): what the store held and lost, as against what it never had. Reads each pack's
+    trailer and header only; a pack whose header does not parse names nothing."""
+    out: set[bytes] = set()
+    for path in _quarantined(store):
+        with contextlib.suppress(OSError, ValueError), open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - _pack.TRAILER_SIZE))
+            hlen = _pack.parse_trailer(f.read(_pack.TRAILER_SIZE), size)
+            f.seek(size - _pack.TRAILER_SIZE - hlen)
+            out.update(r[0] for r in _pack.parse_header(f.read(hlen), b"", size))
+    return out

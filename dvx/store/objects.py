@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass
 from itertools import starmap
 
-from dvx._paths import path_problem
+from dvx._paths import first_path_problem
 from dvx.hashing import ID_BYTES, hash_bytes
 from dvx.store.limits import MAX_CHUNK, MAX_MANIFEST
 
@@ -116,14 +116,6 @@ def shown_path(path: bytes) -> str:
     return r + f"... ({len(path)} bytes)" if len(path) > 100 else r
 
 
-def _check_path(p: bytes) -> None:
-    if not isinstance(p, bytes):
-        raise ValueError(f"tree path must be bytes, got {type(p).__name__}")
-    why = path_problem(p)
-    if why is not None:
-        raise UnsafeTreePathError(p, why)
-
-
 @dataclass(frozen=True)
 class TreeManifest:
     """The files of a directory, sorted by path bytes; duplicates are rejected."""
@@ -133,8 +125,13 @@ class TreeManifest:
     def __post_init__(self) -> None:
         entries = tuple(sorted(self.entries, key=lambda e: e.path))
         paths = [e.path for e in entries]
+        for p in paths:
+            if not isinstance(p, bytes):
+                raise ValueError(f"tree path must be bytes, got {type(p).__name__}")
+        bad = first_path_problem(paths)
+        if bad is not None:
+            raise UnsafeTreePathError(*bad)
         for e in entries:
-            _check_path(e.path)
             if len(e.file_oid) != ID_BYTES or not 0 <= e.size <= _U64_MAX:
                 raise ValueError(f"invalid tree entry {e!r}")
         files = set(paths)

@@ -12,7 +12,7 @@ import xxhash
 
 from dvx import _cdc
 from dvx._fsutil import is_tmp_name
-from dvx._paths import path_problem
+from dvx._paths import first_path_problem
 from dvx.chunking import READ_SIZE, ChunkerParams, iter_chunks, iter_file_windows
 from dvx.errors import FileReadError, UnsafePathError
 from dvx.hashing import hash_bytes
@@ -192,14 +192,13 @@ def hash_tree(
     entries: list[TreeEntry] = []
     chunks = 0
     files = files if files is not None else list(walk_files(top, ignore=ignore))
-    for rel, _ap, _st in files:
-        # Refused before anything is stored: a tree holding it could never be checked out.
-        why = path_problem(rel)
-        if why is not None:
-            raise UnsafePathError(
-                f"{os.fsdecode(top + b'/' + rel)}: dvx cannot store this name: it {why}",
-                "rename it, then run `dvx add` again",
-            )
+    # Refused before anything is stored: a tree holding it could never be checked out.
+    bad = first_path_problem([rel for rel, _ap, _st in files])
+    if bad is not None:
+        raise UnsafePathError(
+            f"{os.fsdecode(top + b'/' + bad[0])}: dvx cannot store this name: it {bad[1]}",
+            "rename it, then run `dvx add` again",
+        )
     for rel, ap, st in files:
         h = hash_file(ap, relkey + b"/" + rel, params, statcache, writer, known, st)
         entries.append(TreeEntry(rel, h.oid, h.size, bool(st.st_mode & 0o100)))

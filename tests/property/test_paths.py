@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from dvx._paths import MAX_COMPONENT_BYTES, MAX_PATH_BYTES, is_reserved_name, path_problem
+from dvx._paths import MAX_COMPONENT_BYTES, MAX_PATH_BYTES, first_path_problem, is_reserved_name, path_problem
 from dvx.store.objects import TreeEntry, TreeManifest, UnsafeTreePathError
 
 pytestmark = pytest.mark.property
@@ -142,3 +142,23 @@ def test_ascii_fast_path_agrees_with_the_component_rules(path: str) -> None:
     assume(not path.startswith(("/", "\\")) and len(path) <= MAX_PATH_BYTES)
     slow = all(_component_problem(c) is None for c in _SEP.split(path))
     assert (path_problem(path) is None) == slow, path
+
+
+_ascii_component = st.lists(st.sampled_from([".", "..", ".git", "GIT~1", ".DvX", "dvx", "g", "it", "a", "b", "~1",
+                                             ":", " ", "\\", "/", "\x00", "x" * 200]), max_size=4).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.lists(_ascii_component, min_size=1, max_size=4).map("/".join).map(str.encode)
+                | st.binary(max_size=12), max_size=8))
+@example([b"a", b"b"])
+@example([b"a/", b"b"])
+@example([b"", b"b"])
+@example([b"x" * 255, b"y" * 256])
+@example([b"a", b"b/.GIT"])
+@example([b"a\\b"])
+def test_a_whole_tree_is_checked_as_each_path_would_be(paths: list[bytes]) -> None:
+    """The bulk check of a tree's paths (one search over the joined paths) refuses exactly what the
+    per-path check refuses, and names the first such path."""
+    one_by_one = next(((p, w) for p in paths if (w := path_problem(p)) is not None), None)
+    assert first_path_problem(paths) == one_by_one
