@@ -35,10 +35,9 @@ def stores(ws: Workspace) -> QualityStores:
 
 def stored_profile(ws: Workspace, p: ptr.Pointer) -> Profile | None:
     """The profile of a pointer's data if one is stored (pointer's profile object or the side store)."""
-    from dvx.quality.profile import Profile
-
     if p.profile:
         from dvx.hashing import from_hex
+        from dvx.quality.profile import Profile
 
         oid = from_hex(p.profile)
         if not ws.cache_has(oid):

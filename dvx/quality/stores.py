@@ -70,12 +70,16 @@ class ProfileStore:
         return _shard(self.root, data_id, f"{data_id}.json")
 
     def get(self, data_id: str) -> Profile | None:
-        """The stored profile, or None."""
+        """The stored profile, or None (numpy is imported only when there is one)."""
+        try:
+            raw = self.path(data_id).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, ValueError):
+            return None
         from dvx.quality.profile import Profile
 
         try:
-            return Profile.from_bytes(self.path(data_id).read_bytes())
-        except (FileNotFoundError, NotADirectoryError, ValueError):
+            return Profile.from_bytes(raw)
+        except ValueError:
             return None
 
     def row_count(self, data_id: str) -> int | None:
