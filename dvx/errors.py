@@ -96,6 +96,10 @@ class RemoteError(DvxError):
     """A remote cannot be reached, is misconfigured or answered wrongly."""
 
 
+class ClusterError(DvxError):
+    """The Dask cluster could not be reached or lost mid-job (``--scheduler``)."""
+
+
 class RemoteConfigError(ConfigError):
     """A remote is missing from, or invalid in, the configuration."""
 

@@ -1,0 +1,75 @@
+"""Run picklable tasks on a Dask cluster, or in this process (see the package docstring)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from dvx.config import Config
+from dvx.errors import ClusterError, ConfigError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+SCHEDULER_ENV = "DVX_SCHEDULER"
+_ADDRESS = re.compile(r"(?:(?:tcp|tls|inproc|ucx|ws|wss)://)?[A-Za-z0-9._\-\[\]:]{1,253}:[0-9]{1,5}")
+
+
+def scheduler_address(option: str | None, cfg: Config | None) -> str | None:
+    """The scheduler to use: ``option`` (``--scheduler``), else ``$DVX_SCHEDULER``, else
+    ``[compute] scheduler``; None (run here) when none is set or the value is ``"local"``.
+    ConfigError for a value that is not ``host:port`` (with an optional ``tcp://``)."""
+    where = "--scheduler"
+    value = option
+    if value is None and os.environ.get(SCHEDULER_ENV):
+        value, where = os.environ[SCHEDULER_ENV], f"environment variable {SCHEDULER_ENV}"
+    if value is None and cfg is not None:
+        got = cfg.get("compute", "scheduler")
+        if got is not None:
+            value, where = got, f"{cfg.where('compute', 'scheduler')}: [compute] scheduler"
+    if value is None or value.strip() in ("", "local"):
+        return None
+    value = value.strip()
+    if not _ADDRESS.fullmatch(value):
+        raise ConfigError(f"{where}: {value!r:.80} is not a scheduler address such as tcp://127.0.0.1:8786",
+                          "give the address `dask scheduler` printed, or \"local\"")
+    return value if "://" in value else f"tcp://{value}"
+
+
+def run_tasks(fn: Callable[[T], R], items: Sequence[T], keys: Sequence[str], scheduler: str | None, *,
+              what: str = "dvx") -> list[R]:
+    """``[fn(x) for x in items]``, on the cluster at ``scheduler`` (None: in this process, in order).
+
+    ``keys`` name each task by its content (a data id and a partition number):
+    Dask keeps one result per key, so a task re-run after a lost worker counts
+    once. A task that fails raises its own error here (a DvxError keeps its
+    message and hint); a scheduler that cannot be reached is a ClusterError."""
+    if len(keys) != len(items) or len(set(keys)) != len(keys):
+        raise ValueError("run_tasks: one distinct key per item")
+    if scheduler is None:
+        return [fn(x) for x in items]
+    client = _client(scheduler)
+    try:
+        futures = client.map(fn, list(items), key=list(keys), pure=False)
+        return list(client.gather(futures))
+    except OSError as e:  # the scheduler went away mid-job
+        raise ClusterError(f"{what}: lost the Dask scheduler at {scheduler}: {e}",
+                           "check the cluster, then run the command again") from None
+    finally:
+        client.close()
+
+
+def _client(scheduler: str) -> Any:
+    os.environ.setdefault("DASK_DISTRIBUTED__DIAGNOSTICS__NVML", "False")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ClusterError("the Dask scheduler option needs the `distributed` package",
+                           "pip install 'dvx-data[dask]'") from None
+    try:
+        return Client(scheduler, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError) as e:
+        raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {e}",
+                           "start it (`dask scheduler`) or fix --scheduler / [compute] scheduler") from None
