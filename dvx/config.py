@@ -77,7 +77,7 @@ _TYPES: dict[str, dict[str, type]] = {
     "chunking": {"algorithm": str, "min_size": int, "avg_size": int, "max_size": int},
     "cache": {"compression": str, "fsync": bool, "dir": str, "shared": str, "type": str},
     "hooks": {"fetch": bool},
-    "compute": {"scheduler": str},
+    "compute": {"scheduler": str, "repo_url": str},
 }
 # Keys checked where they are read (dvx.gc.roots, dvx.remote.session), with
 # their own messages; `dvx config` still knows their types.

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dvx import gate, scm
+from dvx.cluster import compute_settings
 from dvx.errors import ConfigError, DataFormatError, UsageError
 from dvx.gate import reading
 from dvx.workspace import Workspace
@@ -48,9 +49,11 @@ def _require_tabular(rel: str) -> None:
 
 
 def validate(paths: Sequence[str] | None = None, rev: str | None = None, cwd: str | None = None, *,
-             staged: bool = False) -> list[DatasetValidation]:
+             staged: bool = False, scheduler: str | None = None, repo_url: str | None = None
+             ) -> list[DatasetValidation]:
     """Validate each dataset (default: every tracked path with bound suites) against its suites:
-    the file on disk, the version last added (``staged``) or the one committed at ``rev``."""
+    the file on disk, the version last added (``staged``) or the one committed at ``rev``.
+    ``scheduler``/``repo_url``: run the partitions on a Dask cluster (see :mod:`dvx.cluster`)."""
     from dvx.quality.suite import load_suite
     from dvx.quality.validate import bound_suites
 
@@ -64,6 +67,7 @@ def validate(paths: Sequence[str] | None = None, rev: str | None = None, cwd: st
         rels = [ptr.tracked_path(pp) for pp in pps]
         explicit = False
     store = gate.stores(ws).results
+    compute = compute_settings(scheduler, repo_url, ws.config)
     out: list[DatasetValidation] = []
     for rel in rels:
         suites = bound_suites(ws.root, rel)
@@ -77,7 +81,7 @@ def validate(paths: Sequence[str] | None = None, rev: str | None = None, cwd: st
         v = reading.resolve(ws, rel, staged=staged, rev=rev)
         label = rel if rev is None else f"{rel}@{rev}"
         dv = gate.validate_version(ws, rel, v.pointer, [load_suite(s) for s in suites], rev=v.rev, label=label,
-                                   store=store)
+                                   store=store, compute=compute)
         dv.version = v.label
         out.append(dv)
     return out
@@ -132,16 +136,18 @@ def expectations_init(path: str, engine: str = "gx", force: bool = False, cwd: s
 
 
 def stats_version(path: str, rev: str | None = None, cwd: str | None = None, remote: str | None = None, *,
-                  staged: bool = False) -> tuple[reading.Version, Profile]:
+                  staged: bool = False, scheduler: str | None = None, repo_url: str | None = None
+                  ) -> tuple[reading.Version, Profile]:
     """The version of the tracked dataset ``path`` the options select (on disk by
     default) and its profile: stored, or computed once from the data (objects
-    the cache lacks come from the remote as the read needs them) and stored
-    by data id; see :func:`dvx.gate.profile_version`."""
+    the cache lacks come from the remote as the read needs them; ``scheduler``:
+    on a Dask cluster) and stored by data id; see :func:`dvx.gate.profile_version`."""
     ws = Workspace.find(cwd or ".")
     rel = ws.tracked_rel(path, cwd)
     v = reading.resolve(ws, rel, staged=staged, rev=rev)
+    compute = compute_settings(scheduler, repo_url, ws.config)
     try:
-        return v, gate.profile_version(ws, rel, v.pointer, v.rev, fetch=True, remote=remote)
+        return v, gate.profile_version(ws, rel, v.pointer, v.rev, fetch=True, remote=remote, compute=compute)
     except DataFormatError:
         raise
     except OSError as e:
@@ -179,17 +185,19 @@ class DriftResult:
 
 
 def drift(path: str, baseline: str = "HEAD", rev: str | None = None, cwd: str | None = None, *,
-          staged: bool = False) -> DriftResult:
+          staged: bool = False, scheduler: str | None = None, repo_url: str | None = None) -> DriftResult:
     """Compare ``path`` (on disk by default; ``staged``: the version last added;
-    ``rev``: a committed one) with its version at ``baseline``."""
+    ``rev``: a committed one) with its version at ``baseline`` (profiles computed on a
+    Dask cluster with ``scheduler``)."""
     from dvx.quality.drift import compare
 
     ws = Workspace.find(cwd or ".")
     rel = ws.tracked_rel(path, cwd)
     cur_v = reading.resolve(ws, rel, staged=staged, rev=rev)
     base_v = reading.baseline_of(ws, rel, baseline)
-    cur = gate.profile_version(ws, rel, cur_v.pointer, cur_v.rev)
-    base = gate.profile_version(ws, rel, base_v.pointer, base_v.rev)
+    compute = compute_settings(scheduler, repo_url, ws.config)
+    cur = gate.profile_version(ws, rel, cur_v.pointer, cur_v.rev, compute=compute)
+    base = gate.profile_version(ws, rel, base_v.pointer, base_v.rev, compute=compute)
     policy = gate.Policy.load(ws)
     report = compare(base, cur, policy.thresholds())
     # Stored so `dvx log` / `dvx diff` show this pair's drift without recomputing.

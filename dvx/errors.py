@@ -22,11 +22,24 @@ class DvxError(Exception):
         self.message = message
         self.hint = hint
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Every subclass pickles with its message, hint and fields whatever its __init__
+        # takes: an error raised on a Dask worker reaches the client whole.
+        return _restore, (type(self), self.args, dict(self.__dict__))
+
     def format_message(self) -> str:
         """The single line printed for this error (hint appended after '; ')."""
         if self.hint:
             return f"{self.message} (hint: {self.hint})"
         return self.message
+
+
+def _restore(cls: type[DvxError], args: tuple[object, ...], state: dict[str, object]) -> DvxError:
+    """Unpickle a DvxError (see ``DvxError.__reduce__``)."""
+    e = cls.__new__(cls)
+    Exception.__init__(e, *args)
+    e.__dict__.update(state)
+    return e
 
 
 class UsageError(DvxError):

@@ -17,6 +17,13 @@ are read, fetched from the remote into the local cache when missing (see
 Instances are not cached by fsspec (``cachable = False``): a workspace view
 (``rev=None``) is a snapshot taken as paths are first used; call
 ``invalidate_cache()`` (or make a new instance) after changing the workspace.
+
+Instances pickle as ``(repo, rev, remote)`` only (Dask sends the filesystem of
+``dask.dataframe.read_parquet("dvx://...", storage_options=...)`` to its
+workers): the view, its cache and any credentials stay behind; the copy
+re-opens the repository where it is unpickled (a git URL is cloned once per
+process; a local path is made absolute first). Credentials come from the
+unpickling process's environment or the remote's profile.
 """
 
 from __future__ import annotations
@@ -57,6 +64,14 @@ class DvxFileSystem(AbstractFileSystem):
         self.rev = rev
         self.remote = remote
         self.view = versions.open_view(self.repo, rev, remote)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        from dvx.versions.clone import is_url
+
+        # A local path (work tree or bare repository) names the same repository only once
+        # absolute: workers run in other folders.
+        repo = self.repo if is_url(self.repo) else os.path.abspath(self.repo)
+        return _rebuild, (repo, self.rev, self.remote)
 
     @classmethod
     def _strip_protocol(cls, path: Any) -> Any:
@@ -142,6 +157,11 @@ class DvxFileSystem(AbstractFileSystem):
             cache_type=kwargs.pop("cache_type", "readahead"),
             cache_options=cache_options,
         )
+
+
+def _rebuild(repo: str, rev: str | None, remote: str | None) -> DvxFileSystem:
+    """Unpickle a DvxFileSystem: a new view of the same repository, revision and remote."""
+    return DvxFileSystem(repo=repo, rev=rev, remote=remote)
 
 
 class DvxFile(AbstractBufferedFile):

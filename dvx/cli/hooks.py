@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from dvx import scm
-from dvx.cli.options import State, common_options, force_option, json_option, pass_state
+from dvx.cli.options import State, common_options, force_option, json_option, pass_state, scheduler_options
 from dvx.errors import CheckFailedError
 
 if TYPE_CHECKING:
@@ -85,9 +85,10 @@ def _print_gate(result: GateResult, quiet: bool, err: bool = False) -> None:
 @click.option("--rev", help="Check the versions committed at REV (drift against its parent).")
 @click.option("--baseline", metavar="REV", help="Drift baseline (default: HEAD, or REV's parent with --rev).")
 @json_option
+@scheduler_options
 @pass_state
 def check_cmd(state: State, paths: tuple[str, ...], staged: bool, rev: str | None, baseline: str | None,
-              as_json: bool) -> None:
+              as_json: bool, scheduler: str | None, repo_url: str | None) -> None:
     """The gate: validation of the bound suites plus drift against the committed baseline.
 
     Reads the files on disk by default, even when modified since `dvx add`;
@@ -104,7 +105,8 @@ def check_cmd(state: State, paths: tuple[str, ...], staged: bool, rev: str | Non
     from dvx.gate.render import refusal
 
     with reading("checking"):
-        result = run_gate(list(paths) or None, staged=staged, rev=rev, baseline=baseline)
+        result = run_gate(list(paths) or None, staged=staged, rev=rev, baseline=baseline, scheduler=scheduler,
+                          repo_url=repo_url)
     if as_json:
         emit_json(result.to_json())
     else:

@@ -94,6 +94,16 @@ def staged_option(f: F) -> F:
     )(f)
 
 
+def scheduler_options(f: F) -> F:
+    """``--scheduler ADDRESS`` and ``--repo-url URL`` -> parameters ``scheduler``, ``repo_url``:
+    run the data-heavy work on a Dask cluster (dvx.cluster; docs/cluster.md)."""
+    f = click.option("--repo-url", metavar="URL",
+                     help="Git URL the Dask workers clone (default: [compute] repo_url, else the origin remote's URL).")(f)
+    return click.option("--scheduler", metavar="ADDRESS",
+                        help="Run on the Dask scheduler at ADDRESS (default: $DVX_SCHEDULER, [compute] scheduler; "
+                             "\"local\": here).")(f)
+
+
 def revision_options(verb: str) -> Callable[[F], F]:
     """DVC's revision selection: ``-a/--all-branches``, ``-T/--all-tags``, ``-A/--all-commits`` and
     ``--rev REV`` (repeatable, parameter ``revs``); ``verb`` says what the command does with what a

@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 
 from dvx.cli._render import emit_json, table
-from dvx.cli.options import State, common_options, force_option, json_option, pass_state, staged_option
+from dvx.cli.options import (
+    State,
+    common_options,
+    force_option,
+    json_option,
+    pass_state,
+    scheduler_options,
+    staged_option,
+)
 
 
 def _short(v: object) -> str:
@@ -35,9 +43,10 @@ def _write_report(path: str, html: str) -> None:
 @json_option
 @click.option("--report", "report", metavar="FILE.html", help="Write a self-contained HTML report.")
 @click.option("--all", "show_all", is_flag=True, help="List passing expectations too.")
+@scheduler_options
 @pass_state
 def validate_cmd(state: State, paths: tuple[str, ...], staged: bool, rev: str | None, as_json: bool, report: str | None,
-                 show_all: bool) -> None:
+                 show_all: bool, scheduler: str | None, repo_url: str | None) -> None:
     """Run the suites bound in expectations/dvx.toml; exit 1 when an expectation fails.
 
     Reads the file on disk by default, even when modified since `dvx add`;
@@ -50,7 +59,8 @@ def validate_cmd(state: State, paths: tuple[str, ...], staged: bool, rev: str | 
     from dvx.quality.numbers import expected, number, percent
 
     with reading("validating"):
-        results = datasets.validate(list(paths) or None, rev=rev, staged=staged)
+        results = datasets.validate(list(paths) or None, rev=rev, staged=staged, scheduler=scheduler,
+                                    repo_url=repo_url)
     if report:
         from dvx.quality.report import render_validation_html
 
@@ -132,7 +142,9 @@ def expectations_init_cmd(state: State, path: str, engine: str, force: bool, sta
 @click.option("--rev", help="The version committed at REV.")
 @json_option
 @click.option("--raw", is_flag=True, help="JSON of the stored profile with its raw sketches (KLL, HyperLogLog registers, m2); implies --json.")
-def stats_cmd(path: str, staged: bool, rev: str | None, as_json: bool, raw: bool) -> None:
+@scheduler_options
+def stats_cmd(path: str, staged: bool, rev: str | None, as_json: bool, raw: bool, scheduler: str | None,
+              repo_url: str | None) -> None:
     """Show the statistical profile of a tracked dataset.
 
     Reads the file on disk by default, even when modified since `dvx add`;
@@ -146,7 +158,7 @@ def stats_cmd(path: str, staged: bool, rev: str | None, as_json: bool, raw: bool
     from dvx.quality.numbers import approx, number
 
     with reading("profiling"):
-        v, prof = datasets.stats_version(path, rev=rev, staged=staged)
+        v, prof = datasets.stats_version(path, rev=rev, staged=staged, scheduler=scheduler, repo_url=repo_url)
     if as_json or raw:
         from dvx.quality.profile.summary import profile_summary
 
@@ -186,9 +198,10 @@ def stats_cmd(path: str, staged: bool, rev: str | None, as_json: bool, raw: bool
 @click.option("--report", "report", metavar="FILE.html", help="Write a self-contained HTML report.")
 @click.option("--accept", "accept_", is_flag=True, help="If it drifted, accept the drift (as `dvx accept`); needs -m.")
 @click.option("-m", "--message", "reason", metavar="REASON", help="With --accept: why the drift is intended.")
+@scheduler_options
 @pass_state
 def drift_cmd(state: State, path: str, baseline: str, staged: bool, rev: str | None, as_json: bool,
-              report: str | None, accept_: bool, reason: str | None) -> None:
+              report: str | None, accept_: bool, reason: str | None, scheduler: str | None, repo_url: str | None) -> None:
     """Compare a dataset with its baseline; exit 1 when a gated metric crosses its threshold.
 
     Reads the file on disk by default, even when modified since `dvx add`;
@@ -203,7 +216,7 @@ def drift_cmd(state: State, path: str, baseline: str, staged: bool, rev: str | N
     from dvx.cli.progress import reading
 
     with reading("profiling"):
-        r = datasets.drift(path, baseline=baseline, rev=rev, staged=staged)
+        r = datasets.drift(path, baseline=baseline, rev=rev, staged=staged, scheduler=scheduler, repo_url=repo_url)
     current, base = _named(r.current_version, r.current_id), _named(r.baseline_version, r.baseline_id)
     versus = f"{current} vs {base}"
     if report:

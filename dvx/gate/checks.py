@@ -23,6 +23,7 @@ from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
 
 if TYPE_CHECKING:
+    from dvx.cluster import Compute
     from dvx.gate.accepted import AcceptedSet
     from dvx.quality.results import DatasetValidation, ResultStore
     from dvx.quality.stores import QualityStores
@@ -30,15 +31,23 @@ if TYPE_CHECKING:
 
 
 def validate_version(ws: Workspace, rel: str, p: ptr.Pointer, suites: list[Suite], *, rev: str | None = None,
-                     label: str | None = None, store: ResultStore | None = None) -> DatasetValidation:
+                     label: str | None = None, store: ResultStore | None = None,
+                     compute: Compute | None = None) -> DatasetValidation:
     """Validate version ``p`` of ``rel`` (``rev``: the commit holding it; None: the index or
-    the workspace) against ``suites``; stored results answer for an unchanged data id."""
+    the workspace) against ``suites``; stored results answer for an unchanged data id.
+    ``compute``: the partitions run on that Dask cluster (a stored result starts no client)."""
     from dvx.quality.validate import validate_dataset
 
     store = store if store is not None else stores(ws).results
     label = label or rel
     if all(store.get(p.oid, s.id) is not None for s in suites):
         return validate_dataset(str(ws.abspath(rel)), suites, label=label, data_id=p.oid, store=store)
+    if compute is not None:
+        from dvx import cluster
+
+        src = cluster.worker_source(ws, rel, p, rev, compute)
+        with open_version(ws, rel, p, rev, fetch=True) as data:
+            return cluster.validate_on_cluster(data.table(), suites, src, compute, label=label, store=store)
     with open_version(ws, rel, p, rev) as data:
         return validate_dataset(data.table(), suites, label=label, data_id=p.oid, store=store)
 
@@ -85,7 +94,8 @@ def drift_failures(report: dict[str, Any]) -> list[Failure]:
     return out
 
 
-def _validate(ws: Workspace, policy: Policy, store: ResultStore, t: Target, p: ptr.Pointer, g: DatasetGate) -> None:
+def _validate(ws: Workspace, policy: Policy, store: ResultStore, t: Target, p: ptr.Pointer, g: DatasetGate,
+              compute: Compute | None = None) -> None:
     suites = policy.suites(t.rel)
     if not suites:
         g.validation = NONE
@@ -93,7 +103,7 @@ def _validate(ws: Workspace, policy: Policy, store: ResultStore, t: Target, p: p
     g.suites = [s.name for s in suites]
     g.cached = g.cached and all(store.get(p.oid, s.id) is not None for s in suites)
     try:
-        dv = validate_version(ws, t.rel, p, suites, rev=t.rev, store=store)
+        dv = validate_version(ws, t.rel, p, suites, rev=t.rev, store=store, compute=compute)
     except DataFormatError as e:
         g.validation = ERROR
         g.failures.append(Failure("data", "readable", None, e.message, "a readable table"))
@@ -104,7 +114,7 @@ def _validate(ws: Workspace, policy: Policy, store: ResultStore, t: Target, p: p
 
 
 def _drift(ws: Workspace, policy: Policy, t: Target, p: ptr.Pointer, base: ptr.Pointer | None, baseline: str | None,
-           g: DatasetGate, accepted: AcceptedSet | None = None) -> None:
+           g: DatasetGate, accepted: AcceptedSet | None = None, compute: Compute | None = None) -> None:
     if base is None:
         g.drift = NEW
         return
@@ -123,7 +133,7 @@ def _drift(ws: Workspace, policy: Policy, t: Target, p: ptr.Pointer, base: ptr.P
         from dvx.quality.drift import compare
 
         try:
-            bprof = profile_version(ws, rel, base, baseline)
+            bprof = profile_version(ws, rel, base, baseline, compute=compute)
         except ObjectMissingError:
             g.drift = SKIPPED
             # `dvx pull` would not help: it fetches what the workspace pointers name, not the baseline
@@ -135,7 +145,7 @@ def _drift(ws: Workspace, policy: Policy, t: Target, p: ptr.Pointer, base: ptr.P
             g.notes.append(f"{rel}: baseline is not a readable table ({e.message}): drift not checked")
             return
         try:
-            cprof = profile_version(ws, rel, p, t.rev)
+            cprof = profile_version(ws, rel, p, t.rev, compute=compute)
         except DataFormatError as e:
             g.drift = ERROR
             if not any(f.check == "data" for f in g.failures):  # validation may have said it already
@@ -153,10 +163,12 @@ def _drift(ws: Workspace, policy: Policy, t: Target, p: ptr.Pointer, base: ptr.P
 
 
 def gate_version(ws: Workspace, t: Target, baseline: str | None, policy: Policy,
-                 qs: QualityStores | None = None, accepted: AcceptedSet | None = None) -> DatasetGate:
+                 qs: QualityStores | None = None, accepted: AcceptedSet | None = None,
+                 compute: Compute | None = None) -> DatasetGate:
     """Gate one version: validation of its suites, then drift against its
     baseline (``t.base_text`` at commit ``baseline``; None: the dataset is new).
-    Drift of a (data id, baseline id) pair in ``accepted`` is ACCEPTED, not a failure."""
+    Drift of a (data id, baseline id) pair in ``accepted`` is ACCEPTED, not a failure.
+    ``compute``: profiles and validation partitions run on that Dask cluster."""
     qs = qs or stores(ws)
     g = DatasetGate(t.rel, because=t.because)
     if t.text is None:
@@ -182,6 +194,6 @@ def gate_version(ws: Workspace, t: Target, baseline: str | None, policy: Policy,
             g.baseline_version = f"{t.base_name} {base.oid[:12]}"
         except PointerError:
             g.notes.append(f"{t.rel}: the baseline pointer is unreadable: drift not checked")
-    _validate(ws, policy, qs.results, t, p, g)
-    _drift(ws, policy, t, p, base, baseline, g, accepted)
+    _validate(ws, policy, qs.results, t, p, g, compute)
+    _drift(ws, policy, t, p, base, baseline, g, accepted, compute)
     return g

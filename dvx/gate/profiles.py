@@ -25,6 +25,9 @@ from dvx.workspace import Workspace
 from dvx.workspace import pointer as ptr
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from dvx.cluster import Compute
     from dvx.quality.profile import Profile
 
 
@@ -76,10 +79,12 @@ def profile_rows(ws: Workspace, p: ptr.Pointer) -> int | None:
 
 
 def profile_version(ws: Workspace, rel: str, p: ptr.Pointer, rev: str | None = None, *, fetch: bool = False,
-                    remote: str | None = None) -> Profile:
+                    remote: str | None = None, compute: Compute | None = None) -> Profile:
     """The profile of version ``p`` of ``rel`` (``rev``: the commit holding ``p``;
     None: the index or the workspace): stored, or computed and stored.
     ``fetch``/``remote``: as for :func:`dvx.gate.data.open_version`.
+    ``compute``: compute it on that Dask cluster (:mod:`dvx.cluster`; the client
+    reads metadata only, fetching what it lacks); a stored profile starts no client.
 
     A computed profile goes to the side store (keyed by the data id) only:
     reading never writes a pointer file. The pre-commit hook and ``dvx add``
@@ -89,6 +94,15 @@ def profile_version(ws: Workspace, rel: str, p: ptr.Pointer, rev: str | None = N
     if prof is None:
         from dvx.quality.profile import profile_path
 
+        if compute is not None:
+            from dvx import cluster
+
+            src = cluster.worker_source(ws, rel, p, rev, compute)
+            with open_version(ws, rel, p, rev, fetch=True, remote=remote) as data:
+                prof = cluster.profile_on_cluster(data.table(), src, compute, file_id=_file_ids(ws, p),
+                                                  side=stores(ws).profiles)
+            stores(ws).profiles.put(p.oid, prof)
+            return prof
         with open_version(ws, rel, p, rev, fetch=fetch, remote=remote) as data:
             prof = _profile_tree(ws, p, data) if p.kind == "dir" else None
             if prof is None:
@@ -127,6 +141,20 @@ def _profile_tree(ws: Workspace, p: ptr.Pointer, data: VersionData) -> Profile |
             side.put(fid, part)
         out = part if out is None else out.merge(part)
     return out
+
+
+def _file_ids(ws: Workspace, p: ptr.Pointer) -> Callable[[str], str | None]:
+    """File path in a tracked directory -> its file id, from the tree manifest (read on first use)."""
+    from dvx.hashing import from_hex, to_hex
+
+    ids: dict[str, str] = {}
+
+    def file_id(path: str) -> str | None:
+        if not ids and p.kind == "dir" and ws.cache_has(from_hex(p.oid)):
+            ids.update((os.fsdecode(e.path), to_hex(e.file_oid)) for e in ws.cache.get_tree_manifest(from_hex(p.oid)).entries)
+        return ids.get(path)
+
+    return file_id
 
 
 def attach_profile(ws: Workspace, rel: str, p: ptr.Pointer, prof: Profile) -> str | None:

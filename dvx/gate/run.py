@@ -7,6 +7,7 @@ import os
 from collections.abc import Sequence
 
 from dvx import scm
+from dvx.cluster import compute_settings
 from dvx.errors import DataGateError, UsageError
 from dvx.gate.accepted import for_check
 from dvx.gate.checks import gate_version
@@ -18,7 +19,8 @@ from dvx.workspace import Workspace
 
 
 def run_gate(paths: Sequence[str] | None = None, *, staged: bool = False, rev: str | None = None,
-             baseline: str | None = None, cwd: str | None = None, added: bool = False) -> GateResult:
+             baseline: str | None = None, cwd: str | None = None, added: bool = False,
+             scheduler: str | None = None, repo_url: str | None = None) -> GateResult:
     """Run the gate on the versions :func:`dvx.gate.policy.select` names.
 
     - ``staged``: the datasets whose pointer files are staged in git, as staged, and those
@@ -28,11 +30,15 @@ def run_gate(paths: Sequence[str] | None = None, *, staged: bool = False, rev: s
     - otherwise: the tracked ``paths`` (all when empty) as they are on disk, or
       with ``added`` the versions their pointer files name; baseline ``HEAD``.
 
-    ``baseline`` overrides the baseline revision. Writes no pointer file. Drift accepted in
+    ``baseline`` overrides the baseline revision. ``scheduler`` (else ``DVX_SCHEDULER``,
+    ``[compute] scheduler``; ``"local"``: here) runs profiles and validation partitions on
+    a Dask cluster reading ``repo_url`` (:mod:`dvx.cluster`); never for ``staged``
+    versions, which no worker can read (the pre-commit hook runs here). Writes no pointer file. Drift accepted in
     ``expectations/accepted.toml`` (as staged; at ``rev`` or ``HEAD``; in the
     work tree: where the versions are read) passes as "accepted".
     """
     ws = Workspace.find(cwd or ".")
+    compute = None if staged else compute_settings(scheduler, repo_url, ws.config)
     # staged: the suites, bindings and thresholds as staged, and the datasets their changes concern.
     also: dict[str, str] | None = None
     notes: list[str] = []
@@ -52,7 +58,7 @@ def run_gate(paths: Sequence[str] | None = None, *, staged: bool = False, rev: s
     sha = next((t.rev for t in sel.targets if t.rev), None)
     accepted = for_check(ws, staged=staged, rev=sha, rev_name=rev)
     for t in sel.targets:
-        result.datasets.append(gate_version(ws, t, sel.baseline, policy, qs, accepted))
+        result.datasets.append(gate_version(ws, t, sel.baseline, policy, qs, accepted, compute))
     return result
 
 
@@ -73,7 +79,7 @@ def require_valid(path: str | os.PathLike[str], rev: str | None = None, repo: st
     ws = Workspace.find(repo)
     if staged and rev is not None:
         raise UsageError("require_valid: staged and rev exclude each other", "pass one of them")
-    result = run_gate([absolute(path, repo)], rev=rev, cwd=str(ws.root), added=staged)
+    result = run_gate([absolute(path, repo)], rev=rev, cwd=str(ws.root), added=staged, scheduler="local")
     if not result.datasets:
         raise UsageError(f"{path}: not tracked by dvx at {rev}", "check the path and revision")
     if not result.ok:

@@ -331,3 +331,9 @@ def pointer_versions(root: Path, rev: str = "HEAD", max_count: int | None = None
     for sha, path, blob in reversed(out):  # git log lists newest first
         oldest.setdefault((path, blob), sha)
     return [(sha, path, blob) for (path, blob), sha in reversed(oldest.items())]
+
+
+def on_remote_branches(root: Path, sha: str, remote: str) -> bool:
+    """Whether commit ``sha`` is reachable from a remote-tracking branch of ``remote`` (as last fetched or pushed)."""
+    out = run(root, "for-each-ref", "--contains", sha, "--count=1", "--format=%(refname)", f"refs/remotes/{remote}/")
+    return out.returncode == 0 and bool(out.stdout.strip())

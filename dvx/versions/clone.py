@@ -52,9 +52,14 @@ def _clone(url: str) -> Path:
         return _clones[url]
 
 
+def is_url(repo: str | os.PathLike[str]) -> bool:
+    """Whether ``repo`` is a git URL (``scheme://...`` or ``user@host:path``), not a local folder."""
+    return bool(_URL.match(os.fspath(repo)))
+
+
 def repo_root(repo: str | os.PathLike[str] = ".") -> Path:
     """The work tree of ``repo``: a local path (any folder inside it), or a clone of a git URL or bare repository."""
     s = os.fspath(repo)
-    if _URL.match(s) or _is_bare(s):
+    if is_url(s) or _is_bare(s):
         return _clone(s)
     return Workspace.find(s).root
