@@ -187,16 +187,23 @@ class StatsEval(Evaluator):
             self.total += pc.sum(v).as_py()
         else:
             f = pc.cast(v, pa.float64())
-            m = pc.mean(f).as_py()
-            m2 = pc.variance(f, ddof=0).as_py() * n
-            # Chan et al. pairwise merge of (count, mean, M2).
-            tot = self.count + n
-            d = m - self.mean
-            self.mean += d * n / tot
-            self.m2 += m2 + d * d * self.count * n / tot
-            self.count = tot
+            self.merge_moments(n, pc.mean(f).as_py(), pc.variance(f, ddof=0).as_py() * n)
         if self.stat in ("min", "max", "sum"):
             self.count += n
+
+    def merge_moments(self, n: int, mean: float, m2: float) -> None:
+        """Chan et al.'s pairwise merge of (count, mean, M2): a batch's, or a partition's
+        (dvx.quality.arrow.merge), so every path adds moments the same way."""
+        if n == 0:
+            return
+        if self.count == 0:
+            self.count, self.mean, self.m2 = n, mean, m2
+            return
+        tot = self.count + n
+        d = mean - self.mean
+        self.mean += d * n / tot
+        self.m2 += m2 + d * d * self.count * n / tot
+        self.count = tot
 
     def finish(self) -> Outcome:
         v: Any
