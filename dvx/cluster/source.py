@@ -116,8 +116,8 @@ def worker_source(ws: Workspace, rel: str, p: ptr.Pointer, rev: str | None, comp
         committed = ptr.loads_at({pp: raw}, "HEAD")[pp] if raw is not None else None
         if head is None or committed is None or committed.oid != p.oid:
             raise ClusterError(f"{rel}: version {p.oid[:12]} is not committed, and Dask workers read committed "
-                               "versions only", "commit it, then run `git push` and `dvx push` "
-                               "(or run without --scheduler)")
+                               "versions only", f"record it with `dvx add {rel}`, `git commit -am MESSAGE`, "
+                               "`git push` and `dvx push` (or run without --scheduler)")
         sha = head
     url, from_origin = git_url(ws, compute)
     if from_origin and not scm.on_remote_branches(ws.root, sha, "origin"):

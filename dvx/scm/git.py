@@ -125,6 +125,12 @@ def clone(url: str, dest: str) -> None:
         )
 
 
+def fetch_origin(root: str | os.PathLike[str]) -> bool:
+    """``git fetch origin`` (branches and tags) in a clone, without prompting; False when it fails."""
+    cp = run(root, "fetch", "--quiet", "--tags", "origin", env=dict(os.environ, GIT_TERMINAL_PROMPT="0"))
+    return cp.returncode == 0
+
+
 # Transports a clone of a URL from a pointer file or the command line may use; git's
 # `ext::` and `fd::` (which run commands) and any other are refused.
 _CLONE_PROTOCOLS = ("file", "git", "http", "https", "ssh")

@@ -52,6 +52,16 @@ def _clone(url: str) -> Path:
         return _clones[url]
 
 
+def refresh_clone(repo: str | os.PathLike[str]) -> bool:
+    """Fetch what the source of this process's clone of ``repo`` gained since (a long-lived
+    process, such as a Dask worker, is asked for a commit pushed after it cloned); False
+    when ``repo`` is not a clone here or the fetch failed."""
+    s = os.fspath(repo)
+    with _lock:
+        root = _clones.get(s)
+        return root is not None and scm.fetch_origin(root)
+
+
 def is_url(repo: str | os.PathLike[str]) -> bool:
     """Whether ``repo`` is a git URL (``scheme://...`` or ``user@host:path``), not a local folder."""
     return bool(_URL.match(os.fspath(repo)))

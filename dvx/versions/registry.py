@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dvx import scm
 from dvx.errors import UsageError
-from dvx.versions.clone import repo_root
+from dvx.versions.clone import refresh_clone, repo_root
 from dvx.versions.view import RepoView
 
 # Views at fixed commits are immutable: what a commit names never changes.
@@ -39,7 +39,12 @@ def open_view(repo: str | os.PathLike[str] = ".", rev: str | None = None, remote
     if rev is None:
         return RepoView(root, None, None, remote)
     rev = str(rev)
-    sha = _resolve_sha(root, rev)
+    try:
+        sha = _resolve_sha(root, rev)
+    except UsageError:
+        if not refresh_clone(repo):  # a clone made before the commit was pushed: fetch once, then retry
+            raise
+        sha = _resolve_sha(root, rev)
     # Keyed by the name asked for too: errors name the revision as the caller wrote it.
     key = (str(root), rev, sha, remote)
     with _lock:

@@ -9,7 +9,6 @@ URL and the data as the remote its committed ``.dvx/config`` names.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import signal
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clusterkit import MANY, parquet_bytes
 from dvxtest import env, git, make_dvx_repo, run_dvx, write_files
 from s3kit import free_port
 
@@ -130,23 +130,6 @@ def dask_cluster(s3_env: dict[str, str], tmp_path_factory: pytest.TempPathFactor
         cluster.stop()
 
 
-def parquet_bytes(seed: int, nrows: int, row_group_size: int) -> bytes:
-    """A Parquet file of several row groups: ids, a float with a few out-of-range values, a category, nulls."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal(nrows)
-    x[rng.integers(0, nrows, 3)] = 50.0  # outside the suite's bounds: unexpected values in several partitions
-    kind = np.array(["a", "b", "c", "d"])[rng.integers(0, 4, nrows)]
-    label = pa.array([None if i % 97 == 0 else f"l{i % 13}" for i in range(nrows)])
-    t = pa.table({"id": np.arange(nrows, dtype="int64") + seed * 100_000, "x": x, "kind": kind, "label": label})
-    buf = io.BytesIO()
-    pq.write_table(t, buf, compression="none", row_group_size=row_group_size)
-    return buf.getvalue()
-
-
 SUITE = {
     "expectation_suite_name": "train",
     "expectations": [
@@ -205,15 +188,26 @@ def cluster_repo(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> 
         "data/train/part-1.parquet": parquet_bytes(1, 2000, 500),
         "data/train/sub/part-2.parquet": parquet_bytes(2, 2500, 500),
         "data/small.parquet": parquet_bytes(3, 1200, 300),
+        # many partitions: a job long enough to lose a worker in the middle of it
+        **{f"data/many/f{i:02d}.parquet": parquet_bytes(10 + i, 4000, 1000) for i in range(MANY)},
     }
     write_files(root, files)
     (root / "expectations" / "train.json").write_text(json.dumps(SUITE, indent=1))
     (root / "expectations" / "dvx.toml").write_text('[[bind]]\npath = "data/train"\nsuites = ["train.json"]\n\n'
                                                     '[[bind]]\npath = "data/small.parquet"\nsuites = ["train.json"]\n')
-    run_dvx(root, "add", "data/train", "data/small.parquet")
+    run_dvx(root, "add", "data/train", "data/small.parquet", "data/many")
     git(root, "add", "-A")
     git(root, "commit", "--no-verify", "-qm", "v1")
     git(root, "tag", "v1")
+    run_dvx(root, "push")
+    # v2: one file of data/train shifted (drift) and one more file
+    v2 = {"data/train/part-1.parquet": parquet_bytes(1, 2000, 500, shift=3.0),
+          "data/train/part-3.parquet": parquet_bytes(4, 1000, 250)}
+    write_files(root, v2)
+    run_dvx(root, "add", "data/train")
+    git(root, "add", "-A")
+    git(root, "commit", "--no-verify", "-qm", "v2")
+    git(root, "tag", "v2")
     bare = base / "hub.git"
     git(base, "init", "-q", "--bare", "-b", "main", str(bare))
     git(root, "remote", "add", "origin", f"file://{bare}")

@@ -1,0 +1,85 @@
+"""Item 1: dvx stats / validate / drift / check on a real Dask cluster give what one machine gives."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from dvxtest import git, run_dvx
+
+from dvx.hashing import hash_hex
+
+pytestmark = pytest.mark.s3
+
+
+def _stored_profile(repo, data_id: str) -> bytes:
+    from dvx.quality.stores import QualityStores
+
+    return QualityStores.at(repo / ".dvx" / "cache").profiles.path(data_id).read_bytes()
+
+
+def _without_timings(doc: dict) -> dict:
+    for d in doc["datasets"]:
+        d.pop("elapsed", None)
+        d["notes"] = [n for n in d["notes"] if "great_expectations: " not in n]
+        for s in d["suites"]:
+            s.pop("cached", None)
+    return doc
+
+
+@pytest.mark.parametrize("path", ["data/train", "data/small.parquet"])
+def test_profile_is_byte_identical(dask_cluster, cluster_repo, tmp_path, path) -> None:
+    local = cluster_repo.clone(tmp_path / "local")
+    remote = cluster_repo.clone(tmp_path / "remote")
+    one = json.loads(run_dvx(local, "stats", path, "--rev", "v1", "--json").stdout)
+    many = json.loads(run_dvx(remote, "stats", path, "--rev", "v1", "--json", "--scheduler",
+                              dask_cluster.address).stdout)
+    assert one == many
+    data_id = one["data_id"]
+    a, b = _stored_profile(local, data_id), _stored_profile(remote, data_id)
+    assert a == b and hash_hex(a) == hash_hex(b)
+    # The client read metadata only: no chunk of the table data came to its cache beyond footers.
+    # A second run answers from the stored profile: no client, even with an unreachable scheduler.
+    again = run_dvx(remote, "stats", path, "--rev", "v1", "--json", "--scheduler", "127.0.0.1:9")
+    assert json.loads(again.stdout) == one
+
+
+def test_validation_results_are_identical(dask_cluster, cluster_repo, tmp_path) -> None:
+    local = cluster_repo.clone(tmp_path / "local")
+    remote = cluster_repo.clone(tmp_path / "remote")
+    run_dvx(local, "fetch", "--rev", "v1")  # one machine validates from its cache; the cluster client needs none
+    one = run_dvx(local, "validate", "--rev", "v1", "--json", check=False)
+    many = run_dvx(remote, "validate", "--rev", "v1", "--json", "--scheduler", dask_cluster.address, check=False)
+    assert one.returncode == many.returncode == 1, (one.stdout, one.stderr, many.stderr)
+    # the suites' paths name each clone's folder
+    a = _without_timings(json.loads(one.stdout.replace(str(local), "REPO")))
+    b = _without_timings(json.loads(many.stdout.replace(str(remote), "REPO")))
+    assert json.dumps(a, indent=1, sort_keys=True) == json.dumps(b, indent=1, sort_keys=True)
+    train = next(d for d in a["datasets"] if d["dataset"] == "data/train@v1")
+    results = {r["expectation_config"]["type"]: r for r in train["results"]}
+    between = results["expect_column_values_to_be_between"]["result"]
+    assert between["unexpected_count"] >= 7  # unexpected values in each of the three files (partitions)
+    assert not results["expect_column_values_to_be_in_set"]["success"]
+
+
+def test_drift_and_check_through_the_cluster(dask_cluster, cluster_repo, tmp_path) -> None:
+    local = cluster_repo.clone(tmp_path / "local")
+    remote = cluster_repo.clone(tmp_path / "remote")
+    run_dvx(local, "fetch", "--rev", "v1", "--rev", "v2")
+    one = run_dvx(local, "drift", "data/train", "--rev", "v2", "--baseline", "v1", "--json", check=False)
+    many = run_dvx(remote, "drift", "data/train", "--rev", "v2", "--baseline", "v1", "--json", "--scheduler",
+                   dask_cluster.address, check=False)
+    assert one.returncode == many.returncode == 1, (one.stderr, many.stderr)
+    assert json.loads(one.stdout) == json.loads(many.stdout)
+    assert "x" in json.loads(many.stdout)["drifted_columns"] or json.loads(many.stdout)["drifted"]
+
+    one = run_dvx(local, "check", "data/train", "--rev", "v2", "--json", check=False)
+    many = run_dvx(remote, "check", "data/train", "--rev", "v2", "--json", "--scheduler", dask_cluster.address,
+                   check=False)
+    assert one.returncode == many.returncode == 1, (one.stderr, many.stderr)
+    a, b = json.loads(one.stdout), json.loads(many.stdout)
+    for d in (a, b):
+        for ds in d["datasets"]:
+            ds.pop("cached", None)
+    assert a == b
+    assert {f["check"] for f in b["datasets"][0]["failures"]} == {"validation", "drift"}

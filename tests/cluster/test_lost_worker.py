@@ -1,0 +1,56 @@
+"""Item 4: a worker killed mid-job; Dask re-runs its partitions, keyed by partition, counted once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from clusterkit import MANY
+from dvxtest import env, run_dvx
+
+pytestmark = pytest.mark.s3
+
+
+def _held(client) -> dict[str, int]:
+    """Worker name -> how many partition profiles it holds in memory."""
+    names = {a: w["name"] for a, w in client.scheduler_info(n_workers=-1)["workers"].items()}
+    return {names.get(a, a): sum("dvx-profile-" in str(k) for k in keys) for a, keys in client.has_what().items()}
+
+
+def test_killed_worker_leaves_the_profile_byte_identical(dask_cluster, cluster_repo, tmp_path) -> None:
+    from distributed import Client
+
+    from dvx.quality.stores import QualityStores
+
+    local = cluster_repo.clone(tmp_path / "local")
+    one = json.loads(run_dvx(local, "stats", "data/many", "--rev", "v1", "--json").stdout)
+    remote = cluster_repo.clone(tmp_path / "remote")
+    job = subprocess.Popen([sys.executable, "-m", "dvx", "stats", "data/many", "--rev", "v1", "--json",
+                            "--scheduler", dask_cluster.address], cwd=remote, env=env(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = False
+    try:
+        with Client(dask_cluster.address, set_as_default=False) as c:
+            deadline = time.monotonic() + 60
+            while job.poll() is None and time.monotonic() < deadline:
+                held = _held(c)
+                name, most = max(held.items(), key=lambda kv: kv[1], default=("", 0))
+                if most >= 2 and sum(held.values()) <= MANY - 6:  # mid-job: results held, tasks still to run
+                    # the worker holding the most results: they are lost and must be recomputed
+                    dask_cluster.kill_worker(dask_cluster.workers[int(str(name)[1:])])
+                    killed = True
+                    break
+                time.sleep(0.02)
+        out, err = job.communicate(timeout=120)
+    finally:
+        if job.poll() is None:
+            job.kill()
+        dask_cluster.ensure_workers(2)
+    assert killed, "the job ended before a worker could be killed"
+    assert job.returncode == 0, err
+    assert json.loads(out) == one
+    stores = [QualityStores.at(r / ".dvx" / "cache").profiles.path(one["data_id"]).read_bytes() for r in (local, remote)]
+    assert stores[0] == stores[1]
