@@ -23,6 +23,7 @@ _LAZY = {
     "stats": "dvx.api",
     "validate": "dvx.api",
     "drift": "dvx.api",
+    "to_dask": "dvx.api",
     "DvxFileSystem": "dvx.fs",
     "require_valid": "dvx.gate",
 }

@@ -28,6 +28,7 @@ from dvx import versions
 from dvx.errors import DataFormatError, UsageError
 
 if TYPE_CHECKING:
+    import dask.dataframe
     import pandas
     import polars
     import pyarrow
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from dvx.quality.profile import Profile
     from dvx.quality.results import DatasetValidation
 
-__all__ = ["dataset", "drift", "open", "read_pandas", "read_polars", "read_table", "stats", "validate"]
+__all__ = ["dataset", "drift", "open", "read_pandas", "read_polars", "read_table", "stats", "to_dask", "validate"]
 
 PathLike = str | os.PathLike[str]
 _READ_MODES = {"r": "r", "rt": "r", "tr": "r", "rb": "rb", "br": "rb"}
@@ -235,6 +236,29 @@ def drift(path: PathLike, baseline: str = "HEAD", rev: str | None = None, repo: 
 
     root = str(Workspace.find(repo).root)
     return datasets.drift(os.fspath(path), baseline=baseline, rev=rev, cwd=root, staged=staged)
+
+
+def to_dask(path: PathLike, rev: str | None = None, repo: PathLike = ".", columns: list[str] | None = None,
+            remote: str | None = None, *, repo_url: str | None = None, **kwargs: Any) -> dask.dataframe.DataFrame:
+    """A lazy ``dask.dataframe`` over the Parquet file or directory ``path`` at ``rev``,
+    read by Dask's workers through ``dvx://`` (``kwargs`` go to ``dask.dataframe.read_parquet``).
+
+    Workers read a commit by its git URL (:func:`dvx.cluster.source.dask_location`):
+    for a local ``repo``, ``repo_url``, else its ``origin`` URL, else its own path
+    (workers on this machine only); ``rev=None`` is the commit at ``HEAD``, never the
+    workspace's uncommitted changes (use :func:`read_table` for those). Workers fetch
+    chunks from the remote with their own credentials. Needs ``dask[dataframe]``.
+    """
+    try:
+        import dask.dataframe as dd
+    except ImportError:
+        raise ImportError("dvx.to_dask needs dask: pip install 'dvx-data[dask]'") from None
+    from dvx.cluster.source import dask_location
+
+    url, sha = dask_location(repo, rev, repo_url)
+    options = {"repo": url, "rev": sha, **({"remote": remote} if remote else {})}
+    rel = os.fspath(path).strip("/")
+    return dd.read_parquet(f"dvx://{rel}", columns=columns, storage_options=options, **kwargs)
 
 
 # ------------------------------------------------------------------ helpers

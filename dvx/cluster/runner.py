@@ -61,8 +61,31 @@ def run_tasks(fn: Callable[[T], R], items: Sequence[T], keys: Sequence[str], sch
         client.close()
 
 
+def _refused(scheduler: str) -> OSError | None:
+    """The error of a TCP connection to ``scheduler`` refused outright (nothing listens there), else None.
+
+    distributed retries a refused connection until its timeout; an address where
+    nothing listens fails here at once instead."""
+    import socket
+
+    m = re.fullmatch(r"tcp://(\[[^\]]+\]|[^:]+):([0-9]+)", scheduler)
+    if m is None:
+        return None
+    try:
+        socket.create_connection((m.group(1).strip("[]"), int(m.group(2))), timeout=5).close()
+    except ConnectionRefusedError as e:
+        return e
+    except OSError:
+        return None  # a slow or filtered network: let distributed try, with its timeout
+    return None
+
+
 def _client(scheduler: str) -> Any:
     os.environ.setdefault("DASK_DISTRIBUTED__DIAGNOSTICS__NVML", "False")
+    refused = _refused(scheduler)
+    if refused is not None:
+        raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {refused.strerror or refused}",
+                           "start it (`dask scheduler`) or fix --scheduler / [compute] scheduler")
     try:
         from distributed import Client
     except ImportError:

@@ -25,6 +25,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dvx import scm
@@ -95,13 +96,45 @@ def git_url(ws: Workspace, compute: Compute) -> tuple[str, bool]:
     """The git URL workers clone, and whether it is ``origin``'s (which the client can check)."""
     if compute.repo_url:
         return compute.repo_url, False
-    url = scm.config_value(ws.root, "remote.origin.url")
-    if not url:
+    url = origin_url(ws)
+    if url is None:
         raise ConfigError(f"{ws.root}: no git URL for the Dask workers: the repository has no `origin` remote",
                           "set one with `dvx config compute.repo_url URL` (or pass --repo-url URL)")
-    if not is_url(url):  # a local path: relative to the work tree, absolute for the workers
-        url = os.path.normpath(os.path.join(ws.root, url))
     return url, True
+
+
+def origin_url(ws: Workspace) -> str | None:
+    """The URL of the ``origin`` remote (a local path made absolute), or None."""
+    url = scm.config_value(ws.root, "remote.origin.url")
+    if url and not is_url(url):  # a local path: relative to the work tree, absolute for the workers
+        url = os.path.normpath(os.path.join(ws.root, url))
+    return url or None
+
+
+def dask_location(repo: str | os.PathLike[str], rev: str | None, repo_url: str | None) -> tuple[str, str]:
+    """(git URL or path, commit sha) Dask workers read ``repo`` at ``rev`` by (``dvx.to_dask``).
+
+    A git URL or bare repository is read as given, ``rev=None`` at its ``HEAD``. A
+    work tree: ``repo_url`` if given, else its ``origin`` URL, else its own absolute
+    path (workers on this machine only, such as a ``LocalCluster``); ``rev=None`` is
+    the commit at ``HEAD``: workers never see uncommitted changes. The revision is
+    resolved here, once, so every worker reads the same commit.
+    """
+    from dvx import versions
+
+    s = os.fspath(repo)
+    if is_url(s) or not (Path(s) / ".git").exists() and (Path(s) / "objects").is_dir():
+        given = s if is_url(s) else os.path.abspath(s)
+        return given, versions.open_view(given, rev or "HEAD").sha or ""
+    ws = Workspace.find(s)
+    sha = scm.resolve_rev(ws.root, rev or "HEAD")
+    url = repo_url or origin_url(ws)
+    if url is None:
+        return str(ws.root), sha
+    if repo_url is None and not scm.on_remote_branches(ws.root, sha, "origin"):
+        raise ClusterError(f"{s}: commit {sha[:12]} is not on origin ({url}), which the Dask workers clone",
+                           "run `git push`")
+    return url, sha
 
 
 def worker_source(ws: Workspace, rel: str, p: ptr.Pointer, rev: str | None, compute: Compute) -> WorkerSource:
