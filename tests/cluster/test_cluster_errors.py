@@ -104,3 +104,14 @@ def test_errors_pickle_back_whole(err) -> None:
     assert type(got) is type(err)
     assert got.format_message() == err.format_message() and got.exit_code == err.exit_code
     assert str(got) == str(err)
+
+
+def test_no_git_url_names_the_config_key(dask_cluster, cluster_repo, tmp_path) -> None:
+    repo = cluster_repo.clone(tmp_path / "repo")
+    git(repo, "remote", "remove", "origin")
+    args = ("stats", "data/small.parquet", "--rev", "v1", "--json", "--scheduler", dask_cluster.address)
+    cp = run_dvx(repo, *args, check=False)
+    assert cp.returncode == 2 and "no git URL for the Dask workers" in cp.stderr, cp.stderr
+    assert commands(cp) == ["dvx config compute.repo_url URL"]
+    follow(repo, commands(cp)[0], URL=cluster_repo.url)
+    assert json.loads(run_dvx(repo, *args).stdout)["path"] == "data/small.parquet"
