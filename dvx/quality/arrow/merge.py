@@ -31,7 +31,7 @@ def state_of(ev: Evaluator) -> dict[str, Any]:
                 "values": list(ev.values), "index": list(ev.index)}
     if isinstance(ev, StatsEval):
         return {"count": ev.count, "mean": ev.mean, "m2": ev.m2, "total": ev.total, "lo": ev.lo, "hi": ev.hi,
-                "is_int": ev.is_int}
+                "is_int": ev.is_int, "posinf": ev.posinf, "neginf": ev.neginf}
     if isinstance(ev, CollectEval):
         ev._flush_dict()  # noqa: SLF001 - the last dictionary's values join the chunks
         return {"n": ev.n, "missing": ev.missing, "chunks": list(ev.chunks), "increasing": ev.increasing,
@@ -74,6 +74,8 @@ def absorb(ev: Evaluator, st: dict[str, Any], offset: int) -> None:
 def _absorb_stats(ev: StatsEval, st: dict[str, Any]) -> None:
     ev.is_int = ev.is_int or st["is_int"]
     if ev.stat in ("mean", "stdev"):
+        ev.posinf += st["posinf"]
+        ev.neginf += st["neginf"]
         ev.merge_moments(st["count"], st["mean"], st["m2"])
         return
     if st["count"] == 0:
