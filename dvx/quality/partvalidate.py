@@ -187,9 +187,12 @@ def validate_slow(ref: TableRef, suite: Suite, plan: SuitePlan) -> SlowValidatio
 
 
 def merge_validation(suite: Suite, schema: pa.Schema, partials: Sequence[PartialValidation],
-                     slow: SlowValidation | None = None, *, elapsed: float | None = None) -> SuiteValidation:
+                     slow: SlowValidation | None = None, *, partitions: int | None = None,
+                     elapsed: float | None = None) -> SuiteValidation:
     """The suite's result on the whole dataset from every partition's partial
-    (merged by partition index; one each) and the slow path's results.
+    (merged by partition index, in any order of arrival; exactly one each) and
+    the slow path's results. ``partitions``: the plan's length, checked when
+    given (no partials at all is fine for a suite that reads no rows).
     ``elapsed``: the wall time to report (default: the partials' and slow path's times added)."""
     from dvx.quality.arrow import Evaluator, Missing
     from dvx.quality.arrow.merge import absorb
@@ -199,6 +202,8 @@ def merge_validation(suite: Suite, schema: pa.Schema, partials: Sequence[Partial
     seen = [p.index for p in ordered]
     if len(set(seen)) != len(seen):
         raise ValueError(f"partials repeat a partition: {seen}")
+    if seen != list(range(len(seen))) or (partitions is not None and len(seen) not in (0, partitions)):
+        raise ValueError(f"partials of partitions {seen} for a plan of {partitions or '?'}: one each is needed")
     planned = _planned(suite, schema)
     evals = [p for p in planned if isinstance(p, Evaluator)]
     offset = 0

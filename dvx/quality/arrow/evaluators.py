@@ -281,7 +281,9 @@ class CompoundUniqueEval(Evaluator):
                 # Examples in row order (a join's output order is not defined): the
                 # same list however the rows were cut into batches or partitions.
                 keys = g.filter(dup).select(self.columns)
-                rows = t.append_column("__dvx_row", pa.array(range(t.num_rows), pa.int64()))
+                import numpy as np
+
+                rows = t.append_column("__dvx_row", pa.array(np.arange(t.num_rows, dtype=np.int64)))
                 hits = rows.join(keys, keys=self.columns, join_type="left semi", use_threads=False)
                 values = hits.sort_by("__dvx_row").slice(0, PARTIAL).select(self.columns).to_pylist()
         return map_result(self.n, self.considered, unexpected, self.mostly, values, None)

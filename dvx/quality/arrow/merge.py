@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dvx.quality.arrow.collect import CollectEval
+from dvx.quality.arrow.collect import DISTINCT_MODES, CollectEval
 from dvx.quality.arrow.evaluators import CompoundUniqueEval, Evaluator, MapEval, RowCountEval, StatsEval, TypeEval
 from dvx.quality.gx_results import PARTIAL
 
@@ -34,7 +34,12 @@ def state_of(ev: Evaluator) -> dict[str, Any]:
                 "is_int": ev.is_int, "posinf": ev.posinf, "neginf": ev.neginf}
     if isinstance(ev, CollectEval):
         ev._flush_dict()  # noqa: SLF001 - the last dictionary's values join the chunks
-        return {"n": ev.n, "missing": ev.missing, "chunks": list(ev.chunks), "increasing": ev.increasing,
+        chunks = list(ev.chunks)
+        if ev.mode in DISTINCT_MODES and len(chunks) > 1:  # only distinct values matter: send each once
+            import pyarrow as pa
+
+            chunks = [pa.chunked_array(chunks).unique()]
+        return {"n": ev.n, "missing": ev.missing, "chunks": chunks, "increasing": ev.increasing,
                 "decreasing": ev.decreasing}
     if isinstance(ev, CompoundUniqueEval):
         return {"n": ev.n, "considered": ev.considered, "parts": list(ev.parts)}

@@ -171,6 +171,11 @@ def test_merge_refuses_repeated_or_mismatched_partials(tmp_path: Path) -> None:
     sp, plan, parts = _partials(d, suite, 1)
     with pytest.raises(ValueError, match="repeat"):
         P.merge_validation(suite, sp.schema, [*parts, parts[0]])
+    with pytest.raises(ValueError, match="one each"):
+        P.merge_validation(suite, sp.schema, parts[1:])  # a lost partition is not merged as absent rows
+    with pytest.raises(ValueError, match="one each"):
+        P.merge_validation(suite, sp.schema, parts[:-1], partitions=len(plan))
+    assert P.merge_validation(suite, sp.schema, parts, partitions=len(plan)).results
     other = suite_from_expectations("other", CASES[8:9])
     with pytest.raises(ValueError, match="states"):
         P.merge_validation(other, sp.schema, parts)
