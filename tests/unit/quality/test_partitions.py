@@ -251,3 +251,20 @@ def test_infinities_give_pandas_moments_whatever_the_cut(tmp_path: Path) -> None
             assert res[0].result["observed_value"] == inf and res[0].success  # pandas: mean inf
             assert res[1].result["observed_value"] is None and not res[1].success  # pandas: std NaN
             assert res[2].result["observed_value"] is None and not res[2].success  # inf and -inf: NaN
+
+
+def test_partitions_of_a_table_source(tmp_path: Path) -> None:
+    import pyarrow.fs as pafs
+
+    from dvx.quality.sources import TableSource
+
+    d = write_parts(tmp_path / "d", _table(), [13, 27], row_group_size=3)
+    src = TableSource(pafs.LocalFileSystem(), str(d), f"{d} at revision v1")
+    plan = P.plan_partitions(src, target_bytes=1)
+    assert plan == P.plan_partitions(d, target_bytes=1)  # the plan names files relative to the root
+    f = P.partition_ref(src, plan[-1])
+    assert isinstance(f, TableSource) and f.label == f"{d}/part-2.parquet at revision v1"
+    merged = P.merge_profiles([pickle.loads(pickle.dumps(P.profile_partition(src, p))) for p in plan], plan)
+    assert merged.to_bytes() == profile_path(d, target_bytes=1).to_bytes()
+    suite = suite_from_expectations("parts", CASES)
+    assert [r.result for r in run_suite(src, suite).results] == [r.result for r in run_suite(d, suite).results]
