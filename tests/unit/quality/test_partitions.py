@@ -138,6 +138,12 @@ def test_profile_is_the_merge_of_the_plan(tmp_path: Path) -> None:
     assert files[0].to_bytes() == profile_path(d / "part-0.parquet", target_bytes=1).to_bytes()
     with pytest.raises(ValueError, match="no profiles"):
         P.merge_profiles([])
+    parts = [P.profile_partition(d, p) for p in plan]
+    with pytest.raises(ValueError, match="partitions"):
+        P.merge_profiles(parts[:-1], plan)
+    with pytest.raises(ValueError, match="partitions"):
+        P.merge_profiles([*parts, parts[0]], plan)
+    assert P.merge_profiles(iter(parts), plan).to_bytes() == P.merge_profiles(parts, plan).to_bytes()
 
 
 def test_validation_partials_merge_into_the_single_pass(tmp_path: Path) -> None:
