@@ -126,17 +126,22 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema, columns: list[str], label
 def _batches(ref: TableRef, part: Partition, schema: pa.Schema, columns: list[str], batch_size: int
              ) -> Iterator[pa.RecordBatch]:
     from dvx.quality.partitions import partition_ref
-    from dvx.quality.tables import dictionary_columns, open_batches, read_schema
+    from dvx.quality.tables import dictionary_columns, open_batches, read_schema, table_format
 
     f = partition_ref(ref, part)
     if not part.file:  # the dataset is this one file: its schema is the dataset's
         _, it = open_batches(f, columns=columns, batch_size=batch_size,
                              dictionary=dictionary_columns(f, columns), row_groups=part.row_groups)
         return it
-    names = read_schema(f).names
-    have = [c for c in columns if c in names]
-    _, it = open_batches(f, columns=have or names[:1], batch_size=batch_size,
-                         dictionary=dictionary_columns(f, have), row_groups=part.row_groups)
+    if table_format(f) in ("csv", "tsv", "json"):
+        # Text is parsed whole anyway, and its schema costs a parse of the first
+        # block: one read of every column, then the wanted ones are picked.
+        _, it = open_batches(f, batch_size=batch_size)
+    else:  # Parquet, Arrow: the schema is in the footer; only the wanted columns are read
+        names = read_schema(f).names
+        have = [c for c in columns if c in names]
+        _, it = open_batches(f, columns=have or names[:1], batch_size=batch_size,
+                             dictionary=dictionary_columns(f, have), row_groups=part.row_groups)
     return (_conform(b, schema, columns, label_of(f)) for b in it)
 
 
