@@ -24,7 +24,7 @@ alone or inside a directory (dvx caches profiles per file).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -146,28 +146,31 @@ def profile_partition(ref: TableRef, part: Partition, columns: list[str] | None 
     return profile_file(partition_ref(ref, part), columns, row_groups=part.row_groups)
 
 
-def merge_profiles(parts: Sequence[Profile], partitions: Sequence[Partition] | None = None) -> Profile:
-    """Merge partial profiles in the given order.
+def merge_profiles(parts: Iterable[Profile], partitions: Sequence[Partition] | None = None) -> Profile:
+    """Merge partial profiles in the given order, folding as they come (an
+    iterator is consumed one profile at a time: memory holds two, not the plan).
 
     With ``partitions`` (the plan the profiles were computed from, same length
     and order), the partitions of one file merge first, then the files: the
     order :func:`dvx.quality.profile.profile_path` uses. Without, a left fold.
     """
-    if not parts:
-        raise ValueError("no profiles to merge")
-    if partitions is None:
-        out = parts[0]
-        for p in parts[1:]:
-            out = out.merge(p)
-        return out
-    if len(partitions) != len(parts):
-        raise ValueError(f"{len(parts)} profiles for {len(partitions)} partitions")
-    files: list[Profile] = []
+    total: Profile | None = None  # the files before the current one
+    current: Profile | None = None  # the current file's partitions so far
     last: str | None = None
-    for prof, part in zip(parts, partitions, strict=True):
-        if part.file == last:
-            files[-1] = files[-1].merge(prof)
-        else:
-            files.append(prof)
-            last = part.file
-    return merge_profiles(files)
+    count = 0
+    for prof in parts:
+        if partitions is not None:
+            if count >= len(partitions):
+                raise ValueError(f"more profiles than the {len(partitions)} partitions")
+            file = partitions[count].file
+            if current is not None and file != last:
+                total = current if total is None else total.merge(current)
+                current = None
+            last = file
+        current = prof if current is None else current.merge(prof)
+        count += 1
+    if partitions is not None and count != len(partitions):
+        raise ValueError(f"{count} profiles for {len(partitions)} partitions")
+    if current is None:
+        raise ValueError("no profiles to merge")
+    return current if total is None else total.merge(current)

@@ -126,17 +126,22 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema, columns: list[str], label
 def _batches(ref: TableRef, part: Partition, schema: pa.Schema, columns: list[str], batch_size: int
              ) -> Iterator[pa.RecordBatch]:
     from dvx.quality.partitions import partition_ref
-    from dvx.quality.tables import dictionary_columns, open_batches, read_schema
+    from dvx.quality.tables import dictionary_columns, open_batches, read_schema, table_format
 
     f = partition_ref(ref, part)
     if not part.file:  # the dataset is this one file: its schema is the dataset's
         _, it = open_batches(f, columns=columns, batch_size=batch_size,
                              dictionary=dictionary_columns(f, columns), row_groups=part.row_groups)
         return it
-    names = read_schema(f).names
-    have = [c for c in columns if c in names]
-    _, it = open_batches(f, columns=have or names[:1], batch_size=batch_size,
-                         dictionary=dictionary_columns(f, have), row_groups=part.row_groups)
+    if table_format(f) in ("csv", "tsv", "json"):
+        # Text is parsed whole anyway, and its schema costs a parse of the first
+        # block: one read of every column, then the wanted ones are picked.
+        _, it = open_batches(f, batch_size=batch_size)
+    else:  # Parquet, Arrow: the schema is in the footer; only the wanted columns are read
+        names = read_schema(f).names
+        have = [c for c in columns if c in names]
+        _, it = open_batches(f, columns=have or names[:1], batch_size=batch_size,
+                             dictionary=dictionary_columns(f, have), row_groups=part.row_groups)
     return (_conform(b, schema, columns, label_of(f)) for b in it)
 
 
@@ -187,9 +192,12 @@ def validate_slow(ref: TableRef, suite: Suite, plan: SuitePlan) -> SlowValidatio
 
 
 def merge_validation(suite: Suite, schema: pa.Schema, partials: Sequence[PartialValidation],
-                     slow: SlowValidation | None = None, *, elapsed: float | None = None) -> SuiteValidation:
+                     slow: SlowValidation | None = None, *, partitions: int | None = None,
+                     elapsed: float | None = None) -> SuiteValidation:
     """The suite's result on the whole dataset from every partition's partial
-    (merged by partition index; one each) and the slow path's results.
+    (merged by partition index, in any order of arrival; exactly one each) and
+    the slow path's results. ``partitions``: the plan's length, checked when
+    given (no partials at all is fine for a suite that reads no rows).
     ``elapsed``: the wall time to report (default: the partials' and slow path's times added)."""
     from dvx.quality.arrow import Evaluator, Missing
     from dvx.quality.arrow.merge import absorb
@@ -199,6 +207,8 @@ def merge_validation(suite: Suite, schema: pa.Schema, partials: Sequence[Partial
     seen = [p.index for p in ordered]
     if len(set(seen)) != len(seen):
         raise ValueError(f"partials repeat a partition: {seen}")
+    if seen != list(range(len(seen))) or (partitions is not None and len(seen) not in (0, partitions)):
+        raise ValueError(f"partials of partitions {seen} for a plan of {partitions or '?'}: one each is needed")
     planned = _planned(suite, schema)
     evals = [p for p in planned if isinstance(p, Evaluator)]
     offset = 0

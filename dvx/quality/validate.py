@@ -81,7 +81,8 @@ def _run_gx_suite(path: TableRef, suite: Suite, batch_size: int) -> SuiteValidat
     partials = [partitions.validate_partition(path, p, suite, schema=plan.schema, batch_size=batch_size)
                 for p in parts]
     slow = partitions.validate_slow(path, suite, plan) if plan.slow else None
-    return partitions.merge_validation(suite, plan.schema, partials, slow, elapsed=time.perf_counter() - t0)
+    return partitions.merge_validation(suite, plan.schema, partials, slow, partitions=len(parts),
+                                       elapsed=time.perf_counter() - t0)
 
 
 def run_suite(path: TableRef, suite: Suite, *, batch_size: int = 131072) -> SuiteValidation:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dvx.quality.arrow.collect import CollectEval
+from dvx.quality.arrow.collect import DISTINCT_MODES, CollectEval
 from dvx.quality.arrow.evaluators import CompoundUniqueEval, Evaluator, MapEval, RowCountEval, StatsEval, TypeEval
 from dvx.quality.gx_results import PARTIAL
 
@@ -31,10 +31,15 @@ def state_of(ev: Evaluator) -> dict[str, Any]:
                 "values": list(ev.values), "index": list(ev.index)}
     if isinstance(ev, StatsEval):
         return {"count": ev.count, "mean": ev.mean, "m2": ev.m2, "total": ev.total, "lo": ev.lo, "hi": ev.hi,
-                "is_int": ev.is_int}
+                "is_int": ev.is_int, "posinf": ev.posinf, "neginf": ev.neginf}
     if isinstance(ev, CollectEval):
         ev._flush_dict()  # noqa: SLF001 - the last dictionary's values join the chunks
-        return {"n": ev.n, "missing": ev.missing, "chunks": list(ev.chunks), "increasing": ev.increasing,
+        chunks = list(ev.chunks)
+        if ev.mode in DISTINCT_MODES and len(chunks) > 1:  # only distinct values matter: send each once
+            import pyarrow as pa
+
+            chunks = [pa.chunked_array(chunks).unique()]
+        return {"n": ev.n, "missing": ev.missing, "chunks": chunks, "increasing": ev.increasing,
                 "decreasing": ev.decreasing}
     if isinstance(ev, CompoundUniqueEval):
         return {"n": ev.n, "considered": ev.considered, "parts": list(ev.parts)}
@@ -74,6 +79,8 @@ def absorb(ev: Evaluator, st: dict[str, Any], offset: int) -> None:
 def _absorb_stats(ev: StatsEval, st: dict[str, Any]) -> None:
     ev.is_int = ev.is_int or st["is_int"]
     if ev.stat in ("mean", "stdev"):
+        ev.posinf += st["posinf"]
+        ev.neginf += st["neginf"]
         ev.merge_moments(st["count"], st["mean"], st["m2"])
         return
     if st["count"] == 0:

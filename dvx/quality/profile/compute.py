@@ -95,7 +95,7 @@ def profile_path(path: TableRef, columns: list[str] | None = None, *, target_byt
     from dvx.quality import partitions
 
     plan = partitions.plan_partitions(path, target_bytes=target_bytes or partitions.DEFAULT_TARGET_BYTES)
-    return partitions.merge_profiles([partitions.profile_partition(path, p, columns) for p in plan], plan)
+    return partitions.merge_profiles((partitions.profile_partition(path, p, columns) for p in plan), plan)
 
 
 def profile_file(path: TableRef, columns: list[str] | None = None, *, row_groups: tuple[int, int] | None = None
