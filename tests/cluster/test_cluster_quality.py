@@ -83,3 +83,49 @@ def test_drift_and_check_through_the_cluster(dask_cluster, cluster_repo, tmp_pat
             ds.pop("cached", None)
     assert a == b
     assert {f["check"] for f in b["datasets"][0]["failures"]} == {"validation", "drift"}
+
+
+SLOW = {"expectation_suite_name": "slow", "expectations": [
+    {"expectation_type": "expect_column_value_lengths_to_be_between",  # the slow path: GX on the client
+     "kwargs": {"column": "label", "min_value": 3, "max_value": 3}},
+    {"expectation_type": "expect_column_values_to_be_between", "kwargs": {"column": "x", "max_value": 5}},
+]}
+SCHEMA = """schema_type: dataframe
+version: 0.35.0
+columns:
+  id:
+    dtype: int64
+    nullable: false
+    checks:
+      greater_than_or_equal_to:
+        value: 0
+  x:
+    dtype: float64
+    nullable: false
+    checks:
+      in_range:
+        min_value: -10
+        max_value: 10
+"""
+
+
+def test_slow_path_and_pandera_run_on_the_client(dask_cluster, cluster_repo, tmp_path) -> None:
+    """Suites are the client's (workers get them in the tasks): bound here, uncommitted."""
+    docs = []
+    for name in ("local", "remote"):
+        repo = cluster_repo.clone(tmp_path / name)
+        (repo / "expectations" / "slow.json").write_text(json.dumps(SLOW))
+        (repo / "expectations" / "schema.yaml").write_text(SCHEMA)
+        with open(repo / "expectations" / "dvx.toml", "a") as f:
+            f.write('\n[[bind]]\npath = "data/small.parquet"\nsuites = ["slow.json", "schema.yaml"]\n')
+        extra = ("--scheduler", dask_cluster.address) if name == "remote" else ()
+        if not extra:
+            run_dvx(repo, "fetch", "--rev", "v1")
+        cp = run_dvx(repo, "validate", "data/small.parquet", "--rev", "v1", "--json", *extra, check=False)
+        assert cp.returncode == 1, cp.stderr
+        docs.append(_without_timings(json.loads(cp.stdout.replace(str(repo), "REPO"))))
+    assert json.dumps(docs[0], indent=1, sort_keys=True) == json.dumps(docs[1], indent=1, sort_keys=True)
+    results = docs[1]["datasets"][0]["results"]
+    engines = {r["expectation_type"]: r["meta"]["engine"] for r in results}
+    assert engines["expect_column_value_lengths_to_be_between"] == "gx"
+    assert len(docs[1]["datasets"][0]["suites"]) == 3  # train.json, slow.json, the pandera schema
