@@ -25,7 +25,7 @@ def test_killed_worker_leaves_the_profile_byte_identical(dask_cluster, cluster_r
 
     from dvx.quality.stores import QualityStores
 
-    local = cluster_repo.clone(tmp_path / "local")
+    local = cluster_repo.root  # one machine: its workspace copy, read in this process
     one = json.loads(run_dvx(local, "stats", "data/many", "--rev", "v1", "--json").stdout)
     remote = cluster_repo.clone(tmp_path / "remote")
     job = subprocess.Popen([sys.executable, "-m", "dvx", "stats", "data/many", "--rev", "v1", "--json",
