@@ -188,6 +188,7 @@ def cluster_repo(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> 
         "data/train/part-1.parquet": parquet_bytes(1, 2000, 500),
         "data/train/sub/part-2.parquet": parquet_bytes(2, 2500, 500),
         "data/small.parquet": parquet_bytes(3, 1200, 300),
+        "data/big.parquet": parquet_bytes(5, 100_000, 10_000),  # ~3 MB: the client fetches its footer only
         # many partitions: a job long enough to lose a worker in the middle of it
         **{f"data/many/f{i:02d}.parquet": parquet_bytes(10 + i, 4000, 1000) for i in range(MANY)},
     }
@@ -195,7 +196,7 @@ def cluster_repo(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> 
     (root / "expectations" / "train.json").write_text(json.dumps(SUITE, indent=1))
     (root / "expectations" / "dvx.toml").write_text('[[bind]]\npath = "data/train"\nsuites = ["train.json"]\n\n'
                                                     '[[bind]]\npath = "data/small.parquet"\nsuites = ["train.json"]\n')
-    run_dvx(root, "add", "data/train", "data/small.parquet", "data/many")
+    run_dvx(root, "add", "data/train", "data/small.parquet", "data/big.parquet", "data/many")
     git(root, "add", "-A")
     git(root, "commit", "--no-verify", "-qm", "v1")
     git(root, "tag", "v1")
