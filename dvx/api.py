@@ -175,7 +175,7 @@ def dataset(
 
 
 def stats(path: PathLike, rev: str | None = None, repo: PathLike = ".", remote: str | None = None, *,
-          staged: bool = False) -> Profile:
+          staged: bool = False, scheduler: str | None = None, repo_url: str | None = None) -> Profile:
     """The profile of a tracked dataset, as ``dvx stats`` gives it, of the version
     the quality rule selects: ``rev=None`` the file on disk (even when modified
     since ``dvx add``), ``staged=True`` the version last added, ``rev`` a
@@ -184,9 +184,11 @@ def stats(path: PathLike, rev: str | None = None, repo: PathLike = ".", remote: 
     Stored by data id (side store), else computed once from the data
     (streamed; missing bytes come from the remote) and stored; no pointer file
     is written. A file inside a tracked folder, or a table git tracks, is
-    profiled from its data each time.
+    profiled from its data each time. ``scheduler`` (else ``DVX_SCHEDULER``, ``[compute]
+    scheduler``) computes a tracked dataset's profile on a Dask cluster (docs/cluster.md).
     """
     from dvx import gate
+    from dvx.cluster import compute_settings
     from dvx.gate import reading
 
     if staged and rev is not None:
@@ -194,10 +196,12 @@ def stats(path: PathLike, rev: str | None = None, repo: PathLike = ".", remote: 
     view = versions.open_view(repo, rev, remote)
     node = view.resolve(path)
     if node.tracked == node.path:
+        compute = compute_settings(scheduler, repo_url, view.ws.config)
         if rev is None:
             v = reading.resolve(view.ws, node.path, staged=staged)
-            return gate.profile_version(view.ws, node.path, v.pointer, None, fetch=True, remote=remote)
-        return gate.profile_version(view.ws, node.path, view.pointer(node.path), view.sha, fetch=True, remote=remote)
+            return gate.profile_version(view.ws, node.path, v.pointer, None, fetch=True, remote=remote, compute=compute)
+        return gate.profile_version(view.ws, node.path, view.pointer(node.path), view.sha, fetch=True, remote=remote,
+                                    compute=compute)
     from dvx.quality.profile import profile_path
     from dvx.quality.sources import TableSource
 
@@ -212,7 +216,8 @@ def stats(path: PathLike, rev: str | None = None, repo: PathLike = ".", remote: 
 
 
 def validate(paths: PathLike | list[PathLike] | None = None, rev: str | None = None, repo: PathLike = ".", *,
-             staged: bool = False) -> list[DatasetValidation]:
+             staged: bool = False, scheduler: str | None = None, repo_url: str | None = None
+             ) -> list[DatasetValidation]:
     """``dvx validate``: each dataset's results against its bound suites (all bound datasets
     when ``paths`` is None), of the version the quality rule selects (as :func:`stats`).
     Each result's ``version`` names what was measured; nothing raises for a failed
@@ -223,11 +228,11 @@ def validate(paths: PathLike | list[PathLike] | None = None, rev: str | None = N
     root = str(Workspace.find(repo).root)
     items = None if paths is None else [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     names = None if items is None else [os.fspath(p) for p in items]
-    return datasets.validate(names, rev=rev, cwd=root, staged=staged)
+    return datasets.validate(names, rev=rev, cwd=root, staged=staged, scheduler=scheduler, repo_url=repo_url)
 
 
 def drift(path: PathLike, baseline: str = "HEAD", rev: str | None = None, repo: PathLike = ".", *,
-          staged: bool = False) -> DriftResult:
+          staged: bool = False, scheduler: str | None = None, repo_url: str | None = None) -> DriftResult:
     """``dvx drift``: the version the quality rule selects (as :func:`stats`) against
     ``baseline``. ``.drifted``, ``.report``, and ``.current_version`` /
     ``.baseline_version`` naming both sides."""
@@ -235,7 +240,8 @@ def drift(path: PathLike, baseline: str = "HEAD", rev: str | None = None, repo: 
     from dvx.workspace import Workspace
 
     root = str(Workspace.find(repo).root)
-    return datasets.drift(os.fspath(path), baseline=baseline, rev=rev, cwd=root, staged=staged)
+    return datasets.drift(os.fspath(path), baseline=baseline, rev=rev, cwd=root, staged=staged, scheduler=scheduler,
+                          repo_url=repo_url)
 
 
 def to_dask(path: PathLike, rev: str | None = None, repo: PathLike = ".", columns: list[str] | None = None,

@@ -134,3 +134,14 @@ def test_slow_path_and_pandera_run_on_the_client(dask_cluster, cluster_repo, tmp
     engines = {r["expectation_type"]: r["meta"]["engine"] for r in results}
     assert engines["expect_column_value_lengths_to_be_between"] == "gx"
     assert len(docs[1]["datasets"][0]["suites"]) == 3  # train.json, slow.json, the pandera schema
+
+
+def test_python_api_on_the_cluster(dask_cluster, cluster_repo, tmp_path) -> None:
+    import dvx
+
+    local, remote = cluster_repo.clone(tmp_path / "local"), cluster_repo.clone(tmp_path / "remote")
+    one = dvx.stats("data/train", rev="v2", repo=local)
+    many = dvx.stats("data/train", rev="v2", repo=remote, scheduler=dask_cluster.address)
+    assert one.to_bytes() == many.to_bytes()
+    r = dvx.drift("data/train", baseline="v1", rev="v2", repo=remote, scheduler=dask_cluster.address)
+    assert r.drifted and r.current.to_bytes() == one.to_bytes()
