@@ -323,7 +323,13 @@ def _open_dir(path: str | TableSource, fmt: str, columns: list[str] | None, batc
         dataset = ds.dataset([os.fspath(f) for f in files if not isinstance(f, TableSource)], format=file_format)
     schema = dataset.schema
     _check_columns(label_of(path), schema, columns)
-    return _project(schema, columns), dataset.to_batches(columns=columns, batch_size=batch_size)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        # The scan starts at the first batch asked for, not here: read_schema (which closes
+        # the iterator unread) then reads footers only, never the rows of the first files.
+        yield from dataset.to_batches(columns=columns, batch_size=batch_size)
+
+    return _project(schema, columns), batches()
 
 
 def open_batches(path: TableRef, columns: list[str] | None = None,
