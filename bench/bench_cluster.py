@@ -23,7 +23,8 @@ Measured as whole processes, runs alternated A B A B (the machine is shared):
   of Arrow-engine expectations (stored results removed before each run).
 - the client's merge time against the number of partitions (in process:
   `merge_profiles` of n partial profiles of one file, n = 10 ... 1000).
-- peak memory of each worker (VmHWM of the worker processes after the runs).
+- peak memory of each worker (VmHWM of the worker processes after the runs),
+  and the bytes the cluster client's cache holds after the runs (metadata).
 """
 
 from __future__ import annotations
@@ -195,12 +196,15 @@ def run(ctx: c.Context) -> list[c.Result]:
                 pid = json.loads(c.run_cmd([*dvx, *args, "--rev", "v1", "--json"], cwd=root, env=env))["data_id"]
                 a, b = (QualityStores.at(r / ".dvx" / "cache").profiles.path(pid) for r in (root, client))
                 same = a.read_bytes() == b.read_bytes()
+            # what the cluster client fetched to its cache: listings and footers, not the data
+            fetched = c.tree_bytes(client / ".dvx" / "cache" / "packs") if (client / ".dvx" / "cache" / "packs").exists() else 0
             results.append(c.Result(
                 bench="cluster", issue=ISSUE, name=f"{verb} of {FILES} files, {rows:,} x 20 ({size / 1e6:,.0f} MB)",
                 goal="2 workers faster than one process", ok=st["2 workers"].median < st["one process"].median,
                 dvx=st["2 workers"], anchor=st["one process"], anchor_name="dvx, one process",
-                note=("" if same is None else "profile bytes identical" if same else "PROFILES DIFFER"),
-                details={"identical_profile": same}))
+                note=("" if same is None else "profile bytes identical; " if same else "PROFILES DIFFER; ")
+                + f"the client's cache holds {fetched / 1e6:,.1f} MB of {size / 1e6:,.0f} MB",
+                details={"identical_profile": same, "client_cache_bytes": fetched}))
         merges = _merge_times(data)
         results.append(c.Result(
             bench="cluster", issue=ISSUE, name="client merge of n partial profiles (20 columns)", goal="-", ok=None,
