@@ -112,6 +112,23 @@ def test_fetch_rev_of_a_tag_fetches_that_version(history: dict) -> None:
     assert cp.returncode == 1 and "not in the cache" in cp.stderr  # c2 was neither pushed nor fetched
 
 
+def test_pull_with_revisions_checks_out_the_work_tree_and_caches_the_rest(history: dict) -> None:
+    """`dvx pull -A` (as DVC's): the work tree's pointers are checked out, every commit's data is cached,
+    so an older commit then checks out with the remote gone."""
+    origin, c, data = history["origin"], history["commits"], history["data"]
+    store = history["base"] / "store-p"
+    run_dvx(origin, "remote", "add", "p", str(store))
+    run_dvx(origin, "push", "-r", "p", "--all-commits")
+    clone = _clone(history, "clone-p", store)
+    out = json.loads(run_dvx(clone, "pull", "-A", "--json").stdout)
+    assert c["c1"] in out["fetch"]["revisions"] and out["checkout"]["restored"]
+    assert _data(clone) == data["c3"]
+    shutil.rmtree(store)  # from here on the cache alone
+    for name in ("c1", "c2", "side"):
+        _checkout(clone, c[name], pull=False)
+        assert _data(clone) == data[name], name
+
+
 def test_all_branches_takes_a_version_only_a_branch_has(history: dict) -> None:
     origin, c, data = history["origin"], history["commits"], history["data"]
     store = history["base"] / "store-b"
