@@ -66,11 +66,9 @@ def files_below(ref: TableRef) -> list[TableRef]:
         import pyarrow.fs as pafs
 
         base = ref.path.rstrip("/")
-        # "data/parts at revision v1" -> "data/parts/a.csv at revision v1"
-        suffix = ref.label[len(ref.path):] if ref.label.startswith(ref.path) else ""
         infos = ref.filesystem.get_file_info(pafs.FileSelector(base, recursive=True))
         names = sorted((i.path[len(base) + 1:] for i in infos if i.type == pafs.FileType.File), key=lambda n: n.split("/"))
-        return [TableSource(ref.filesystem, f"{base}/{n}", f"{base}/{n}{suffix}") for n in names if _visible(n)]
+        return [child(ref, n) for n in names if _visible(n)]
     root = os.fspath(ref)
     out: list[str] = []
     for dirpath, dirs, names in os.walk(root):
@@ -78,6 +76,25 @@ def files_below(ref: TableRef) -> list[TableRef]:
         out.extend(os.path.join(dirpath, n) for n in names if not n.startswith((".", "_")))
     out.sort(key=lambda f: Path(f).relative_to(root).parts)
     return list[TableRef](out)
+
+
+def child(ref: TableRef, rel: str) -> TableRef:
+    """The file ``rel`` (a "/"-separated path) below the directory ``ref``; ``ref`` itself when ``rel`` is ""."""
+    if not rel:
+        return ref
+    if isinstance(ref, TableSource):
+        base = ref.path.rstrip("/")
+        # "data/parts at revision v1" -> "data/parts/a.csv at revision v1"
+        suffix = ref.label[len(ref.path):] if ref.label.startswith(ref.path) else ""
+        return TableSource(ref.filesystem, f"{base}/{rel}", f"{base}/{rel}{suffix}")
+    return os.path.join(os.fspath(ref), *rel.split("/"))
+
+
+def relative_name(ref: TableRef, below: TableRef) -> str:
+    """The "/"-separated path of ``below`` (a file of :func:`files_below`) relative to the directory ``ref``."""
+    if isinstance(ref, TableSource) and isinstance(below, TableSource):
+        return below.path[len(ref.path.rstrip("/")) + 1:]
+    return Path(os.fspath(below)).relative_to(os.fspath(ref)).as_posix()  # type: ignore[arg-type]
 
 
 def open_input(ref: str | TableSource, stream: bool = False) -> Any:

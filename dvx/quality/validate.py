@@ -18,8 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dvx.quality import kwargs as strict_kwargs
-from dvx.quality.results import DatasetValidation, ExpectationResult, ResultStore, SuiteValidation, jsonable
+from dvx.quality.results import DatasetValidation, ResultStore, SuiteValidation, jsonable
 from dvx.quality.sources import TableRef, TableSource, label_of
 from dvx.quality.suite import Expectation, Suite, load_bindings, load_suite
 
@@ -53,7 +52,7 @@ def condition_columns(condition: object, names: Sequence[str]) -> list[str]:
     return out
 
 
-def _columns_of(exp: Expectation, names: Sequence[str]) -> list[str] | None:
+def columns_of(exp: Expectation, names: Sequence[str]) -> list[str] | None:
     """Columns an expectation reads (None: it may read any), with those its row_condition names."""
     kw = exp.kwargs
     cols: list[str] = []
@@ -71,70 +70,19 @@ def _columns_of(exp: Expectation, names: Sequence[str]) -> list[str] | None:
 
 
 def _run_gx_suite(path: TableRef, suite: Suite, batch_size: int) -> SuiteValidation:
-    from dvx.quality import arrow
-    from dvx.quality.gx_results import missing_column_result
-    from dvx.quality.tables import dictionary_columns, open_batches, read_schema
+    """The Arrow pass as the plan of partitions, each validated then merged in
+    plan order (in process: a Dask cluster runs the same partitions), and the
+    slow path once over the whole dataset (dvx.quality.partvalidate)."""
+    from dvx.quality import partitions
 
     t0 = time.perf_counter()
-    gx_only = [e for e in suite.expectations if e.type not in strict_kwargs.TYPES]
-    if gx_only:  # refuse a bad GX-only expectation before the Arrow pass runs
-        from dvx.quality import engine_gx
-
-        engine_gx.check_expectations(suite, gx_only)
-    schema = read_schema(path)
-    names = list(schema.names)
-    slots: list[ExpectationResult | None] = [None] * len(suite.expectations)
-    evals: list[tuple[int, arrow.Evaluator]] = []
-    slow: list[int] = []
-    for i, exp in enumerate(suite.expectations):
-        p = arrow.plan(exp, schema)
-        if p is None:
-            slow.append(i)
-        elif isinstance(p, arrow.Missing):
-            ok, res, msg = missing_column_result(p.column)
-            slots[i] = ExpectationResult(exp.type, exp.kwargs, ok, res, exp.meta, "arrow", suite.name, msg)
-        elif isinstance(p, tuple):
-            slots[i] = ExpectationResult(exp.type, exp.kwargs, p[0], p[1], exp.meta, "arrow", suite.name)
-        else:
-            evals.append((i, p))
-    if evals:
-        wanted = {c for _, ev in evals for c in ev.columns}
-        cols = [c for c in names if c in wanted]
-        if not cols and names:
-            cols = [names[0]]  # row counts need rows; the first column is enough
-        _, batches = open_batches(path, columns=cols, batch_size=batch_size,
-                                  dictionary=dictionary_columns(path, cols))
-        for (i, _), (ok, res) in zip(evals, arrow.run([ev for _, ev in evals], batches), strict=True):
-            exp = suite.expectations[i]
-            slots[i] = ExpectationResult(exp.type, exp.kwargs, bool(ok), res, exp.meta, "arrow", suite.name)
-    notes: list[str] = []
-    if slow:
-        from dvx.quality import engine_gx
-
-        exps = [suite.expectations[i] for i in slow]
-        wanted_slow = [_columns_of(e, names) for e in exps]
-        cols_slow = None
-        if all(c is not None for c in wanted_slow):
-            need = {c for cols in wanted_slow if cols is not None for c in cols}
-            cols_slow = [c for c in names if c in need]
-        if not cols_slow:
-            cols_slow = None  # table-level GX expectations: give GX every column
-        t_gx = time.perf_counter()
-        outs = engine_gx.run_expectations(path, suite, exps, cols_slow)
-        t_gx = time.perf_counter() - t_gx
-        for i, (ok, res, exc) in zip(slow, outs, strict=True):
-            exp = suite.expectations[i]
-            slots[i] = ExpectationResult(exp.type, exp.kwargs, ok, res, exp.meta, "gx", suite.name, exc)
-        kinds = sorted({e.type for e in exps})
-        notes.append(f"{suite.name}: {len(slow)} expectation(s) {engine_gx.SLOW_NOTE}: {', '.join(kinds)}")
-        notes.append(f"{suite.name}: {GX_TIME}{t_gx:.1f} s")  # what the slow path cost (shown when it ran)
-    results = [r for r in slots if r is not None]
-    for n, r in enumerate(results, 1):
-        if r.exception:
-            notes.append(f"{suite.name}: expectation {n} ({r.expectation_type}) failed: {r.exception}")
-    return SuiteValidation(suite=suite.name, suite_id=suite.id, suite_path=suite.path,
-                           success=all(r.success for r in results), results=results, notes=notes,
-                           elapsed=time.perf_counter() - t0)
+    plan = partitions.plan_suite(path, suite)
+    parts = partitions.plan_partitions(path) if plan.evaluated else []
+    partials = [partitions.validate_partition(path, p, suite, schema=plan.schema, batch_size=batch_size)
+                for p in parts]
+    slow = partitions.validate_slow(path, suite, plan) if plan.slow else None
+    return partitions.merge_validation(suite, plan.schema, partials, slow, partitions=len(parts),
+                                       elapsed=time.perf_counter() - t0)
 
 
 def run_suite(path: TableRef, suite: Suite, *, batch_size: int = 131072) -> SuiteValidation:

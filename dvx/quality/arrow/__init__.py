@@ -20,7 +20,8 @@ would give (the agreement test checks this against GX itself):
 Modules: ``compute`` (Arrow kernels and literals), ``dtypes`` (the pandas
 dtype GX sees), ``evaluators`` and ``collect`` (one evaluator per
 expectation), ``plan`` (expectation -> evaluator, immediate result, or None
-for the slow path through great_expectations), ``run`` (the streaming pass).
+for the slow path through great_expectations), ``run`` (the streaming pass),
+``merge`` (an evaluator's state after one partition, and how states merge).
 Results use GX's vocabulary from :mod:`dvx.quality.gx_results`.
 """
 

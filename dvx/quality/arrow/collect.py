@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 # modes that need only the distinct values, not every occurrence
-_DISTINCT_MODES = ("distinct_in_set", "proportion_unique", "unique_value_count")
+DISTINCT_MODES = ("distinct_in_set", "proportion_unique", "unique_value_count")
 
 
 class CollectEval(Evaluator):
@@ -57,7 +57,7 @@ class CollectEval(Evaluator):
 
     def update(self, view: BatchView) -> None:
         raw = view.raw(self.column)
-        if is_dictionary(raw.type) and self.mode in _DISTINCT_MODES:
+        if is_dictionary(raw.type) and self.mode in DISTINCT_MODES:
             self._update_dictionary(view, raw)
         else:
             self._update_values(view)
@@ -90,7 +90,7 @@ class CollectEval(Evaluator):
         self.missing += view.num_rows - len(v)
         if pa.types.is_floating(v.type):
             v = pc.add(v, literal(0.0, v.type))  # -0.0 -> 0.0: pandas hashes them as one value
-        if self.mode in _DISTINCT_MODES:
+        if self.mode in DISTINCT_MODES:
             v = pc.unique(v)  # only distinct values matter: keep memory small
         if not len(v):
             return

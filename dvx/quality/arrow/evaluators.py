@@ -9,6 +9,7 @@ values) are in :mod:`dvx.quality.arrow.collect`.
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -168,6 +169,10 @@ class StatsEval(Evaluator):
         self.lo: Any = None
         self.hi: Any = None
         self.is_int = False
+        # mean/stdev: infinities counted apart, moments over finite values, so the
+        # answer (pandas': inf, -inf or NaN) does not depend on where batches end
+        self.posinf = 0
+        self.neginf = 0
 
     def update(self, view: BatchView) -> None:
         import pyarrow as pa
@@ -187,16 +192,30 @@ class StatsEval(Evaluator):
             self.total += pc.sum(v).as_py()
         else:
             f = pc.cast(v, pa.float64())
-            m = pc.mean(f).as_py()
-            m2 = pc.variance(f, ddof=0).as_py() * n
-            # Chan et al. pairwise merge of (count, mean, M2).
-            tot = self.count + n
-            d = m - self.mean
-            self.mean += d * n / tot
-            self.m2 += m2 + d * d * self.count * n / tot
-            self.count = tot
+            if pa.types.is_floating(v.type):
+                finite = pc.is_finite(f)
+                if not pc.all(finite).as_py():
+                    self.posinf += pc.sum(pc.equal(f, literal(float("inf")))).as_py() or 0
+                    self.neginf += pc.sum(pc.equal(f, literal(float("-inf")))).as_py() or 0
+                    f = f.filter(finite)
+            if len(f):
+                self.merge_moments(len(f), pc.mean(f).as_py(), pc.variance(f, ddof=0).as_py() * len(f))
         if self.stat in ("min", "max", "sum"):
             self.count += n
+
+    def merge_moments(self, n: int, mean: float, m2: float) -> None:
+        """Chan et al.'s pairwise merge of (count, mean, M2): a batch's, or a partition's
+        (dvx.quality.arrow.merge), so every path adds moments the same way."""
+        if n == 0:
+            return
+        if self.count == 0:
+            self.count, self.mean, self.m2 = n, mean, m2
+            return
+        tot = self.count + n
+        d = mean - self.mean
+        self.mean += d * n / tot
+        self.m2 += m2 + d * d * self.count * n / tot
+        self.count = tot
 
     def finish(self) -> Outcome:
         v: Any
@@ -206,6 +225,9 @@ class StatsEval(Evaluator):
             v = self.hi
         elif self.stat == "sum":
             v = self.total if self.count else 0
+        elif self.posinf or self.neginf:  # pandas: inf or -inf means, NaN when both; NaN stdev
+            both = self.posinf and self.neginf
+            v = math.nan if self.stat == "stdev" or both else math.inf if self.posinf else -math.inf
         elif self.stat == "mean":
             v = self.mean if self.count else None
         else:
@@ -256,9 +278,14 @@ class CompoundUniqueEval(Evaluator):
             dup = pc.greater(counts, literal(1))
             unexpected = pc.sum(counts.filter(dup)).as_py() or 0
             if unexpected:
+                # Examples in row order (a join's output order is not defined): the
+                # same list however the rows were cut into batches or partitions.
                 keys = g.filter(dup).select(self.columns)
-                hits = t.join(keys, keys=self.columns, join_type="left semi")
-                values = hits.slice(0, PARTIAL).to_pylist()
+                import numpy as np
+
+                rows = t.append_column("__dvx_row", pa.array(np.arange(t.num_rows, dtype=np.int64)))
+                hits = rows.join(keys, keys=self.columns, join_type="left semi", use_threads=False)
+                values = hits.sort_by("__dvx_row").slice(0, PARTIAL).select(self.columns).to_pylist()
         return map_result(self.n, self.considered, unexpected, self.mostly, values, None)
 
 

@@ -62,12 +62,18 @@ def prefetch(batches: Iterable[T], depth: int = 2) -> Iterator[T]:
         t.join(timeout=5)
 
 
-def run(evaluators: list[Evaluator], batches: Iterable[pa.RecordBatch], *, threaded: bool = True) -> list[Outcome]:
-    """Feed every batch to every evaluator once; return their results in order."""
+def feed(evaluators: list[Evaluator], batches: Iterable[pa.RecordBatch], *, threaded: bool = True) -> int:
+    """Feed every batch to every evaluator once (row numbers from 0); return the rows read."""
     offset = 0
     for b in (prefetch(batches) if threaded else batches):
         view = BatchView(b, offset)
         for ev in evaluators:
             ev.update(view)
         offset += b.num_rows
+    return offset
+
+
+def run(evaluators: list[Evaluator], batches: Iterable[pa.RecordBatch], *, threaded: bool = True) -> list[Outcome]:
+    """Feed every batch to every evaluator once; return their results in order."""
+    feed(evaluators, batches, threaded=threaded)
     return [ev.finish() for ev in evaluators]

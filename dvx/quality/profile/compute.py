@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from dvx.errors import DataFormatError
 from dvx.quality.profile.builder import ColumnBuilder
 from dvx.quality.profile.categorical import CategoricalBuilder
 from dvx.quality.profile.model import CATEGORICAL, NULL, NUMERIC, ColumnProfile, Profile, SkippedColumn
@@ -86,23 +85,24 @@ def profile_table(table: pa.Table, batch_size: int = 131072) -> Profile:
     return profile_batches(table.schema, table.to_batches(max_chunksize=batch_size))
 
 
-def profile_path(path: TableRef, columns: list[str] | None = None) -> Profile:
-    """Profile a tabular file, or a directory as the merge of its files'
-    profiles (in path order). ``path`` is a local path or a
-    :class:`~dvx.quality.sources.TableSource`. Raises DataFormatError/UsageError
-    from :func:`dvx.quality.tables.open_batches` when the data cannot be read."""
+def profile_path(path: TableRef, columns: list[str] | None = None, *, target_bytes: int | None = None) -> Profile:
+    """Profile a tabular file or directory: the merge of the profiles of its
+    partitions (:mod:`dvx.quality.partitions`: one per file, in path order, and
+    runs of row groups of a large Parquet file), computed in process. A Dask
+    cluster computing the same partitions gives the same bytes. ``path`` is a
+    local path or a :class:`~dvx.quality.sources.TableSource`. Raises
+    DataFormatError/UsageError when the data cannot be read."""
+    from dvx.quality import partitions
+
+    plan = partitions.plan_partitions(path, target_bytes=target_bytes or partitions.DEFAULT_TARGET_BYTES)
+    return partitions.merge_profiles((partitions.profile_partition(path, p, columns) for p in plan), plan)
+
+
+def profile_file(path: TableRef, columns: list[str] | None = None, *, row_groups: tuple[int, int] | None = None
+                 ) -> Profile:
+    """Profile one tabular file, or the row groups [start, end) of a Parquet file."""
     from dvx.quality import tables
 
-    if tables.is_dir(path):
-        files = tables.data_files(path)
-        if not files:
-            raise DataFormatError(tables.label_of(path), "directory holds no Parquet, CSV, JSON Lines or Arrow files")
-        out: Profile | None = None
-        for f in files:
-            part = profile_path(f, columns)
-            out = part if out is None else out.merge(part)
-        assert out is not None
-        return out
     # Low-cardinality Parquet string columns come as dictionary arrays: their
     # value counts are then a bincount of the indices, not a hash of strings.
     dictionary = None
@@ -113,5 +113,5 @@ def profile_path(path: TableRef, columns: list[str] | None = None) -> Profile:
         strings = [f.name for f in schema if (pt.is_string(f.type) or pt.is_large_string(f.type))
                    and (columns is None or f.name in columns)]
         dictionary = tables.dictionary_columns(path, strings) if strings else None
-    schema, batches = tables.open_batches(path, columns=columns, dictionary=dictionary or None)
+    schema, batches = tables.open_batches(path, columns=columns, dictionary=dictionary or None, row_groups=row_groups)
     return profile_batches(schema, batches)
