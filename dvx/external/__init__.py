@@ -74,7 +74,7 @@ def _check_out(ws: Workspace, rel: str) -> None:
         raise UsageError(f"--out {shown}: {why}", "name a path inside the repository, such as data/raw")
     if os.path.lexists(ws.abspath(rel)):
         raise UsageError(f"--out {shown}: exists in the workspace; --external tracks data that stays in the bucket",
-                         f"move it away, or track the local copy with `dvx add {shown}`")
+                         "move it away, or choose another --out")
     parts = rel.split("/")
     for i in range(1, len(parts)):
         if os.path.exists(ws.abspath("/".join(parts[:i]) + ptr.SUFFIX)):

@@ -106,7 +106,7 @@ def source_options(url: str, remote: Remote | None, given: Sequence[str],
     for item in given:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"-o {item!r}: expected key=value", "e.g. `-o endpoint_url=http://127.0.0.1:9000`")
+            raise UsageError(f"-o {item!r}: expected key=value", "e.g. -o endpoint_url=http://127.0.0.1:9000")
         out[key.strip()] = value
     return out
 
@@ -119,7 +119,10 @@ def _protocol(url: str) -> str:
 def _source_error(url: str, e: RemoteError) -> RemoteError:
     """A RemoteError about the source, said of the source (``open_url`` names it as a remote)."""
     msg = e.message.replace(f"remote {url}:", f"external source {url}:", 1)
-    return RemoteError(msg, e.hint)
+    hint = e.hint
+    if hint is None or "dvx remote" in hint or "remote URL" in hint:  # advice about a remote's settings
+        hint = "check the URL and the source's options (-o KEY=VALUE, DVX_EXTERNAL_<KEY>; docs/external.md)"
+    return RemoteError(msg, hint)
 
 
 def open_source(url: str, options: Mapping[str, Any]) -> Remote:

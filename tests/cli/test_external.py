@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from dvxtest import env, git, make_dvx_repo, run_dvx, write_files
+from hintkit import follow, printed_hint
 
 import dvx
 from dvx.store.objects import ObjectType
@@ -64,6 +65,8 @@ def _repo_with_remote(path: Path, remote_bucket) -> Path:
     repo = make_dvx_repo(path)
     run_dvx(repo, "remote", "add", "-d", "store", f"{remote_bucket.url}/store")
     run_dvx(repo, "remote", "modify", "store", "endpoint_url", remote_bucket.endpoint)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "dvx init", "--no-verify")
     return repo
 
 
@@ -116,9 +119,14 @@ def test_prefix_is_tracked_in_place_read_back_and_pulled(source, s3_bucket, tmp_
     row = json.loads(run_dvx(repo, "status", "--json").stdout)["paths"][0]
     assert row["in_cache"] is False and row["error"] is None and row["missing_files"] == 5
 
-    # Read in place from the remote at the committed revision.
-    git(repo, "add", "-A")
+    listed = json.loads(run_dvx(repo, "ls", "data/raw", "--json").stdout)  # listed from the cached tree
+    assert {e["path"]: e["size"] for e in listed} == {f"data/raw/{k}": len(v) for k, v in files.items()}
+
+    # The hint's `git add` stages what the commit needs; then read in place from the remote at that revision.
+    follow(repo, printed_hint(cp_add := run_dvx(repo, "add", "--external", url, "--out", "data/raw")))
+    assert cp_add.stdout.startswith("unchanged data/raw")
     git(repo, "commit", "-qm", "external data")
+    assert git(repo, "status", "--porcelain").stdout == ""
     got = dvx.read_table("data/raw/table.parquet", rev="HEAD", repo=repo)
     assert got.equals(pq.read_table(io.BytesIO(files["table.parquet"])))
     with dvx.open("data/raw/big.bin", rev="HEAD", repo=repo) as f:
@@ -126,6 +134,8 @@ def test_prefix_is_tracked_in_place_read_back_and_pulled(source, s3_bucket, tmp_
         assert f.read(1000) == files["big.bin"][MiB:MiB + 1000]
     with dvx.open("data/raw/notes/deep/c.json", rev="HEAD", repo=repo) as f:
         assert f.read() == files["notes/deep/c.json"]
+    # Ranged: 1000 bytes of big.bin (and read-ahead) fetched part of its chunks, not the whole file.
+    assert _cache_types(repo).count(ObjectType.CHUNK) < p.chunks // 2
 
     # checkout names the command that brings the data; pull does, byte for byte.
     cp = run_dvx(repo, "checkout", "data/raw", check=False)
@@ -176,18 +186,18 @@ def test_single_object_url_makes_a_file_pointer(source, s3_bucket, tmp_path: Pat
     assert (repo / "big.bin").read_bytes() == files["big.bin"]
 
 
-@pytest.mark.parametrize("key", ["raw/.git/hooks/pre-commit", "raw/a/../../escape", "raw/notes"])
-def test_hostile_key_is_refused_in_one_line(source, s3_bucket, tmp_path: Path, key: str) -> None:
-    src, _files = source
-    src.client().put_object(Bucket=src.name, Key=key, Body=b"#!/bin/sh\n")
-    remote = s3_bucket()
+def test_hostile_keys_are_refused_in_one_line(s3_bucket, tmp_path: Path) -> None:
+    src, remote = s3_bucket(), s3_bucket()
     repo = _repo_with_remote(tmp_path / "repo", remote)
-    cp = run_dvx(repo, "add", "--external", f"{src.url}/raw/", "--out", "data/raw", check=False)
-    assert cp.returncode == 2, cp.stderr
-    lines = cp.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: external source {src.url}/raw/: the key "), lines
-    assert "nothing was written" in lines[0]
-    assert not (repo / "data/raw.dvx").exists() and _keys(remote) == set()
+    for n, key in enumerate([".git/hooks/pre-commit", "a/../../escape", "notes"]):
+        _put(src, f"p{n}/", {"ok.txt": b"fine\n", "notes/x.txt": b"x\n", key: b"#!/bin/sh\n"})
+        url = f"{src.url}/p{n}/"
+        cp = run_dvx(repo, "add", "--external", url, "--out", "data/raw", check=False)
+        assert cp.returncode == 2, cp.stderr
+        lines = cp.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: external source {url}: the key "), lines
+        assert "nothing was written" in lines[0]
+        assert not (repo / "data/raw.dvx").exists() and _keys(remote) == set()
 
 
 def test_usage_errors(source, s3_bucket, tmp_path: Path) -> None:
@@ -271,3 +281,26 @@ def test_batch_tasks_pickle_and_run_through_run_tasks(tmp_path: Path) -> None:
         assert b"".join(store.iter_file(store.get_file_manifest(got[key].file_oid), key)) == data
     # The same task again sends nothing: the remote's index names every chunk.
     assert chunk_batch(tasks[0]).bytes_sent == 0
+
+
+def test_source_options_and_source_errors_name_the_source(source, s3_bucket, tmp_path: Path) -> None:
+    """-o over DVX_EXTERNAL_* over the remote's options; a source that cannot be read is one line naming it."""
+    from s3kit import free_port
+
+    src, _files = source
+    remote = s3_bucket()
+    repo = _repo_with_remote(tmp_path / "repo", remote)
+    url = f"{src.url}/raw/"
+    dead = f"http://127.0.0.1:{free_port()}"
+    e = env()
+    e["DVX_EXTERNAL_ENDPOINT_URL"] = dead  # over the remote's endpoint: nothing listens there
+    cp = run_dvx(repo, "add", "--external", url, "--out", "data/raw", env=e, check=False)
+    assert cp.returncode == 1 and cp.stderr.startswith(f"error: external source {url}: cannot connect to the endpoint"), \
+        cp.stderr
+    assert len(cp.stderr.strip().splitlines()) == 1 and dead in cp.stderr
+    run_dvx(repo, "add", "--external", url, "--out", "data/raw", "-o", f"endpoint_url={src.endpoint}", env=e)
+    assert ptr.load(repo / "data/raw.dvx").files == 5
+    cp = run_dvx(repo, "add", "--external", "s3://no-such-bucket-dvx/raw/", "--out", "data/other", check=False)
+    assert cp.returncode in (1, 2) and cp.stderr.startswith("error: external source s3://no-such-bucket-dvx/raw/: "), \
+        cp.stderr
+    assert len(cp.stderr.strip().splitlines()) == 1 and not (repo / "data/other.dvx").exists()
