@@ -4,8 +4,10 @@ A side file of the work tree's cache (``.dvx/cache/external/<16 hex>.json``, one
 and chunker; docs/format.md "Side folders of the cache") maps an object's path to its ETag, size, file
 manifest id and chunk count. An object is skipped only when the listing gives the same ETag and size
 *and* the remote's index names that file manifest (a manifest is indexed only with or after its
-chunks): S3 gives a new ETag to every write that changes the bytes, so equal ETags mean equal bytes.
-Without an ETag (a local folder, some filesystems) the object is read and chunked again; chunks the
+chunks): S3 gives a new ETag to every write that changes the bytes, so equal ETags mean equal bytes,
+and the ETag recorded is the one every read of the object was pinned to (s3fs sends ``If-Match``), not
+the listing's, so an object rewritten between the listing and the read is never recorded wrongly.
+Without a pinned ETag (a local folder, other filesystems) the object is read and chunked again; chunks the
 remote has are not sent again either way. Like every side file it may be deleted at any time, and a
 file that is missing, damaged or of another version is a miss.
 """

@@ -179,6 +179,18 @@ def _etag(info: Mapping[str, Any]) -> str | None:
     return str(tag) if tag else None
 
 
+def _pinned_etag(f: Any) -> str | None:
+    """The ETag of the bytes just read, when the filesystem pinned every read to it (s3fs sends
+    ``If-Match`` with the ETag it saw on open, so a write in the middle fails the read); else None:
+    such an object is read again by the next run (``dvx.external.seen``)."""
+    details = getattr(f, "details", None)
+    read_kw = getattr(f, "read_kw", None)
+    if not isinstance(details, Mapping) or not isinstance(read_kw, Mapping):
+        return None
+    tag = _etag(details)
+    return tag if tag is not None and read_kw.get("IfMatch") == tag else None
+
+
 def _check_keys(url: str, keys: list[str]) -> None:
     encoded = [k.encode("utf-8", "surrogateescape") for k in keys]
     bad = first_path_problem(encoded)
@@ -233,12 +245,13 @@ def chunk_batch(task: ChunkBatch) -> BatchResult:
                             cid = hash_bytes(chunk)
                             w.put(cid, ObjectType.CHUNK, chunk)
                             refs.append(ChunkRef(cid, len(chunk)))
+                        etag = _pinned_etag(f)
                 except RemoteError as e:
                     raise _source_error(task.source_url, e) from None
                 m = FileManifest(tuple(refs))
                 oid = w.put_manifest(m)
                 result.bytes_read += m.size
-                result.objects.append(ChunkedObject(obj.key, bytes(oid), m.size, len(refs), obj.etag))
+                result.objects.append(ChunkedObject(obj.key, bytes(oid), m.size, len(refs), etag))
         result.bytes_sent = w.stats.bytes_stored
         result.objects_sent = w.stats.objects_added
         result.packs = w.stats.packs_written
