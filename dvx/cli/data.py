@@ -94,18 +94,16 @@ def add_cmd(state: State, paths: tuple[str, ...], external: str | None, out: str
 
 def _add_external(state: State, paths: tuple[str, ...], external: str | None, out: str | None, scheduler: str | None,
                   source_options: tuple[str, ...], remote: str | None) -> None:
-    from dvx.cluster import scheduler_address
     from dvx.errors import UsageError
     from dvx.external import add_external
 
     if paths or external is None or out is None:
         raise UsageError("dvx add --external takes a URL and --out PATH, and no other paths",
                          "dvx add --external s3://bucket/prefix/ --out data/raw")
-    ws = repo.open_workspace(".")
-    address = scheduler_address(scheduler, ws.config)
-    r = add_external(external, out, scheduler=address, options=source_options, remote=remote)
+    r = add_external(external, out, scheduler=scheduler, options=source_options, remote=remote)
     if state.quiet:
         return
+    ws = repo.open_workspace(".")
     p = r.added
     what = f"{p.pointer.files} files, " if p.pointer.kind == "dir" else ""
     where = f" on {r.scheduler}" if r.scheduler else ""

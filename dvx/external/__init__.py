@@ -22,18 +22,28 @@ import contextlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from dvx import scm
 from dvx._fsutil import atomic_write
 from dvx._paths import path_problem
-from dvx.cluster import run_tasks
+from dvx.cluster import run_tasks, scheduler_address
 from dvx.errors import PointerError, UsageError, WorkspaceWriteError
 from dvx.external.seen import SeenObjects
 from dvx.hashing import to_hex
-from dvx.remote import open_remote
+from dvx.remote import Remote, open_remote
 from dvx.remote.common import load_index
 from dvx.remote.errors import translate_errors
-from dvx.remote.external import BatchResult, ChunkBatch, ChunkedObject, batches, chunk_batch, list_source, source_options
+from dvx.remote.external import (
+    BatchResult,
+    ChunkBatch,
+    ChunkedObject,
+    SourceObject,
+    batches,
+    chunk_batch,
+    list_source,
+    source_options,
+)
 from dvx.store import ObjectType
 from dvx.store.locks import clone_id, shared
 from dvx.store.objects import TreeEntry, TreeManifest
@@ -86,54 +96,34 @@ def _check_out(ws: Workspace, rel: str) -> None:
 def add_external(url: str, out: str, *, scheduler: str | None = None, options: Sequence[str] = (),
                  remote: str | None = None, cwd: str | None = None,
                  autostage: bool | None = None) -> ExternalAddResult:
-    """Track the object or prefix ``url`` as ``out`` (see the module docstring); ``scheduler``: a Dask
-    scheduler address (None: the tasks run in this process); ``options``: ``key=value`` source options."""
+    """Track the object or prefix ``url`` as ``out`` (see the module docstring).
+
+    ``scheduler``: a Dask scheduler address as ``--scheduler`` takes it (None: ``$DVX_SCHEDULER``, then
+    ``[compute] scheduler``, else the tasks run in this process); ``options``: ``key=value`` source
+    options over ``DVX_EXTERNAL_*`` over the remote's (``dvx.remote.external.source_options``).
+    """
     ws = Workspace.find(cwd or ".")
     rel = ws.relpath(out, cwd).rstrip("/")
     _check_out(ws, rel)
+    address = scheduler_address(scheduler, ws.config)
     rem = open_remote(ws.config, remote)
     opts = source_options(url, rem, options)
     kind, objects = list_source(url, opts)
-    params = ws.chunker
-    seen = SeenObjects.load(ws.side_dir, url, rem.cache_key, params)
-    result = ExternalAddResult(AddedPath(rel, ptr.pointer_path(rel), ptr.Pointer(kind, "0" * 32, 0, 0, 0), "added"),
-                               url, rem.label, objects=len(objects), scheduler=scheduler)
+    seen = SeenObjects.load(ws.side_dir, url, rem.cache_key, ws.chunker)
+    stats = ExternalAddResult(AddedPath(rel, ptr.pointer_path(rel), ptr.Pointer(kind, "0" * 32, 0, 0, 0), "added"),
+                              url, rem.label, objects=len(objects), scheduler=address)
     clone = clone_id(ws.cache.root)
     stack = contextlib.ExitStack()
     with translate_errors(rem):
         held = stack.enter_context(shared(rem.store, "add", clone=clone, stale=rem.lock_stale, wait=rem.lock_wait,
                                           remote=rem.name))
     with stack:
-        with translate_errors(rem):
-            rem.store.forget_index()
-            load_index(ws.cache, rem, must_exist=False)
-        done: dict[str, ChunkedObject] = {}
-        todo = []
-        for o in objects:
-            known = seen.get(o, rem.store.has)
-            if known is not None:
-                done[o.key] = known
-            else:
-                todo.append(o)
-        result.skipped = len(done)
-        base = ChunkBatch(url, opts, rem.url, rem.name, rem.options,
-                          (params.min_size, params.avg_size, params.max_size), ())
-        tasks = batches(todo, base)
-        result.tasks = len(tasks)
-        for br in run_tasks(chunk_batch, tasks, [t.key for t in tasks], scheduler, what="dvx add --external"):
-            _count(result, br)
-            done.update((c.key, c) for c in br.objects)
-        chunked = [done[o.key] for o in objects]
+        chunked = _chunk_all(ws, rem, url, opts, objects, seen, address, stats)
         tree = None
         if kind == "dir":
             tree = TreeManifest(tuple(TreeEntry(c.key.encode("utf-8", "surrogateescape"), c.file_oid, c.size, False)
                                       for c in chunked))
-            with translate_errors(rem):
-                rem.store.refresh()
-                with rem.store.writer() as w:
-                    root = bytes(w.put_manifest(tree))
-                result.bytes_sent += w.stats.bytes_stored
-                result.packs += w.stats.packs_written
+            root = _put_tree(rem, tree, stats)
         else:
             root = chunked[0].file_oid
         with translate_errors(rem):
@@ -146,13 +136,50 @@ def add_external(url: str, out: str, *, scheduler: str | None = None, options: S
         if tree is not None:
             with ws.cache.writer() as lw:
                 lw.put(root, ObjectType.TREE, tree.encode())
-        result.added = _write_pointer(ws, rel, p)
-    result.to_stage = [result.added.pointer_path, _gitignore_of(rel)]
+        stats.added = _write_pointer(ws, rel, p)
+    stats.to_stage = [stats.added.pointer_path, _gitignore_of(rel)]
     stage = ws.config.get("core", "autostage", False) if autostage is None else autostage
     if stage:
-        scm.stage(ws.root, result.to_stage)
-        result.staged = True
-    return result
+        scm.stage(ws.root, stats.to_stage)
+        stats.staged = True
+    return stats
+
+
+def _chunk_all(ws: Workspace, rem: Remote, url: str, opts: dict[str, Any], objects: list[SourceObject],
+               seen: SeenObjects, scheduler: str | None, stats: ExternalAddResult) -> list[ChunkedObject]:
+    """What each object became, in listing order: from the last run's record when certainly unchanged,
+    else from the tasks (the remote's shared lock held)."""
+    with translate_errors(rem):
+        rem.store.forget_index()  # what a gc removed before this lock was taken is gone
+        load_index(ws.cache, rem, must_exist=False)
+    done: dict[str, ChunkedObject] = {}
+    todo = []
+    for o in objects:
+        known = seen.get(o, rem.store.has)
+        if known is not None:
+            done[o.key] = known
+        else:
+            todo.append(o)
+    stats.skipped = len(done)
+    params = ws.chunker
+    base = ChunkBatch(url, opts, rem.url, rem.name, rem.options, (params.min_size, params.avg_size, params.max_size), ())
+    tasks = batches(todo, base)
+    stats.tasks = len(tasks)
+    for br in run_tasks(chunk_batch, tasks, [t.key for t in tasks], scheduler, what="dvx add --external"):
+        _count(stats, br)
+        done.update((c.key, c) for c in br.objects)
+    return [done[o.key] for o in objects]
+
+
+def _put_tree(rem: Remote, tree: TreeManifest, stats: ExternalAddResult) -> bytes:
+    """Write the tree manifest to the remote (its pack, then its index file); its id."""
+    with translate_errors(rem):
+        rem.store.refresh()
+        with rem.store.writer() as w:
+            root = bytes(w.put_manifest(tree))
+    stats.bytes_sent += w.stats.bytes_stored
+    stats.packs += w.stats.packs_written
+    return root
 
 
 def _count(result: ExternalAddResult, br: BatchResult) -> None:
