@@ -112,6 +112,10 @@ def test_prefix_is_tracked_in_place_read_back_and_pulled(source, s3_bucket, tmp_
     remote_ids = set(open_url(f"{remote.url}/store", remote.options).store.entries())
     local_ids = set(Workspace(other).cache.entries())
     assert local_ids <= remote_ids
+    # so pushing the local add to the same remote sends nothing.
+    run_dvx(other, "remote", "add", "-d", "store", f"{remote.url}/store")
+    run_dvx(other, "remote", "modify", "store", "endpoint_url", remote.endpoint)
+    assert run_dvx(other, "push").stdout.startswith("pushed 0 objects (0 B"), "the local add's objects were new"
 
     # Not checked out: status says so (not broken), exit 0 without --exit-code.
     st = run_dvx(repo, "status").stdout
