@@ -21,8 +21,9 @@ from typing import Any
 
 from dvx._paths import first_path_problem
 from dvx.chunking import ChunkerParams, iter_chunks
-from dvx.errors import RemoteError, UnsafePathError, UsageError
+from dvx.errors import RemoteConfigError, RemoteError, UnsafePathError, UsageError
 from dvx.hashing import hash_bytes, hash_hex
+from dvx.remote.config import coerce_option
 from dvx.remote.errors import translate_errors
 from dvx.remote.session import Remote, open_url
 from dvx.store.objects import ChunkRef, FileManifest, ObjectType
@@ -102,13 +103,22 @@ def source_options(url: str, remote: Remote | None, given: Sequence[str],
         out.update(remote.options)
     for k, v in sorted(env.items()):
         if k.startswith(ENV_PREFIX) and len(k) > len(ENV_PREFIX):
-            out[k[len(ENV_PREFIX):].lower()] = v
+            key = k[len(ENV_PREFIX):].lower()
+            out[key] = _typed(key, v, f"environment variable {k}")
     for item in given:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise UsageError(f"-o {item!r}: expected key=value", "e.g. -o endpoint_url=http://127.0.0.1:9000")
-        out[key.strip()] = value
+        out[key.strip()] = _typed(key.strip(), value, f"-o {key.strip()}")
     return out
+
+
+def _typed(key: str, value: str, where: str) -> Any:
+    """``value`` as the type ``[remote.*]`` gives ``key`` (``anon=false`` is False, not a true string)."""
+    try:
+        return coerce_option(key, value)
+    except RemoteConfigError as e:
+        raise UsageError(f"{where}: {e.message}") from None
 
 
 def _protocol(url: str) -> str:
