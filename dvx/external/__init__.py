@@ -106,6 +106,7 @@ def add_external(url: str, out: str, *, scheduler: str | None = None, options: S
     rel = ws.relpath(out, cwd).rstrip("/")
     _check_out(ws, rel)
     address = scheduler_address(scheduler, ws.config)
+    url, recorded = _local_url(ws, url, cwd)
     rem = open_remote(ws.config, remote)
     opts = source_options(url, rem, options)
     kind, objects = list_source(url, opts)
@@ -131,7 +132,7 @@ def add_external(url: str, out: str, *, scheduler: str | None = None, options: S
             write_roots(rem.store, [root], op="add", clone=clone)
     seen.save(chunked)
     p = ptr.Pointer(kind, to_hex(root), sum(c.size for c in chunked), len(chunked), sum(c.chunks for c in chunked),
-                    external=url)
+                    external=recorded)
     with ws.lock():
         if tree is not None:
             with ws.cache.writer() as lw:
@@ -143,6 +144,17 @@ def add_external(url: str, out: str, *, scheduler: str | None = None, options: S
         scm.stage(ws.root, stats.to_stage)
         stats.staged = True
     return stats
+
+
+def _local_url(ws: Workspace, url: str, cwd: str | None) -> tuple[str, str]:
+    """(the URL to read, the URL the pointer records): a folder path is read by its absolute path (the
+    same on workers sharing the file system) and recorded relative to the repository's root, as
+    ``dvx import`` records a local source; other URLs as given."""
+    if "://" in url:
+        return url, url
+    slash = "/" if url.endswith("/") else ""
+    absolute = os.path.abspath(os.path.join(cwd or os.getcwd(), url))
+    return absolute + slash, os.path.relpath(absolute, ws.root).replace(os.sep, "/") + slash
 
 
 def _chunk_all(ws: Workspace, rem: Remote, url: str, opts: dict[str, Any], objects: list[SourceObject],
@@ -162,7 +174,10 @@ def _chunk_all(ws: Workspace, rem: Remote, url: str, opts: dict[str, Any], objec
             todo.append(o)
     stats.skipped = len(done)
     params = ws.chunker
-    base = ChunkBatch(url, opts, rem.url, rem.name, rem.options, (params.min_size, params.avg_size, params.max_size), ())
+    # A folder remote by its absolute path: a relative URL means the repository's root, not a worker's cwd.
+    local = "://" not in rem.url or rem.url.startswith("file://")
+    base = ChunkBatch(url, opts, rem.root if local else rem.url, rem.name, rem.options,
+                      (params.min_size, params.avg_size, params.max_size), ())
     tasks = batches(todo, base)
     stats.tasks = len(tasks)
     for br in run_tasks(chunk_batch, tasks, [t.key for t in tasks], scheduler, what="dvx add --external"):

@@ -326,3 +326,19 @@ def test_source_options_and_source_errors_name_the_source(source, s3_bucket, tmp
     assert cp.returncode in (1, 2) and cp.stderr.startswith("error: external source s3://no-such-bucket-dvx/raw/: "), \
         cp.stderr
     assert len(cp.stderr.strip().splitlines()) == 1 and not (repo / "data/other.dvx").exists()
+
+
+def test_local_folders_by_relative_paths_from_a_subfolder(tmp_path: Path) -> None:
+    """A folder source and a folder remote named relative to where dvx runs (a subfolder of the repo)."""
+    files = {"a.csv": b"id\n1\n", "deep/b.bin": bytes(range(256)) * 300}
+    write_files(tmp_path / "src", files)
+    repo = make_dvx_repo(tmp_path / "repo")
+    run_dvx(repo, "remote", "add", "-d", "store", "../store")  # relative to the repository's root
+    (repo / "sub").mkdir()
+    run_dvx(repo / "sub", "add", "--external", "../../src/", "--out", "../data/raw")
+    p = ptr.load(repo / "data/raw.dvx")
+    assert (p.kind, p.files, p.external) == ("dir", 2, "../src/")
+    assert (tmp_path / "store" / "dvx-store").exists() and not (repo / "store").exists()
+    run_dvx(repo, "pull", "data/raw")
+    for key, data in files.items():
+        assert (repo / "data/raw" / key).read_bytes() == data
