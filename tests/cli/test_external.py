@@ -116,6 +116,9 @@ def test_prefix_is_tracked_in_place_read_back_and_pulled(source, s3_bucket, tmp_
     run_dvx(other, "remote", "add", "-d", "store", f"{remote.url}/store")
     run_dvx(other, "remote", "modify", "store", "endpoint_url", remote.endpoint)
     assert run_dvx(other, "push").stdout.startswith("pushed 0 objects (0 B"), "the local add's objects were new"
+    # gc's mark reaches every object through the remote's manifests (the cache has only the tree).
+    gc = run_dvx(repo, "gc", "-w", "--cloud", "--dry-run").stdout
+    assert f"kept {len(remote_ids)} objects reached by 1 pointer" in gc, gc
 
     # Not checked out: status says so (not broken), exit 0 without --exit-code.
     st = run_dvx(repo, "status").stdout
