@@ -100,7 +100,8 @@ def _add_external(state: State, paths: tuple[str, ...], external: str | None, ou
     if paths or external is None or out is None:
         raise UsageError("dvx add --external takes a URL and --out PATH, and no other paths",
                          "dvx add --external s3://bucket/prefix/ --out data/raw")
-    r = add_external(external, out, scheduler=scheduler, options=source_options, remote=remote)
+    with Progress("adding", enabled=not state.quiet) as prog:
+        r = add_external(external, out, scheduler=scheduler, options=source_options, remote=remote, progress=prog.item)
     if state.quiet:
         return
     ws = repo.open_workspace(".")

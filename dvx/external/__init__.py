@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,13 +94,14 @@ def _check_out(ws: Workspace, rel: str) -> None:
 
 
 def add_external(url: str, out: str, *, scheduler: str | None = None, options: Sequence[str] = (),
-                 remote: str | None = None, cwd: str | None = None,
-                 autostage: bool | None = None) -> ExternalAddResult:
+                 remote: str | None = None, cwd: str | None = None, autostage: bool | None = None,
+                 progress: Callable[[str, int], None] | None = None) -> ExternalAddResult:
     """Track the object or prefix ``url`` as ``out`` (see the module docstring).
 
     ``scheduler``: a Dask scheduler address as ``--scheduler`` takes it (None: ``$DVX_SCHEDULER``, then
     ``[compute] scheduler``, else the tasks run in this process); ``options``: ``key=value`` source
-    options over ``DVX_EXTERNAL_*`` over the remote's (``dvx.remote.external.source_options``).
+    options over ``DVX_EXTERNAL_*`` over the remote's (``dvx.remote.external.source_options``);
+    ``progress(key, bytes)``: called per object chunked when the tasks run in this process.
     """
     ws = Workspace.find(cwd or ".")
     rel = ws.relpath(out, cwd).rstrip("/")
@@ -119,7 +120,7 @@ def add_external(url: str, out: str, *, scheduler: str | None = None, options: S
         held = stack.enter_context(shared(rem.store, "add", clone=clone, stale=rem.lock_stale, wait=rem.lock_wait,
                                           remote=rem.name))
     with stack:
-        chunked = _chunk_all(ws, rem, url, opts, objects, seen, address, stats)
+        chunked = _chunk_all(ws, rem, url, opts, objects, seen, address, stats, progress)
         tree = None
         if kind == "dir":
             tree = TreeManifest(tuple(TreeEntry(c.key.encode("utf-8", "surrogateescape"), c.file_oid, c.size, False)
@@ -158,7 +159,8 @@ def _local_url(ws: Workspace, url: str, cwd: str | None) -> tuple[str, str]:
 
 
 def _chunk_all(ws: Workspace, rem: Remote, url: str, opts: dict[str, Any], objects: list[SourceObject],
-               seen: SeenObjects, scheduler: str | None, stats: ExternalAddResult) -> list[ChunkedObject]:
+               seen: SeenObjects, scheduler: str | None, stats: ExternalAddResult,
+               progress: Callable[[str, int], None] | None) -> list[ChunkedObject]:
     """What each object became, in listing order: from the last run's record when certainly unchanged,
     else from the tasks (the remote's shared lock held)."""
     with translate_errors(rem):
@@ -180,7 +182,14 @@ def _chunk_all(ws: Workspace, rem: Remote, url: str, opts: dict[str, Any], objec
                       (params.min_size, params.avg_size, params.max_size), ())
     tasks = batches(todo, base)
     stats.tasks = len(tasks)
-    for br in run_tasks(chunk_batch, tasks, [t.key for t in tasks], scheduler, what="dvx add --external"):
+    task: Callable[[ChunkBatch], BatchResult] = chunk_batch
+    if scheduler is None and progress is not None:
+        def task(batch: ChunkBatch) -> BatchResult:  # in this process: no pickling, so a closure may report
+            out = chunk_batch(batch)
+            for c in out.objects:
+                progress(c.key, c.size)
+            return out
+    for br in run_tasks(task, tasks, [t.key for t in tasks], scheduler, what="dvx add --external"):
         _count(stats, br)
         done.update((c.key, c) for c in br.objects)
     return [done[o.key] for o in objects]
