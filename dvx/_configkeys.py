@@ -77,3 +77,20 @@ def parse_duration(value: object) -> float:
     if m is None:
         raise ValueError(f"must be a duration such as \"30m\", \"1h\" or \"2d\", got {value!r:.80}")
     return float(m.group(1)) * _DURATION_UNITS[m.group(2)]
+
+
+def value_problem(data: dict[str, object]) -> tuple[str, str, str] | None:
+    """``(section, key, what is wrong)`` for the first duration key or ``[gc] repack`` of a parsed
+    config file whose value the command reading it would refuse; None when all are fine."""
+    for section, key in sorted(DURATION_KEYS):
+        table = data.get(section)
+        if isinstance(table, dict) and key in table:
+            try:
+                parse_duration(table[key])
+            except ValueError as e:
+                return section, key, str(e)
+    gc = data.get("gc")
+    rp = gc.get("repack") if isinstance(gc, dict) else None
+    if rp is not None and (isinstance(rp, bool) or not isinstance(rp, (int, float)) or not 0 <= rp <= 1):
+        return "gc", "repack", f"must be a number from 0 to 1 (the garbage share above which a pack is rewritten), got {rp!r:.40}"
+    return None

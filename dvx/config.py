@@ -25,16 +25,15 @@ from typing import Any, NoReturn
 
 from dvx._configkeys import (
     CONFIG_NAME,
-    DURATION_KEYS,
     REMOTE_BOOL_KEYS,
     REMOTE_INT_KEYS,
     REMOTE_STR_KEYS,
     SECRET_KEYS,
     env_name,
     global_config_path,
-    parse_duration,
     squash,
     system_config_path,
+    value_problem,
 )
 from dvx._fsutil import atomic_write
 from dvx._textfile import config_error, line_of_key, parse_toml, read_text
@@ -143,19 +142,9 @@ def _check(path: Path, text: str, data: dict[str, Any], scope: str = "project") 
             choices = _CHOICES.get((section, key))
             if choices and key in table and table[key] not in choices:
                 fail(section, key, f"must be one of {', '.join(map(repr, choices))}, got {table[key]!r:.80}")
-    for section, key in DURATION_KEYS:
-        table = data.get(section)
-        if isinstance(table, dict) and key in table:
-            try:
-                parse_duration(table[key])
-            except ValueError as e:
-                fail(section, key, str(e))
-    gc_table = data.get("gc")
-    if isinstance(gc_table, dict) and "repack" in gc_table:
-        rp = gc_table["repack"]
-        if not has_type(rp, float) or not 0 <= rp <= 1:
-            fail("gc", "repack", f"must be a number from 0 to 1 (the garbage share above which a pack is rewritten), "
-                                 f"got {rp!r:.40}")
+    bad = value_problem(data)
+    if bad is not None:
+        fail(*bad)
     remotes = data.get("remote")
     if remotes is None:
         return

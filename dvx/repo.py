@@ -346,18 +346,20 @@ def pull(
     force: bool = False,
     cwd: str | None = None,
     progress: Callable[[str, int], None] | None = None,
+    *,
+    revisions: Revisions | None = None,
 ) -> PullResult:
-    """fetch + checkout.
+    """fetch (of ``revisions`` too, as :func:`fetch`) + checkout of the work tree's pointers.
 
     A cached object that fails verification during the checkout is healed
     (its pack quarantined) and fetched again once, so a pull repairs a cache
     damaged by a power cut in one run.
     """
-    f = fetch(paths, remote, jobs, cwd, progress)
+    f = fetch(paths, remote, jobs, cwd, progress, revisions=revisions)
     try:
         c = checkout(paths, force=force, cwd=cwd)
     except DamagedCacheError:
-        f = fetch(paths, remote, jobs, cwd, progress)
+        f = fetch(paths, remote, jobs, cwd, progress, revisions=revisions)
         c = checkout(paths, force=force, cwd=cwd)
     return PullResult(f, c)
 

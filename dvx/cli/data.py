@@ -47,10 +47,38 @@ def init_cmd(state: State, force: bool, no_hooks: bool, subdir: bool) -> None:
 
 @click.command("add")
 @common_options
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
+@click.option("--external", "external", metavar="URL",
+              help="Track the object or prefix URL (s3://bucket/prefix/) where it lives: chunked from the bucket "
+                   "straight into the remote, no local copy (docs/external.md). Needs --out.")
+@click.option("--out", "out", metavar="PATH", help="With --external: the tracked path (PATH.dvx is written).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="With --external: chunk on this Dask scheduler's workers (default: $DVX_SCHEDULER, "
+                   "[compute] scheduler, else in this process).")
+@click.option("-o", "--source-option", "source_options", metavar="KEY=VALUE", multiple=True,
+              help="With --external: a filesystem option of the source (as in [remote.*], e.g. endpoint_url=...); "
+                   "repeatable.")
+@remote_option
 @pass_state
-def add_cmd(state: State, paths: tuple[str, ...]) -> None:
-    """Store files or directories in the cache and write PATH.dvx pointer files."""
+def add_cmd(state: State, paths: tuple[str, ...], external: str | None, out: str | None, scheduler: str | None,
+            source_options: tuple[str, ...], remote: str | None) -> None:
+    """Store files or directories in the cache and write PATH.dvx pointer files.
+
+    With --external URL --out PATH: track data that stays in object storage;
+    its objects are chunked where they are into the remote (-r, default: the
+    default remote) and only PATH.dvx is written here.
+    """
+    if external is not None or out is not None:
+        _add_external(state, paths, external, out, scheduler, source_options, remote)
+        return
+    if scheduler is not None or source_options or remote is not None:
+        from dvx.errors import UsageError
+
+        raise UsageError("dvx add: --scheduler, -o and -r go with --external", "add --external URL --out PATH")
+    if not paths:
+        from dvx.errors import UsageError
+
+        raise UsageError("nothing to add", "give one or more paths: `dvx add data/train.csv`")
     with Progress("adding", enabled=not state.quiet) as prog:
         result = repo.add(list(paths), progress=prog.item)
     if state.quiet:
@@ -62,6 +90,29 @@ def add_cmd(state: State, paths: tuple[str, ...]) -> None:
         click.echo(f"{p.change:9} {shown}  ({what}{human_size(p.pointer.size)}, {human_size(p.bytes_stored)} new in cache)")
     if result.to_stage and not result.staged:
         click.echo(f"hint: {git_add_hint(root, result.to_stage)}")
+
+
+def _add_external(state: State, paths: tuple[str, ...], external: str | None, out: str | None, scheduler: str | None,
+                  source_options: tuple[str, ...], remote: str | None) -> None:
+    from dvx.errors import UsageError
+    from dvx.external import add_external
+
+    if paths or external is None or out is None:
+        raise UsageError("dvx add --external takes a URL and --out PATH, and no other paths",
+                         "dvx add --external s3://bucket/prefix/ --out data/raw")
+    with Progress("adding", enabled=not state.quiet) as prog:
+        r = add_external(external, out, scheduler=scheduler, options=source_options, remote=remote, progress=prog.item)
+    if state.quiet:
+        return
+    ws = repo.open_workspace(".")
+    p = r.added
+    what = f"{p.pointer.files} files, " if p.pointer.kind == "dir" else ""
+    where = f" on {r.scheduler}" if r.scheduler else ""
+    click.echo(f"{p.change:9} {os.path.relpath(ws.root / p.path)}  ({what}{human_size(p.pointer.size)} from "
+               f"{r.url}; {r.objects - r.skipped} objects read{where}, {r.skipped} unchanged; "
+               f"{human_size(r.bytes_sent)} new on remote {r.remote})")
+    if r.to_stage and not r.staged:
+        click.echo(f"hint: {git_add_hint(ws.root, r.to_stage)}")
 
 
 @click.command("checkout")

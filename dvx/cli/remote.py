@@ -197,12 +197,17 @@ def fetch_cmd(state: State, paths: tuple[str, ...], remote: str | None, jobs: in
 @remote_option
 @jobs_option
 @force_option("Overwrite local changes that are not in the cache.")
+@revision_options("Fetch")
 @json_option
 @pass_state
-def pull_cmd(state: State, paths: tuple[str, ...], remote: str | None, jobs: int | None, force: bool, as_json: bool) -> None:
-    """fetch, then checkout (all tracked paths, or folders and files inside a tracked directory)."""
+def pull_cmd(state: State, paths: tuple[str, ...], remote: str | None, jobs: int | None, force: bool,
+             all_branches: bool, all_tags: bool, all_commits: bool, revs: tuple[str, ...], as_json: bool) -> None:
+    """fetch, then checkout (all tracked paths, or folders and files inside a tracked directory). With
+    -a, -T, -A or --rev, the fetch also brings what the pointers committed at those revisions need (as
+    `dvx fetch`); the checkout is of the work tree's pointers, as in DVC."""
+    chosen = _chosen(all_branches, all_tags, all_commits, revs)
     with Progress("pull", not state.quiet and not as_json) as prog:
-        r = repo.pull(list(paths) or None, remote, jobs, force=force, progress=prog.transfer)
+        r = repo.pull(list(paths) or None, remote, jobs, force=force, progress=prog.transfer, revisions=chosen)
     f = cast(_Transferred, r.fetch)  # PullResult.fetch is typed object
     c = r.checkout
     if as_json:

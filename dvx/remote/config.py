@@ -52,7 +52,9 @@ def _remotes(cfg: Config) -> dict[str, dict[str, Any]]:
     return {k: dict(v) for k, v in sec.items() if isinstance(v, dict)} if isinstance(sec, dict) else {}
 
 
-def _coerce(key: str, value: Any) -> Any:
+def coerce_option(key: str, value: Any) -> Any:
+    """A remote option given as text (``dvx remote modify``, an environment variable) as its type:
+    int and bool keys converted, RemoteConfigError when the text is not one; other keys unchanged."""
     if not isinstance(value, str):
         return value
     if key in INT_KEYS:
@@ -81,7 +83,7 @@ def _checked_options(cfg: Config, name: str, spec: dict[str, Any]) -> dict[str, 
         shown = value
         try:
             if key in INT_KEYS or key in BOOL_KEYS:
-                value = _coerce(key, value)
+                value = coerce_option(key, value)
         except RemoteConfigError:
             value = None  # reported below with the value as written
         bad = None
@@ -157,7 +159,7 @@ def modify_remote(cfg: Config, name: str, key: str, value: Any, local: bool = Fa
         return get_remote(cfg, name)
     if key == "url":
         _check_url(str(value))
-    cfg.set(["remote", name, key], _coerce(key, value), scope=where)
+    cfg.set(["remote", name, key], coerce_option(key, value), scope=where)
     return get_remote(cfg, name)
 
 

@@ -166,10 +166,11 @@ def add(
                 remove_stale_in([parent])
             stored = w.stats.bytes_stored
             p = ptr.Pointer(kind, to_hex(h.oid), h.size, h.files, h.chunks)
-            if old is not None and old.oid == p.oid and (old.profile or old.source):
-                # The same data: keep its profile and, for an imported path, where it came from
-                # (changed data is this repository's own: the import link is dropped).
-                p = ptr.Pointer(p.kind, p.oid, p.size, p.files, p.chunks, old.profile, source=old.source)
+            if old is not None and old.oid == p.oid and (old.profile or old.source or old.external):
+                # The same data: keep its profile and, for an imported or external path, where it came
+                # from (changed data is this repository's own: the link is dropped).
+                p = ptr.Pointer(p.kind, p.oid, p.size, p.files, p.chunks, old.profile, source=old.source,
+                                external=old.external)
             if on_pointer is not None:
                 p = on_pointer(rel, p)
             change = "added" if old is None else ("unchanged" if old.oid == p.oid else "modified")

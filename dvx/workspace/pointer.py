@@ -11,6 +11,7 @@ shows one changed line per changed fact), in the spirit of git-lfs pointers::
     files: 1
     chunks: 17
     profile: 5b1e...   (optional)
+    external: s3://bucket/prefix   (optional: data tracked where it lives, `dvx add --external`)
     source-url: ../shared-data     (optional, with the next three: an imported path)
     source-rev: v1.0
     source-commit: 3f2a...40 hex digits...
@@ -34,7 +35,7 @@ from dvx.hashing import is_oid
 FORMAT = 1
 SUFFIX = ".dvx"
 KINDS = ("file", "dir")
-_ORDER = ("format", "type", "id", "size", "files", "chunks", "profile")
+_ORDER = ("format", "type", "id", "size", "files", "chunks", "profile", "external")
 # An imported path (`dvx import`): where it came from. `source-rev` is optional
 # (absent: the source's default branch); the other three come together.
 _SOURCE_KEYS = ("source-url", "source-rev", "source-commit", "source-path")
@@ -104,6 +105,7 @@ class Pointer:
     profile: str | None = None
     extra: dict[str, str] = field(default_factory=dict, compare=False)
     source: Source | None = None  # set for a path `dvx import` wrote
+    external: str | None = None  # the object-store URL `dvx add --external` chunked the data from
 
     def dumps(self, tracked: str) -> str:
         """The pointer file's text; ``tracked`` is named in the header comment."""
@@ -121,6 +123,8 @@ class Pointer:
         ]
         if self.profile:
             lines.append(f"profile: {self.profile}")
+        if self.external:
+            lines.append(f"external: {self.external}")
         if self.source is not None:
             lines.extend(self.source.lines())
         return "\n".join(lines) + "\n"
@@ -207,9 +211,15 @@ def parse(text: str, source: str = "<pointer>") -> Pointer:
     profile = values.get("profile") or None
     if profile is not None and not is_oid(profile):
         raise PointerError(source, lines_of["profile"], f"'profile' must be 32 lowercase hex digits, got {_show(profile)}")
+    external = values.get("external")
+    if external is not None:
+        why = source_value_problem(external)
+        if why is not None:
+            raise PointerError(source, lines_of["external"], f"'external' {why}")
     extra = {k: v for k, v in values.items() if k not in _ORDER and k not in _SOURCE_KEYS}
     origin = _parse_source(values, lines_of, source)
-    return Pointer(kind, oid, int(values["size"]), int(values["files"]), int(values["chunks"]), profile, extra, origin)
+    return Pointer(kind, oid, int(values["size"]), int(values["files"]), int(values["chunks"]), profile, extra, origin,
+                   external)
 
 
 def _parse_source(values: dict[str, str], lines_of: dict[str, int], source: str) -> Source | None:

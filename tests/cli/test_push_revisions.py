@@ -70,8 +70,15 @@ def _checkout(repo: Path, rev: str, *, pull: bool) -> None:
     run_dvx(repo, "pull" if pull else "checkout")
 
 
+def _each_checks_out(h: dict, clone: Path, names: tuple[str, ...], *, pull: bool) -> None:
+    """Each commit of ``names`` checked out (``dvx pull`` or ``dvx checkout``) gives that commit's bytes."""
+    for name in names:
+        _checkout(clone, h["commits"][name], pull=pull)
+        assert _data(clone) == h["data"][name], name
+
+
 def test_push_sends_head_only_status_c_names_the_rest_and_push_all_commits_fixes_it(history: dict) -> None:
-    origin, c, data = history["origin"], history["commits"], history["data"]
+    origin, c = history["origin"], history["commits"]
     store = history["base"] / "store-a"
     run_dvx(origin, "remote", "add", "a", str(store))
     run_dvx(origin, "push", "-r", "a")
@@ -91,9 +98,7 @@ def test_push_sends_head_only_status_c_names_the_rest_and_push_all_commits_fixes
     copy = history["base"] / "store-a-copy"
     shutil.copytree(store, copy)
     clone = _clone(history, "clone-a", copy)
-    for name in ("c3", "c1", "c2"):
-        _checkout(clone, c[name], pull=True)
-        assert _data(clone) == data[name], name
+    _each_checks_out(history, clone, ("c3", "c1", "c2"), pull=True)
 
 
 def test_fetch_rev_of_a_tag_fetches_that_version(history: dict) -> None:
@@ -110,6 +115,21 @@ def test_fetch_rev_of_a_tag_fetches_that_version(history: dict) -> None:
     git(clone, "checkout", "-q", c["c2"])
     cp = run_dvx(clone, "checkout", check=False)
     assert cp.returncode == 1 and "not in the cache" in cp.stderr  # c2 was neither pushed nor fetched
+
+
+def test_pull_with_revisions_checks_out_the_work_tree_and_caches_the_rest(history: dict) -> None:
+    """`dvx pull -A` (as DVC's): the work tree's pointers are checked out, every commit's data is cached,
+    so an older commit then checks out with the remote gone."""
+    origin, c, data = history["origin"], history["commits"], history["data"]
+    store = history["base"] / "store-p"
+    run_dvx(origin, "remote", "add", "p", str(store))
+    run_dvx(origin, "push", "-r", "p", "--all-commits")
+    clone = _clone(history, "clone-p", store)
+    out = json.loads(run_dvx(clone, "pull", "-A", "--json").stdout)
+    assert c["c1"] in out["fetch"]["revisions"] and out["checkout"]["restored"]
+    assert _data(clone) == data["c3"]
+    shutil.rmtree(store)  # from here on the cache alone
+    _each_checks_out(history, clone, ("c1", "c2", "side"), pull=False)
 
 
 def test_all_branches_takes_a_version_only_a_branch_has(history: dict) -> None:
