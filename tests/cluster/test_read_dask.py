@@ -60,17 +60,26 @@ def test_to_dask_and_one_clone_per_worker(dask_cluster, cluster_repo, tmp_path) 
     import dvx
 
     clone = cluster_repo.clone(tmp_path / "c")
+    url = cluster_repo.url
+
+    def clone_of_url() -> str | None:  # sent by value (cloudpickle): this module is not importable on workers
+        from dvx.versions import clone as clones
+
+        hit = clones._clones.get(url)
+        return None if hit is None else str(hit)
+
     with Client(dask_cluster.address) as client:  # the default client: .compute() runs on the workers
         v1 = dvx.to_dask("data/train", rev="v1", repo=clone, columns=["id", "x"]).compute()
         want = _expected(cluster_repo, "data/train/")
         assert sorted(v1["id"]) == sorted(want.column("id").to_pylist())
         assert v1["x"].sum() == pytest.approx(pa.compute.sum(want.column("x")).as_py())
+        first = client.run(clone_of_url)
+        assert any(first.values()), first
         # rev=None: the commit at HEAD (v2: one more file), read by the URL of origin
         head = dvx.to_dask("data/train", repo=clone)
         assert len(head) == want.num_rows + 1000
         # a git URL as repo
-        assert len(dvx.to_dask("data/train", rev="v1", repo=cluster_repo.url)) == want.num_rows
+        assert len(dvx.to_dask("data/train", rev="v1", repo=url)) == want.num_rows
         # each worker process cloned the URL once, whatever the revisions read
-        # (a lambda: cloudpickle sends it by value; this test module is not importable on the workers)
-        clones = client.run(lambda: len(__import__("dvx.versions.clone", fromlist=["_dirs"])._dirs))
-        assert set(clones.values()) <= {0, 1} and 1 in clones.values(), clones  # 0: a worker that read nothing
+        after = client.run(clone_of_url)
+        assert all(after[w] == p for w, p in first.items() if p is not None), (first, after)
