@@ -7,7 +7,8 @@ Remotes, hooks and versioned reads: test_hints_remote.py. Hints already
 followed by other tests are not repeated: broken pointer and remote option
 (test_bad_input_parsers), merge conflict (hooks), damaged cache
 (reliability/test_power_loss), full disk (reliability/test_disk_full),
-hostile paths and links (security/test_hostile_repo).
+hostile paths and links (security/test_hostile_repo), versions a Dask cluster
+cannot read (cluster/test_cluster_errors).
 """
 
 from __future__ import annotations

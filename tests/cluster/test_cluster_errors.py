@@ -44,7 +44,9 @@ def test_each_refusal_names_the_command_that_fixes_it(dask_cluster, cluster_repo
     cp = run_dvx(repo, *args, check=False)  # on origin, data not on the remote
     assert cp.returncode == 1 and "is not on the remote" in cp.stderr, cp.stderr
     assert commands(cp) == ["dvx push"]
-    follow(repo, "dvx push")
+    cp = run_dvx(repo, *args, "--rev", "HEAD", check=False)  # the same version, named by a revision
+    assert cp.returncode == 1 and commands(cp) == ["dvx push --rev HEAD"], cp.stderr
+    follow(repo, "dvx push --rev HEAD")  # pushes what HEAD names: the workspace version too
 
     cp = run_dvx(repo, *args)  # workers read it: the profile one machine computes
     from dvx.quality.profile import profile_path
