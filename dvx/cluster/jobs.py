@@ -59,9 +59,10 @@ def profile_on_cluster(ref: TableRef, src: WorkerSource, compute: Compute, *,
     the side store holds (by file id) is not sent, and each file profiled here
     is stored, as the one-machine path does for directories.
     """
-    from dvx.quality.partitions import merge_profiles, plan_partitions
+    from dvx.quality import partitions
 
-    groups = _by_file(plan_partitions(ref))
+    # the target read now, as profile_path reads it: the same plan, the same merge
+    groups = _by_file(partitions.plan_partitions(ref, target_bytes=partitions.DEFAULT_TARGET_BYTES))
     ids = {f: (file_id(f) if file_id is not None and f else None) for f, _ in groups}
     known = {f: side.get(fid) for f, fid in ids.items() if fid and side is not None}
     todo = [part for f, parts in groups if known.get(f) is None for part in parts]
@@ -74,12 +75,12 @@ def profile_on_cluster(ref: TableRef, src: WorkerSource, compute: Compute, *,
     for f, parts in groups:
         prof = known.get(f)
         if prof is None:
-            prof = merge_profiles([partial[part.index] for part in parts])
+            prof = partitions.merge_profiles([partial[part.index] for part in parts])
             fid = ids[f]
             if fid and side is not None:
                 side.put(fid, prof)
         files.append(prof)
-    return merge_profiles(files)
+    return partitions.merge_profiles(files)
 
 
 def validate_on_cluster(ref: TableRef, suites: Sequence[Suite], src: WorkerSource, compute: Compute, *,
@@ -100,7 +101,8 @@ def validate_on_cluster(ref: TableRef, suites: Sequence[Suite], src: WorkerSourc
             done[n] = sv
     plans = {n: partitions.plan_suite(ref, s) for n, s in enumerate(suites)
              if n not in done and s.kind != "pandera"}
-    plan: list[Partition] = partitions.plan_partitions(ref) if any(p.evaluated for p in plans.values()) else []
+    plan: list[Partition] = (partitions.plan_partitions(ref, target_bytes=partitions.DEFAULT_TARGET_BYTES)
+                             if any(p.evaluated for p in plans.values()) else [])
     items: list[tuple[WorkerSource, Suite, Any, Partition]] = []
     keys: list[str] = []
     owners: list[int] = []
