@@ -34,7 +34,7 @@ def scheduler_address(option: str | None, cfg: Config | None) -> str | None:
     value = value.strip()
     if not _ADDRESS.fullmatch(value):
         raise ConfigError(f"{where}: {value!r:.80} is not a scheduler address such as tcp://127.0.0.1:8786",
-                          "give the address `dask scheduler` printed, or \"local\"")
+                          "give the address the Dask scheduler listens on (it prints it at start), or \"local\"")
     return value if "://" in value else f"tcp://{value}"
 
 
@@ -85,7 +85,7 @@ def _client(scheduler: str) -> Any:
     refused = _refused(scheduler)
     if refused is not None:
         raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {refused.strerror or refused}",
-                           "start it (`dask scheduler`) or fix --scheduler / [compute] scheduler")
+                           "check that a Dask scheduler listens there, or fix --scheduler, DVX_SCHEDULER or [compute] scheduler")
     try:
         from distributed import Client
     except ImportError:
@@ -95,4 +95,4 @@ def _client(scheduler: str) -> Any:
         return Client(scheduler, timeout="10s", set_as_default=False)
     except (OSError, TimeoutError) as e:
         raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {e}",
-                           "start it (`dask scheduler`) or fix --scheduler / [compute] scheduler") from None
+                           "check that a Dask scheduler listens there, or fix --scheduler, DVX_SCHEDULER or [compute] scheduler") from None
