@@ -168,6 +168,35 @@ def _merge_times(data: Path) -> dict[int, float]:
     return out
 
 
+def _projection(data: Path, stats: c.Result, merges: dict[int, float]) -> list[c.Result]:
+    """Projected `dvx stats` time on W workers, from this run's figures.
+
+    Assumptions (stated in the report): every partition costs the same, t_part =
+    one-process time / P (an upper bound: it includes the one process's start-up);
+    workers read their partitions without slowing each other (the remote's
+    bandwidth grows with the workers, as on S3); the client's own part (start-up,
+    planning, stores) is what the 2-worker run took beyond its ceil(P/2) rounds of
+    partitions, and merging costs merges[1000] / 1000 per partition. Then
+    T(W) = client + ceil(P/W) * t_part + P * t_merge, for this dataset (P partitions)
+    and for one 50 times larger (P x 50 partitions of the same size)."""
+    from dvx.quality.partitions import plan_partitions
+
+    assert stats.anchor is not None and stats.dvx is not None
+    p = len(plan_partitions(str(data)))
+    t_part = stats.anchor.median / p
+    t_merge = merges[1000] / 1000
+    client = max(0.0, stats.dvx.median - -(-p // 2) * t_part - p * t_merge)
+    out = []
+    for label, parts in ((f"this dataset, {p} partitions", p), (f"50x larger, {50 * p} partitions", 50 * p)):
+        proj = {w: client + -(-parts // w) * t_part + parts * t_merge for w in (1, 2, 10, 100)}
+        out.append(c.Result(
+            bench="cluster", issue=ISSUE, name=f"projected stats time, {label}", goal="-", ok=None, value=proj[100],
+            unit="s", note=", ".join(f"{w} workers: {t:,.1f} s" for w, t in proj.items())
+            + f" (t_part {t_part:.3f} s, client {client:.2f} s, t_merge {t_merge * 1000:.1f} ms)",
+            details={"projected_s": proj, "partitions": parts, "t_part": t_part, "client_s": client, "t_merge": t_merge}))
+    return out
+
+
 def run(ctx: c.Context) -> list[c.Result]:
     """Measure and return the rows of the report (see the module docstring)."""
     rows = 1_000_000 if ctx.quick else 10_000_000
@@ -210,6 +239,7 @@ def run(ctx: c.Context) -> list[c.Result]:
             bench="cluster", issue=ISSUE, name="client merge of n partial profiles (20 columns)", goal="-", ok=None,
             value=merges[1000], unit="s", note=", ".join(f"{n}: {t * 1000:.1f} ms" for n, t in merges.items()),
             details={"merge_s": merges}))
+        results += _projection(data, results[0], merges)
         peaks = cluster.peak_rss_mib()
         results.append(c.Result(
             bench="cluster", issue=ISSUE, name="peak RSS per worker", goal="-", ok=None, value=max(peaks),
