@@ -316,7 +316,13 @@ class Result:
             self.anchor_value = self.anchor.median
         if (self.ratio is None and self.unit == "s" and self.dvx is not None
                 and self.anchor is not None and self.dvx.median > 0):
-            self.ratio = self.anchor.median / self.dvx.median
+            a, d = self.anchor.walls, self.dvx.walls
+            if len(a) == len(d) and all(w > 0 for w in d):
+                # The brief's figure: the median of the per-pair ratios (runs alternate a, b, a, b,
+                # so pair i saw the same load), not the ratio of the two medians.
+                self.ratio = statistics.median(x / y for x, y in zip(a, d, strict=True))
+            else:
+                self.ratio = self.anchor.median / self.dvx.median
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form with the full Stats of both sides."""

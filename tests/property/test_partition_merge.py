@@ -129,3 +129,30 @@ def test_validation_partials_merge_into_one_pass(case: tuple[pa.Table, list[int]
         merged = P.merge_validation(suite, sp.schema, parts)
     bad = same_results(single_pass(tbl, suite, batch), merged.results, CASES)
     assert not bad, "\n".join(bad)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "é", "Z", "", "ab", "\u20ac", "x" * 5, "b\u0301"]) | st.text(max_size=3),
+                          st.integers(1, 50)), max_size=40),
+       st.lists(st.tuples(st.text(max_size=3), st.integers(1, 50)), max_size=40),
+       st.integers(1, 12), st.booleans())
+def test_frequent_items_merge_equals_the_arrow_group_by(left, right, cap, exact) -> None:
+    """The counter merge gives what the Arrow group-by merge gives: values, counts, order and exactness."""
+    import numpy as np
+
+    from dvx.quality.sketches.topk import FrequentItems
+
+    def summary(pairs):
+        acc: dict[str, int] = {}
+        for v, c in pairs:
+            acc[v] = acc.get(v, 0) + c
+        f = FrequentItems(cap)
+        f.exact = exact
+        if acc:
+            f.update_counts(pa.array(list(acc), pa.large_string()), np.array(list(acc.values()), np.int64))
+        return f
+
+    a, b = summary(left), summary(right)
+    fast, ref = a.merge(b), a.merge_arrow(b)
+    assert fast.value_list() == ref.value_list() and fast.counts.tolist() == ref.counts.tolist()
+    assert fast.exact == ref.exact and fast.to_dict() == ref.to_dict()

@@ -107,7 +107,38 @@ class FrequentItems:
         self.counts = cnts[order.to_numpy()]
 
     def merge(self, other: FrequentItems) -> FrequentItems:
-        """Mergeable summary of both streams (Agarwal et al. 2012)."""
+        """Mergeable summary of both streams (Agarwal et al. 2012).
+
+        The same answer as ``_combine`` of the two summaries (property-tested), computed
+        on the at most 2 x cap counters in Python: an Arrow group-by costs ~7 ms of set-up
+        whatever its size, which made merging 1,000 partial profiles of 20 columns take
+        3.5 s on a cluster's client. Counters, not rows: the work is bounded by ``cap``."""
+        out = FrequentItems(max(self.cap, other.cap))
+        out.exact = self.exact and other.exact
+        if not (len(self.counts) or len(other.counts)):
+            return out
+        acc: dict[str, int] = {}
+        for side in (self, other):
+            for v, c in zip(side.value_list(), side.counts.tolist(), strict=True):
+                acc[v] = acc.get(v, 0) + c
+        vals = list(acc)
+        cnts = np.fromiter(acc.values(), dtype=np.int64, count=len(acc))
+        if len(cnts) > out.cap:
+            kth = np.partition(cnts, len(cnts) - out.cap - 1)[len(cnts) - out.cap - 1]
+            keep = np.flatnonzero(cnts > kth)
+            vals, cnts = [vals[i] for i in keep.tolist()], cnts[keep] - kth
+            out.exact = False
+        counts = cnts.tolist()
+        # count descending, then value ascending: Arrow's string order is UTF-8 byte order,
+        # which is Python's code point order.
+        order = sorted(range(len(vals)), key=lambda i: (-counts[i], vals[i]))
+        out._list = [vals[i] for i in order]
+        out._arrow = None
+        out.counts = np.asarray([counts[i] for i in order], dtype=np.int64)
+        return out
+
+    def merge_arrow(self, other: FrequentItems) -> FrequentItems:
+        """``merge`` through the Arrow group-by of ``_combine`` (the reference the tests compare with)."""
         import pyarrow as pa
 
         out = FrequentItems(max(self.cap, other.cap))
