@@ -130,9 +130,14 @@ class QuantileSketch:
 
     def _compress(self) -> None:
         h = 0
+        top = -1
+        caps: list[int] = []
         while h < len(self.levels):
+            if len(self.levels) != top:  # capacities depend on the number of levels only
+                top = len(self.levels)
+                caps = [self._capacity(i) for i in range(top)]
             items = self.levels[h]
-            if len(items) <= self._capacity(h):
+            if len(items) <= caps[h]:
                 h += 1
                 continue
             items = np.sort(items)
@@ -141,8 +146,10 @@ class QuantileSketch:
             self.levels[h] = items[even:]
             self.exact = False
             self._extend(h + 1, items[off:even:2])
-            # a new top level lowers every capacity below it: start over
-            h = 0
+            # A new top level lowers every capacity below it: start over. Otherwise the levels
+            # below h are as they were (within capacity) and h keeps at most one item, so the
+            # scan goes on at h + 1, where a rescan from 0 would arrive with the same draws.
+            h = 0 if len(self.levels) != top else h + 1
 
     def merge(self, other: QuantileSketch) -> QuantileSketch:
         """A new sketch of the union of both streams (neither input changes)."""
