@@ -382,6 +382,17 @@ def table_rows(results: Sequence[Result]) -> list[list[str]]:
     return rows
 
 
+def report(results: Sequence[Result], json_path: Path | None = None) -> None:
+    """What a bench script run on its own prints: the table, each row's note, and the JSON file when asked."""
+    print()
+    print_table(results)
+    for r in results:
+        if r.note:
+            print(f"- {r.name}: {r.note}")
+    if json_path:
+        json_path.write_text(json.dumps([r.to_dict() for r in results], indent=1) + "\n")
+
+
 def print_table(results: Sequence[Result], file: Any = sys.stdout) -> None:
     """Print the results as an aligned plain-text table."""
     rows = table_rows(results)

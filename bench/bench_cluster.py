@@ -271,14 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     ctx = c.Context(quick=args.quick, runs=args.runs, dvx=c.PROJECT_DIR / ".venv" / "bin" / "dvx")
-    results = run(ctx)
-    print()
-    c.print_table(results)
-    for r in results:
-        if r.note:
-            print(f"- {r.name}: {r.note}")
-    if args.json:
-        args.json.write_text(json.dumps([r.to_dict() for r in results], indent=1) + "\n")
+    c.report(run(ctx), args.json)
     return 0
 
 

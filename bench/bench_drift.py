@@ -278,14 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     PARTS.update(p.strip() for p in args.parts.split(",") if p.strip())
     ctx = c.Context(quick=args.quick, runs=args.runs, dvx=c.PROJECT_DIR / ".venv" / "bin" / "dvx",
                     skip_anchor=args.skip_anchor)
-    results = run(ctx)
-    print()
-    c.print_table(results)
-    for r in results:
-        if r.note:
-            print(f"- {r.name}: {r.note}")
-    if args.json:
-        args.json.write_text(json.dumps([r.to_dict() for r in results], indent=1) + "\n")
+    c.report(run(ctx), args.json)
     return 0
 
 
