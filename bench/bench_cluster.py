@@ -21,6 +21,12 @@ Measured as whole processes, runs alternated A B A B (the machine is shared):
   be byte-identical.
 - the same pair for `dvx validate data/parts --rev v1 --json` with a suite
   of Arrow-engine expectations (stored results removed before each run).
+- the machine's ceiling for the profile: the same plan cut in two and run
+  by two plain processes at once (no Dask, no client, no merge; one Arrow
+  thread each, as the workers), alternated with the two above (A B C A B C).
+- the pair again for `dvx validate data/parts --rev v2`, where v2 binds the
+  suite `dvx expectations init` infers from this data (every column checked;
+  two whole-column uniqueness checks whose partials carry the values).
 - the client's merge time against the number of partitions (in process:
   `merge_profiles` of n partial profiles of one file, n = 10 ... 1000).
 - peak memory of each worker (VmHWM of the worker processes after the runs),
@@ -92,6 +98,11 @@ def _repo(work: Path, data: Path, env: dict[str, str]) -> tuple[Path, Path, str]
     c.run_cmd(["git", "add", "-A"], cwd=root)
     c.run_cmd(["git", "commit", "--no-verify", "-qm", "v1"], cwd=root)
     c.run_cmd(["git", "tag", "v1"], cwd=root)
+    # v2: the same data, the suite `dvx expectations init` infers from it (every column)
+    c.run_cmd([*dvx, "expectations", "init", "data/parts", "--rev", "v1", "--force"], cwd=root, env=env)
+    c.run_cmd(["git", "add", "-A"], cwd=root)
+    c.run_cmd(["git", "commit", "--no-verify", "-qm", "v2: inferred suite"], cwd=root)
+    c.run_cmd(["git", "tag", "v2"], cwd=root)
     bare = work / "hub.git"
     c.run_cmd(["git", "init", "-q", "--bare", "-b", "main", str(bare)])
     url = f"file://{bare}"
@@ -146,6 +157,14 @@ class LocalCluster:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait(10)
+
+
+def _halves_cmd() -> list[str]:
+    """Two processes at once, each profiling every other partition of the plan (workspace copy)."""
+    one = ("from dvx.quality import partitions as p; plan = p.plan_partitions('data/parts'); "
+           "[p.profile_partition('data/parts', x) for x in plan[{k}::2]]")
+    py = f"'{sys.executable}'"
+    return ["bash", "-c", f'{py} -c "{one.format(k=0)}" & a=$!; {py} -c "{one.format(k=1)}" && wait $a']
 
 
 def _forget(repo: Path) -> None:
@@ -224,23 +243,35 @@ def run(ctx: c.Context) -> list[c.Result]:
         results.append(c.Result(
             bench="cluster", issue=ISSUE, name="stats on a fresh cluster (workers clone and fetch from the remote)",
             goal="-", ok=None, value=cold.median, unit="s", note="one run, before the alternated runs"))
-        for verb, args in (("stats", ["stats", "data/parts"]), ("validate", ["validate", "data/parts"])):
-            st = c.measure_interleaved({
-                "one process": c.Spec([*dvx, *args, "--rev", "v1", "--json"], root, env, lambda: _forget(root)),
-                "2 workers": c.Spec([*dvx, *args, "--rev", "v1", "--json", "--scheduler", cluster.address], client, env,
-                                    lambda: _forget(client)),
-            }, runs=runs, label=f"dvx {verb} {rows:,} rows")
+        jobs = (("stats", ["stats", "data/parts"], "v1", "profile, 20 partitions"),
+                ("validate", ["validate", "data/parts"], "v1", "5 Arrow-engine expectations on 4 columns"),
+                ("validate", ["validate", "data/parts"], "v2", "the inferred suite, 60 expectations"))
+        for verb, args, rev, what in jobs:
+            specs = {
+                "one process": c.Spec([*dvx, *args, "--rev", rev, "--json"], root, env, lambda: _forget(root)),
+                "2 workers": c.Spec([*dvx, *args, "--rev", rev, "--json", "--scheduler", cluster.address], client,
+                                    env, lambda: _forget(client)),
+            }
+            if verb == "stats":
+                specs["2 processes, no Dask"] = c.Spec(_halves_cmd(), root, {**env, "OMP_NUM_THREADS": "1"})
+            st = c.measure_interleaved(specs, runs=runs, label=f"dvx {verb} --rev {rev} {rows:,} rows")
             same = None
             if verb == "stats":
                 from dvx.quality.stores import QualityStores
 
-                pid = json.loads(c.run_cmd([*dvx, *args, "--rev", "v1", "--json"], cwd=root, env=env))["data_id"]
+                pid = json.loads(c.run_cmd([*dvx, *args, "--rev", rev, "--json"], cwd=root, env=env))["data_id"]
                 a, b = (QualityStores.at(r / ".dvx" / "cache").profiles.path(pid) for r in (root, client))
                 same = a.read_bytes() == b.read_bytes()
+                results.append(c.Result(
+                    bench="cluster", issue=ISSUE, name="ceiling: the profile's partitions split over 2 plain "
+                    "processes (no Dask, no merge)", goal="-", ok=None, dvx=st["2 processes, no Dask"],
+                    anchor=st["one process"], anchor_name="dvx, one process",
+                    note="what 2 cores give this work with no distribution cost: the bound for 2 workers"))
             # what the cluster client fetched to its cache: listings and footers, not the data
             fetched = c.tree_bytes(client / ".dvx" / "cache" / "packs") if (client / ".dvx" / "cache" / "packs").exists() else 0
-            results.append(c.Result(
-                bench="cluster", issue=ISSUE, name=f"{verb} of {FILES} files, {rows:,} x 20 ({size / 1e6:,.0f} MB)",
+            results.insert(len(results) - (verb == "stats"), c.Result(
+                bench="cluster", issue=ISSUE,
+                name=f"{verb} --rev {rev} ({what}) of {FILES} files, {rows:,} x 20 ({size / 1e6:,.0f} MB)",
                 goal="2 workers faster than one process", ok=st["2 workers"].median < st["one process"].median,
                 dvx=st["2 workers"], anchor=st["one process"], anchor_name="dvx, one process",
                 note=("" if same is None else "profile bytes identical; " if same else "PROFILES DIFFER; ")

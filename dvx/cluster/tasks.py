@@ -9,6 +9,7 @@ pickles back to the client with its message and hint.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,11 +19,38 @@ if TYPE_CHECKING:
     from dvx.quality.suite import Suite
 
 
+_threads_set: list[bool] = []
+
+
+def _one_arrow_thread() -> None:
+    """On a Dask worker, Arrow computes on one thread per task, once per process.
+
+    Dask's parallelism is its worker threads; its nanny sets OMP_NUM_THREADS=1
+    (which Arrow's pool reads) for the same reason, but a worker started with
+    ``--no-nanny`` keeps a pool as large as the machine. Two such workers of one
+    thread each on 2 cores ran 4 busy threads: 0.74 s a partition against 0.62 s
+    with one Arrow thread each (bench/bench_cluster.py). In this process (no
+    scheduler: ``distributed`` not imported) the pool is left as it is."""
+    if _threads_set or "distributed" not in sys.modules:
+        return
+    from distributed import get_worker
+
+    try:
+        get_worker()
+    except ValueError:  # not on a worker
+        return
+    import pyarrow as pa
+
+    pa.set_cpu_count(1)
+    _threads_set.append(True)
+
+
 def profile_task(item: tuple[WorkerSource, Partition]) -> Profile:
     """The profile of one partition (sketch-sized)."""
     from dvx.quality.partitions import profile_partition
 
     src, part = item
+    _one_arrow_thread()
     with src.open() as ref:
         return profile_partition(ref, part)
 
@@ -32,5 +60,6 @@ def validate_task(item: tuple[WorkerSource, Suite, Any, Partition]) -> PartialVa
     from dvx.quality.partitions import validate_partition
 
     src, suite, schema, part = item
+    _one_arrow_thread()
     with src.open() as ref:
         return validate_partition(ref, part, suite, schema=schema)
