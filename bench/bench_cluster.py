@@ -24,9 +24,10 @@ Measured as whole processes, runs alternated A B A B (the machine is shared):
 - the machine's ceiling for the profile: the same plan cut in two and run
   by two plain processes at once (no Dask, no client, no merge; one Arrow
   thread each, as the workers), alternated with the two above (A B C A B C).
-- the pair again for `dvx validate data/parts --rev v2`, where v2 binds the
-  suite `dvx expectations init` infers from this data (every column checked;
-  two whole-column uniqueness checks whose partials carry the values).
+- the pair again for `dvx validate data/parts --rev v2` with the work trees
+  at v2, whose suite is the one `dvx expectations init` infers from this data
+  (every column checked; two whole-column uniqueness checks, whose partials
+  carry the values).
 - the client's merge time against the number of partitions (in process:
   `merge_profiles` of n partial profiles of one file, n = 10 ... 1000).
 - peak memory of each worker (VmHWM of the worker processes after the runs),
@@ -247,6 +248,8 @@ def run(ctx: c.Context) -> list[c.Result]:
                 ("validate", ["validate", "data/parts"], "v1", "5 Arrow-engine expectations on 4 columns"),
                 ("validate", ["validate", "data/parts"], "v2", "the inferred suite, 60 expectations"))
         for verb, args, rev, what in jobs:
+            for r in (root, client):  # the suites of the work tree are the ones validate runs
+                c.run_cmd(["git", "checkout", "-q", rev], cwd=r)
             specs = {
                 "one process": c.Spec([*dvx, *args, "--rev", rev, "--json"], root, env, lambda: _forget(root)),
                 "2 workers": c.Spec([*dvx, *args, "--rev", rev, "--json", "--scheduler", cluster.address], client,
