@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import atexit
 import os
 import re
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -52,88 +50,15 @@ def run_tasks(fn: Callable[[T], R], items: Sequence[T], keys: Sequence[str], sch
         raise ValueError("run_tasks: one distinct key per item")
     if scheduler is None:
         return [fn(x) for x in items]
-    client = connect_soon(scheduler).client()
+    client = _client(scheduler)
     try:
         futures = client.map(fn, list(items), key=list(keys), pure=False)
         return list(client.gather(futures))
     except OSError as e:  # the scheduler went away mid-job
-        _drop(scheduler)
         raise ClusterError(f"{what}: lost the Dask scheduler at {scheduler}: {e}",
                            "check the cluster, then run the command again") from None
-
-
-class Connection:
-    """A ``distributed.Client`` to one scheduler, opened on a background thread.
-
-    Importing ``distributed`` and connecting take about 0.4 s of a cluster
-    job's fixed cost (bench/bench_cluster.py); started when the command knows
-    its scheduler, they overlap the client's own work (git, the remote's
-    manifest check, planning from footers), which waits on I/O. One
-    connection per scheduler and process serves every job of a command (drift
-    profiles two versions) and of a Python session; closed at exit."""
-
-    def __init__(self, scheduler: str) -> None:
-        self.scheduler = scheduler
-        self._client: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._connect, name="dvx-dask-connect", daemon=True)
-        self._thread.start()
-
-    def _connect(self) -> None:
-        try:
-            self._client = _client(self.scheduler)
-        except BaseException as e:  # noqa: BLE001 - raised in the caller's thread by client()
-            self._error = e
-
-    def client(self) -> Any:
-        """The connected client; the ClusterError of a failed connection, raised here."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._client
-
-    def close(self) -> None:
-        self._thread.join(timeout=15)
-        if self._client is not None:
-            self._client.close(timeout=5)
-
-
-_connections: dict[str, Connection] = {}
-_connections_lock = threading.Lock()
-
-
-def connect_soon(scheduler: str) -> Connection:
-    """This process's connection to ``scheduler``, started now on a background thread if not yet."""
-    with _connections_lock:
-        conn = _connections.get(scheduler)
-        if conn is None:
-            if not _connections:
-                atexit.register(close_connections)
-            conn = _connections[scheduler] = Connection(scheduler)
-        return conn
-
-
-def _drop(scheduler: str) -> None:
-    """Forget a connection whose scheduler went away (the next job connects again)."""
-    with _connections_lock:
-        conn = _connections.pop(scheduler, None)
-    if conn is not None:
-        try:
-            conn.close()
-        except Exception:  # noqa: BLE001 - already broken: nothing more to release
-            pass
-
-
-def close_connections() -> None:
-    """Close every connection of this process (run at exit)."""
-    with _connections_lock:
-        conns = list(_connections.values())
-        _connections.clear()
-    for conn in conns:
-        try:
-            conn.close()
-        except Exception:  # noqa: BLE001 - exiting: a scheduler gone meanwhile is not an error
-            pass
+    finally:
+        client.close()
 
 
 def _refused(scheduler: str) -> OSError | None:

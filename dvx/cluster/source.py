@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dvx import scm
-from dvx.cluster.runner import connect_soon, scheduler_address
+from dvx.cluster.runner import scheduler_address
 from dvx.config import Config
 from dvx.errors import ClusterError, ConfigError, DvxError
 from dvx.versions.clone import is_url
@@ -157,9 +157,6 @@ def worker_source(ws: Workspace, rel: str, p: ptr.Pointer, rev: str | None, comp
         raise ClusterError(f"{rel}: commit {sha[:12]} is not on origin ({url}), which the Dask workers clone",
                            "run `git push`")
     _check_pushed(ws, rel, p, rev, compute.remote)
-    # The workers can read it: connect in the background while the client plans
-    # (not before these checks, so that a refusal does not wait for a connection).
-    connect_soon(compute.scheduler)
     return WorkerSource(url, sha, rel, p.oid, compute.remote)
 
 
