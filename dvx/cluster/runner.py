@@ -45,7 +45,7 @@ def run_tasks(fn: Callable[[T], R], items: Sequence[T], keys: Sequence[str], sch
     ``keys`` name each task by its content (a data id and a partition number):
     Dask keeps one result per key, so a task re-run after a lost worker counts
     once. A task that fails raises its own error here (a DvxError keeps its
-    message and hint); a scheduler that cannot be reached is a ClusterError."""
+    message and hint); a scheduler that cannot be reached, or is lost mid-job, is a ClusterError."""
     if len(keys) != len(items) or len(set(keys)) != len(keys):
         raise ValueError("run_tasks: one distinct key per item")
     if scheduler is None:
