@@ -45,20 +45,63 @@ def run_tasks(fn: Callable[[T], R], items: Sequence[T], keys: Sequence[str], sch
     ``keys`` name each task by its content (a data id and a partition number):
     Dask keeps one result per key, so a task re-run after a lost worker counts
     once. A task that fails raises its own error here (a DvxError keeps its
-    message and hint); a scheduler that cannot be reached is a ClusterError."""
+    message and hint); a scheduler that cannot be reached, or is lost mid-job, is a ClusterError."""
     if len(keys) != len(items) or len(set(keys)) != len(keys):
         raise ValueError("run_tasks: one distinct key per item")
     if scheduler is None:
         return [fn(x) for x in items]
     client = _client(scheduler)
+    lost = False
     try:
         futures = client.map(fn, list(items), key=list(keys), pure=False)
         return list(client.gather(futures))
-    except OSError as e:  # the scheduler went away mid-job
-        raise ClusterError(f"{what}: lost the Dask scheduler at {scheduler}: {e}",
-                           "check the cluster, then run the command again") from None
+    except Exception as e:
+        if not _scheduler_lost(client, e):
+            raise  # a task's own error, as the worker raised it
+        lost = True
+        raise ClusterError(f"{what}: lost the Dask scheduler at {scheduler} mid-job",
+                           f"start a Dask scheduler and workers at {scheduler} again (or give another "
+                           "--scheduler), then run the command again") from e
     finally:
+        _close(client, quiet=lost)
+
+
+def _scheduler_lost(client: Any, error: Exception) -> bool:
+    """Whether ``error`` (from ``client.gather``) means the connection to the scheduler is gone.
+
+    distributed cancels every future of a client that loses its scheduler
+    (``FutureCancelledError``, reason ``scheduler-connection-lost``) and then
+    tries to reconnect; a closed comm or a client no longer running is the
+    same loss. An ``OSError`` a task raised on a worker is not (the client is
+    still running)."""
+    from concurrent.futures import CancelledError
+
+    from distributed.comm.core import CommClosedError
+
+    return isinstance(error, (CancelledError, CommClosedError)) or client.status != "running"
+
+
+def _close(client: Any, *, quiet: bool) -> None:
+    """Close ``client``; after a lost scheduler, without distributed's logs of its cancelled reconnection
+    (a traceback on stderr under the one line the CLI prints)."""
+    import logging
+
+    if not quiet:
         client.close()
+        return
+    # distributed's loggers have levels and handlers of their own ("distributed.client" among them)
+    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
+               if name == "distributed" or name.startswith("distributed.")]
+    levels = [log.level for log in loggers]
+    for log in loggers:
+        log.setLevel(logging.CRITICAL + 1)
+    try:
+        client.close()
+    except Exception:  # noqa: BLE001, S110 - the scheduler is gone: nothing is left to release
+        pass
+    finally:
+        for log, level in zip(loggers, levels, strict=True):
+            log.setLevel(level)
 
 
 def _refused(scheduler: str) -> OSError | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 MANY = 40  # files of data/many: a job long enough to lose a worker in the middle of it
 
@@ -22,3 +23,9 @@ def parquet_bytes(seed: int, nrows: int, row_group_size: int, shift: float = 0.0
     buf = io.BytesIO()
     pq.write_table(t, buf, compression="none", row_group_size=row_group_size)
     return buf.getvalue()
+
+
+def held_results(client: Any, prefix: str = "dvx-profile-") -> dict[str, int]:
+    """Worker name -> how many task results whose key starts with ``prefix`` it holds in memory."""
+    names = {a: w["name"] for a, w in client.scheduler_info(n_workers=-1)["workers"].items()}
+    return {str(names.get(a, a)): sum(str(k).startswith(prefix) for k in keys) for a, keys in client.has_what().items()}

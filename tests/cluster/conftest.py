@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,14 @@ class DaskCluster:
         """Kill one worker (SIGKILL to its process group): its tasks are lost mid-job."""
         _kill_group(proc or self.live_workers()[0])
 
+    def kill_scheduler(self) -> None:
+        """Kill the scheduler (SIGKILL to its process group): every client and worker loses it mid-job."""
+        _kill_group(self.scheduler)
+
+    @property
+    def port(self) -> int:
+        return int(self.address.rpartition(":")[2])
+
     def ensure_workers(self, n: int = 2) -> None:
         """Start workers until ``n`` are alive (after a test killed one)."""
         while len(self.live_workers()) < n:
@@ -108,13 +116,9 @@ def _worker_env(s3: dict[str, str]) -> dict[str, str]:
     return e
 
 
-@pytest.fixture(scope="session")
-def dask_cluster(s3_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskCluster]:
-    """A ``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1 (free ports, one thread each)."""
-    pytest.importorskip("distributed")
-    workdir = tmp_path_factory.mktemp("dask")
-    port = free_port()
-    wenv = _worker_env(s3_env)
+def start_cluster(workdir: Path, wenv: dict[str, str], workers: int = 2, port: int | None = None) -> DaskCluster:
+    """A ``dask scheduler`` on 127.0.0.1 (``port``, else a free one) and ``workers`` workers, ready."""
+    port = port or free_port()
     log = open(workdir / "scheduler.log", "ab")  # noqa: SIM115 - kept open by the child
     sched = subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
@@ -122,12 +126,45 @@ def dask_cluster(s3_env: dict[str, str], tmp_path_factory: pytest.TempPathFactor
     log.close()
     cluster = DaskCluster(f"tcp://127.0.0.1:{port}", sched, workdir, wenv)
     try:
-        cluster.start_worker()
-        cluster.start_worker()
-        cluster.wait_workers(2)
+        for _ in range(workers):
+            cluster.start_worker()
+        cluster.wait_workers(workers)
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def dask_cluster(s3_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskCluster]:
+    """A ``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1 (free ports, one thread each)."""
+    pytest.importorskip("distributed")
+    cluster = start_cluster(tmp_path_factory.mktemp("dask"), _worker_env(s3_env))
+    try:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture
+def own_cluster(s3_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., DaskCluster]]:
+    """``own_cluster(workers=1, port=None)``: a cluster of this test's own (one it may kill whole, which
+    the session's ``dask_cluster`` is not); every one started is stopped at teardown."""
+    pytest.importorskip("distributed")
+    started: list[DaskCluster] = []
+    wenv = _worker_env(s3_env)
+
+    def start(workers: int = 1, port: int | None = None) -> DaskCluster:
+        workdir = tmp_path / f"dask{len(started)}"
+        workdir.mkdir()
+        started.append(start_cluster(workdir, wenv, workers, port))
+        return started[-1]
+
+    try:
+        yield start
+    finally:
+        for c in started:
+            c.stop()
 
 
 SUITE = {

@@ -117,3 +117,16 @@ def test_no_git_url_names_the_config_key(dask_cluster, cluster_repo, tmp_path) -
     assert commands(cp) == ["dvx config compute.repo_url URL"]
     follow(repo, commands(cp)[0], URL=cluster_repo.url)
     assert json.loads(run_dvx(repo, *args).stdout)["path"] == "data/small.parquet"
+
+
+def test_an_oserror_a_task_raises_is_not_a_lost_scheduler(dask_cluster, tmp_path) -> None:
+    """A task's own OSError comes back as raised; only a lost connection is "lost the Dask scheduler"."""
+    import os
+    import uuid
+
+    from dvx.cluster import run_tasks
+
+    missing = str(tmp_path / "no-such-file")
+    with pytest.raises(FileNotFoundError) as got:
+        run_tasks(os.stat, [missing], [f"dvx-test-stat-{uuid.uuid4().hex}"], dask_cluster.address)
+    assert missing in str(got.value)

@@ -8,16 +8,10 @@ import sys
 import time
 
 import pytest
-from clusterkit import MANY
+from clusterkit import MANY, held_results
 from dvxtest import env, run_dvx
 
 pytestmark = pytest.mark.s3
-
-
-def _held(client) -> dict[str, int]:
-    """Worker name -> how many partition profiles it holds in memory."""
-    names = {a: w["name"] for a, w in client.scheduler_info(n_workers=-1)["workers"].items()}
-    return {names.get(a, a): sum("dvx-profile-" in str(k) for k in keys) for a, keys in client.has_what().items()}
 
 
 def test_killed_worker_leaves_the_profile_byte_identical(dask_cluster, cluster_repo, tmp_path) -> None:
@@ -36,7 +30,7 @@ def test_killed_worker_leaves_the_profile_byte_identical(dask_cluster, cluster_r
         with Client(dask_cluster.address, set_as_default=False) as c:
             deadline = time.monotonic() + 60
             while job.poll() is None and time.monotonic() < deadline:
-                held = _held(c)
+                held = held_results(c)
                 name, most = max(held.items(), key=lambda kv: kv[1], default=("", 0))
                 if most >= 2 and sum(held.values()) <= MANY - 6:  # mid-job: results held, tasks still to run
                     # the worker holding the most results: they are lost and must be recomputed
