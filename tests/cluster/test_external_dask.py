@@ -17,21 +17,27 @@ from dvx.workspace import pointer as ptr
 pytestmark = pytest.mark.s3
 
 
-def test_external_add_on_workers_matches_a_local_add(request, s3_bucket, tmp_path: Path) -> None:
-    try:
-        cluster = request.getfixturevalue("dask_cluster")
-    except pytest.FixtureLookupError:
-        pytest.skip("no dask_cluster fixture (tests/cluster/conftest.py)")
-    cluster.ensure_workers(2)
+def _source_and_repo(s3_bucket, files: dict[str, bytes], tmp_path: Path):
+    """(a bucket holding ``files`` under raw/, the remote's bucket, a repository whose default remote it is)."""
     src, remote = s3_bucket(), s3_bucket()
-    files = {f"part-{i}.bin": bytes([i]) * 50_000 + (b"%d" % i) * 70_000 for i in range(4)}
-    files["sub/notes.txt"] = b"on the workers\n"
     client = src.client()
     for key, data in files.items():
         client.put_object(Bucket=src.name, Key=f"raw/{key}", Body=data)
     repo = make_dvx_repo(tmp_path / "repo")
     run_dvx(repo, "remote", "add", "-d", "store", f"{remote.url}/store")
     run_dvx(repo, "remote", "modify", "store", "endpoint_url", remote.endpoint)
+    return src, remote, repo
+
+
+def test_external_add_on_workers_matches_a_local_add(request, s3_bucket, tmp_path: Path) -> None:
+    try:
+        cluster = request.getfixturevalue("dask_cluster")
+    except pytest.FixtureLookupError:
+        pytest.skip("no dask_cluster fixture (tests/cluster/conftest.py)")
+    cluster.ensure_workers(2)
+    files = {f"part-{i}.bin": bytes([i]) * 50_000 + (b"%d" % i) * 70_000 for i in range(4)}
+    files["sub/notes.txt"] = b"on the workers\n"
+    src, remote, repo = _source_and_repo(s3_bucket, files, tmp_path)
     out = run_dvx(repo, "add", "--external", f"{src.url}/raw/", "--out", "data/raw",
                   "--scheduler", cluster.address).stdout
     assert out.startswith("added     data/raw  (5 files") and f"read on {cluster.address}" in out, out
@@ -63,15 +69,9 @@ def test_worker_lost_mid_add_leaves_the_remote_as_a_clean_add(dask_cluster, s3_b
     from dvxtest import env
 
     dask_cluster.ensure_workers(2)
-    src, remote = s3_bucket(), s3_bucket()
     # a batch long enough to be caught running (a few MB), small enough for a fast suite
     files = {f"part-{i}.bin": os.urandom(2 << 20) for i in range(4)}
-    client = src.client()
-    for key, data in files.items():
-        client.put_object(Bucket=src.name, Key=f"raw/{key}", Body=data)
-    repo = make_dvx_repo(tmp_path / "repo")
-    run_dvx(repo, "remote", "add", "-d", "store", f"{remote.url}/store")
-    run_dvx(repo, "remote", "modify", "store", "endpoint_url", remote.endpoint)
+    src, remote, repo = _source_and_repo(s3_bucket, files, tmp_path)
     job = subprocess.Popen([sys.executable, "-m", "dvx", "add", "--external", f"{src.url}/raw/", "--out", "data/raw",
                             "--scheduler", dask_cluster.address], cwd=repo, env=env(), stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
