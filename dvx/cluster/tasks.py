@@ -19,19 +19,16 @@ if TYPE_CHECKING:
     from dvx.quality.suite import Suite
 
 
-_threads_set: list[bool] = []
-
-
 def _one_arrow_thread() -> None:
-    """On a Dask worker, Arrow computes on one thread per task, once per process.
+    """On a Dask worker, Arrow computes on one thread per task.
 
     Dask's parallelism is its worker threads; its nanny sets OMP_NUM_THREADS=1
     (which Arrow's pool reads) for the same reason, but a worker started with
     ``--no-nanny`` keeps a pool as large as the machine. Two such workers of one
     thread each on 2 cores ran 4 busy threads: 0.74 s a partition against 0.62 s
-    with one Arrow thread each (bench/bench_cluster.py). In this process (no
-    scheduler: ``distributed`` not imported) the pool is left as it is."""
-    if _threads_set or "distributed" not in sys.modules:
+    with one Arrow thread each (timed by hand on bench_cluster's data). In this
+    process (no scheduler: ``distributed`` not imported) the pool is left as it is."""
+    if "distributed" not in sys.modules:
         return
     from distributed import get_worker
 
@@ -41,8 +38,8 @@ def _one_arrow_thread() -> None:
         return
     import pyarrow as pa
 
-    pa.set_cpu_count(1)
-    _threads_set.append(True)
+    if pa.cpu_count() != 1:
+        pa.set_cpu_count(1)
 
 
 def profile_task(item: tuple[WorkerSource, Partition]) -> Profile:

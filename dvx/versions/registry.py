@@ -32,6 +32,15 @@ def _resolve_sha(root: Path, rev: str) -> str:
         raise
 
 
+def _held(key: tuple[str, str, str, str | None]) -> RepoView | None:
+    """The shared view of ``key``, marked as the most recently used; None when not held."""
+    with _lock:
+        view = _views.get(key)
+        if view is not None:
+            _views.move_to_end(key)
+        return view
+
+
 def open_view(repo: str | os.PathLike[str] = ".", rev: str | None = None, remote: str | None = None) -> RepoView:
     """A view of ``repo`` at ``rev`` (None: the workspace, read fresh on every call).
 
@@ -41,14 +50,11 @@ def open_view(repo: str | os.PathLike[str] = ".", rev: str | None = None, remote
     if rev is None:
         return RepoView(root, None, None, remote)
     rev = str(rev)
-    if _FULL_SHA.fullmatch(rev):
-        # A commit id names itself, and a view of it exists only if git resolved it
-        # once: a Dask worker opens the same commit for every task (1.8 ms of git each).
-        with _lock:
-            view = _views.get((str(root), rev, rev, remote))
-            if view is not None:
-                _views.move_to_end((str(root), rev, rev, remote))
-                return view
+    # A commit id names itself, and a view of it exists only if git resolved it
+    # once: a Dask worker opens the same commit for every task (1.8 ms of git each).
+    held = _held((str(root), rev, rev, remote)) if _FULL_SHA.fullmatch(rev) else None
+    if held is not None:
+        return held
     try:
         sha = _resolve_sha(root, rev)
     except UsageError:
@@ -57,11 +63,9 @@ def open_view(repo: str | os.PathLike[str] = ".", rev: str | None = None, remote
         sha = _resolve_sha(root, rev)
     # Keyed by the name asked for too: errors name the revision as the caller wrote it.
     key = (str(root), rev, sha, remote)
-    with _lock:
-        view = _views.get(key)
-        if view is not None:
-            _views.move_to_end(key)
-            return view
+    view = _held(key)
+    if view is not None:
+        return view
     view = RepoView(root, rev, sha, remote)
     with _lock:
         view = _views.setdefault(key, view)

@@ -83,6 +83,31 @@ class DaskCluster:
         """Kill one worker (SIGKILL to its process group): its tasks are lost mid-job."""
         _kill_group(proc or self.live_workers()[0])
 
+    def kill_worker_mid_job(self, job: subprocess.Popen[str], pick: Callable[[Any], tuple[str, Any] | None],
+                            timeout: float = 60) -> tuple[Any, str, str]:
+        """Watch ``job`` (a dvx command on this cluster) and kill the worker ``pick(client)`` names
+        (``(worker name, what it saw)``, or None: not yet); then (what pick saw, None if the job ended
+        first; stdout; stderr). The cluster has two workers again afterwards."""
+        from distributed import Client
+
+        seen = None
+        try:
+            with Client(self.address, set_as_default=False) as c:
+                deadline = time.monotonic() + timeout
+                while job.poll() is None and time.monotonic() < deadline:
+                    got = pick(c)
+                    if got is not None:
+                        name, seen = got
+                        self.kill_worker(self.workers[int(name[1:])])  # names are w0, w1, ... (start_worker)
+                        break
+                    time.sleep(0.02)
+            out, err = job.communicate(timeout=120)
+        finally:
+            if job.poll() is None:
+                job.kill()
+            self.ensure_workers(2)
+        return seen, out, err
+
     def kill_scheduler(self) -> None:
         """Kill the scheduler (SIGKILL to its process group): every client and worker loses it mid-job."""
         _kill_group(self.scheduler)

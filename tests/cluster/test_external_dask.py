@@ -63,7 +63,6 @@ def test_worker_lost_mid_add_leaves_the_remote_as_a_clean_add(dask_cluster, s3_b
     import os
     import subprocess
     import sys
-    import time
 
     from distributed import Client
     from dvxtest import env
@@ -75,26 +74,17 @@ def test_worker_lost_mid_add_leaves_the_remote_as_a_clean_add(dask_cluster, s3_b
     job = subprocess.Popen([sys.executable, "-m", "dvx", "add", "--external", f"{src.url}/raw/", "--out", "data/raw",
                             "--scheduler", dask_cluster.address], cwd=repo, env=env(), stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
-    killed = task = None
-    try:
-        with Client(dask_cluster.address, set_as_default=False) as c:
-            names = {a: w["name"] for a, w in c.scheduler_info(n_workers=-1)["workers"].items()}
-            deadline = time.monotonic() + 60
-            while job.poll() is None and time.monotonic() < deadline and killed is None:
-                for addr, keys in c.processing().items():
-                    task = next((str(k) for k in keys if str(k).startswith("dvx-external-")), None)
-                    if task is not None:
-                        killed = str(names[addr])  # the worker chunking the batch: lost mid-task
-                        dask_cluster.kill_worker(dask_cluster.workers[int(killed[1:])])
-                        break
-                else:
-                    time.sleep(0.02)
-        out, err = job.communicate(timeout=120)
-    finally:
-        if job.poll() is None:
-            job.kill()
-        dask_cluster.ensure_workers(2)
-    assert killed is not None, "the add ended before its worker could be killed"
+
+    def chunking(c):
+        names = {a: w["name"] for a, w in c.scheduler_info(n_workers=-1)["workers"].items()}
+        for addr, keys in c.processing().items():
+            task = next((str(k) for k in keys if str(k).startswith("dvx-external-")), None)
+            if task is not None:
+                return str(names[addr]), task  # the worker chunking the batch: lost mid-task
+        return None
+
+    task, out, err = dask_cluster.kill_worker_mid_job(job, chunking)
+    assert task is not None, "the add ended before its worker could be killed"
     assert job.returncode == 0, err
 
     def scheduler_story(key: str, dask_scheduler=None) -> list[tuple]:  # by value: workers lack this module

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 from clusterkit import MANY, held_results
@@ -15,8 +14,6 @@ pytestmark = pytest.mark.s3
 
 
 def test_killed_worker_leaves_the_profile_byte_identical(dask_cluster, cluster_repo, tmp_path) -> None:
-    from distributed import Client
-
     from dvx.quality.stores import QualityStores
 
     local = cluster_repo.root  # one machine: its workspace copy, read in this process
@@ -25,24 +22,15 @@ def test_killed_worker_leaves_the_profile_byte_identical(dask_cluster, cluster_r
     job = subprocess.Popen([sys.executable, "-m", "dvx", "stats", "data/many", "--rev", "v1", "--json",
                             "--scheduler", dask_cluster.address], cwd=remote, env=env(),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    killed = False
-    try:
-        with Client(dask_cluster.address, set_as_default=False) as c:
-            deadline = time.monotonic() + 60
-            while job.poll() is None and time.monotonic() < deadline:
-                held = held_results(c)
-                name, most = max(held.items(), key=lambda kv: kv[1], default=("", 0))
-                if most >= 2 and sum(held.values()) <= MANY - 6:  # mid-job: results held, tasks still to run
-                    # the worker holding the most results: they are lost and must be recomputed
-                    dask_cluster.kill_worker(dask_cluster.workers[int(str(name)[1:])])
-                    killed = True
-                    break
-                time.sleep(0.02)
-        out, err = job.communicate(timeout=120)
-    finally:
-        if job.poll() is None:
-            job.kill()
-        dask_cluster.ensure_workers(2)
+
+    def busiest_mid_job(c):
+        held = held_results(c)
+        name, most = max(held.items(), key=lambda kv: kv[1], default=("", 0))
+        if most >= 2 and sum(held.values()) <= MANY - 6:  # mid-job: results held, tasks still to run
+            return name, True  # the worker holding the most results: they are lost and must be recomputed
+        return None
+
+    killed, out, err = dask_cluster.kill_worker_mid_job(job, busiest_mid_job)
     assert killed, "the job ended before a worker could be killed"
     assert job.returncode == 0, err
     assert json.loads(out) == one
